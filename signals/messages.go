@@ -1,0 +1,167 @@
+package signals
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Names of the workflow's update, query and control signal.
+const (
+	// UpdateIdentificationURL returns the identification URL once the provider has issued it. Starters send it as
+	// the update of Update-with-Start, so one round trip starts the verification and returns the URL.
+	UpdateIdentificationURL = "identification_url"
+	// QueryStatus returns a Status.
+	QueryStatus = "status"
+	// SignalCancel asks the verification to stop with outcome "cancelled"; payload CancelRequest.
+	SignalCancel = "cancel"
+)
+
+// VerificationInput is the input of every verification workflow.
+type VerificationInput struct {
+	Method Method `json:"method"`
+	// SubjectID is the provider's user identifier (Treezor userId, Solaris person_id) or, for Yousign, the
+	// backend's opaque user reference. Never personal data: it is part of the workflow ID.
+	SubjectID string `json:"subjectId"`
+	// RedirectURL is where the provider sends the user after the session; empty keeps the provider's default.
+	RedirectURL string `json:"redirectUrl,omitempty"`
+	// Deadlines override the method's defaults; zero values keep them.
+	Deadlines Deadlines `json:"deadlines,omitempty"`
+}
+
+// Validate reports the first invalid field of the input.
+func (in VerificationInput) Validate() error {
+	if _, err := ParseMethod(string(in.Method)); err != nil {
+		return fmt.Errorf("method: %w", err)
+	}
+	if err := ValidateSubject(in.SubjectID); err != nil {
+		return fmt.Errorf("subjectId: %w", err)
+	}
+	for name, d := range map[string]Duration{
+		"urlValidity": in.Deadlines.URLValidity, "review": in.Deadlines.Review, "verification": in.Deadlines.Verification,
+	} {
+		if d < 0 {
+			return fmt.Errorf("deadlines.%s: %s is negative", name, time.Duration(d))
+		}
+	}
+	return nil
+}
+
+// Deadlines are the waits a verification enforces. Each is a workflow input so an operator can change them
+// without a deploy.
+type Deadlines struct {
+	// URLValidity bounds the user's session: 15 minutes for live verification, 14 days for IDnow links.
+	URLValidity Duration `json:"urlValidity,omitempty"`
+	// Review bounds every wait for a review result (the provider's processing, Treezor's KYC review): 24 hours.
+	Review Duration `json:"review,omitempty"`
+	// Verification bounds the whole verification where the provider sets such a limit (Yousign: 7 days).
+	Verification Duration `json:"verification,omitempty"`
+}
+
+// Default deadlines from the providers' documentation.
+const (
+	LivenessURLValidity = 15 * time.Minute
+	IDnowURLValidity    = 14 * 24 * time.Hour
+	ReviewBound         = 24 * time.Hour
+)
+
+// WithDefaults fills zero deadlines with the method's defaults.
+func (d Deadlines) WithDefaults(m Method) Deadlines {
+	if d.URLValidity == 0 {
+		switch m {
+		case MethodTreezorLiveness, MethodYousignVideo:
+			d.URLValidity = Duration(LivenessURLValidity)
+		default:
+			d.URLValidity = Duration(IDnowURLValidity)
+		}
+	}
+	if d.Review == 0 {
+		d.Review = Duration(ReviewBound)
+	}
+	if d.Verification == 0 && m == MethodYousignVideo {
+		d.Verification = Duration(7 * 24 * time.Hour)
+	}
+	return d
+}
+
+// Duration is a time.Duration that travels as a Go duration string ("15m", "336h") so that backends in other
+// languages can read and write it.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string such as "15m0s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string, or a number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("duration must be a string such as \"15m\": %s", b)
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// URLRequest is the argument of the identification_url update. The method guards against joining a running
+// verification of another method for the same subject.
+type URLRequest struct {
+	Method Method `json:"method"`
+}
+
+// Identification is the result of the identification_url update.
+type Identification struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// WorkflowID lets the caller find the verification again.
+	WorkflowID string `json:"workflowId"`
+}
+
+// CancelRequest is the payload of the cancel signal.
+type CancelRequest struct {
+	// Reason is internal (for operators); it is not shown to the user.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Step is where a verification stands. Its values are the KycStep search attribute values.
+type Step string
+
+// The steps, in order.
+const (
+	StepInitiating          Step = "initiating"
+	StepAwaitingUser        Step = "awaiting_user"
+	StepProviderProcessing  Step = "provider_processing"
+	StepCollectingDocuments Step = "collecting_documents"
+	StepKYCReview           Step = "kyc_review"
+	StepCompleted           Step = "completed"
+)
+
+// Status is the answer of the status query.
+type Status struct {
+	Method Method `json:"method"`
+	Step   Step   `json:"step"`
+	// IdentificationURL is set only while the URL is still valid.
+	IdentificationURL string     `json:"identificationUrl,omitempty"`
+	URLExpiresAt      *time.Time `json:"urlExpiresAt,omitempty"`
+	// Deadline is when the current step's wait ends.
+	Deadline *time.Time `json:"deadline,omitempty"`
+	// UserMessage is the user-safe explanation of the latest reasons (for example a previous abort).
+	UserMessage string   `json:"userMessage,omitempty"`
+	Reasons     []Reason `json:"reasons,omitempty"`
+	Outcome     *Outcome `json:"outcome,omitempty"`
+	// Webhooks counts the webhook signals received; redeliveries of an event already seen are ignored.
+	Webhooks WebhookCounts `json:"webhooks"`
+}
+
+// WebhookCounts tells an operator how many webhooks a verification received and how many were redeliveries.
+type WebhookCounts struct {
+	Received   int `json:"received"`
+	Duplicates int `json:"duplicates"`
+}
