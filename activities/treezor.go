@@ -1,0 +1,87 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kycflow/kycflow/activities/treezor"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// Treezor holds the Treezor activities. Workflows schedule its methods through a typed reference
+// (`var tz *activities.Treezor; workflow.ExecuteActivity(ctx, tz.Initiate, ...)`), never by name.
+type Treezor struct {
+	Client *treezor.Client
+}
+
+// InitiateRequest asks a provider to open an identification session.
+type InitiateRequest struct {
+	Method      signals.Method `json:"method"`
+	UserID      string         `json:"userId"`
+	RedirectURL string         `json:"redirectUrl,omitempty"`
+}
+
+// Identification is a session the provider opened: its ID and the URL the user must visit.
+type Identification struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+}
+
+// ReviewRequest asks Treezor for a KYC review of a user.
+type ReviewRequest struct {
+	UserID string `json:"userId"`
+	// AccessTag makes the request idempotent at Treezor across activity retries.
+	AccessTag string `json:"accessTag"`
+}
+
+// UserKYC is the user's KYC state at Treezor.
+type UserKYC struct {
+	KycReview int `json:"kycReview"`
+	KycLevel  int `json:"kycLevel"`
+}
+
+// Initiate opens the identification session of one of Treezor's three methods.
+func (a *Treezor) Initiate(ctx context.Context, req InitiateRequest) (Identification, error) {
+	var (
+		id  treezor.Identification
+		err error
+	)
+	switch req.Method {
+	case signals.MethodTreezorLiveness:
+		id, err = a.Client.InitiateLiveness(ctx, req.UserID, req.RedirectURL)
+	case signals.MethodTreezorQES:
+		id, err = a.Client.InitiateQES(ctx, req.UserID, req.RedirectURL)
+	case signals.MethodTreezorVideoConference:
+		id, err = a.Client.InitiateVideoConference(ctx, req.UserID, req.RedirectURL)
+	default:
+		return Identification{}, nonRetryable(fmt.Sprintf("method %q is not a Treezor method", req.Method), "InvalidMethod")
+	}
+	if err != nil {
+		return Identification{}, err
+	}
+	return Identification{ID: id.ID, URL: id.URL}, nil
+}
+
+// RetrieveLivenessDocuments asks Treezor to pull the live verification documents from its partner; Treezor then
+// sends one document.create webhook per document.
+func (a *Treezor) RetrieveLivenessDocuments(ctx context.Context, userID string) error {
+	return a.Client.RetrieveLivenessDocuments(ctx, userID)
+}
+
+// RequestKYCReview asks Treezor's compliance team to review the user.
+func (a *Treezor) RequestKYCReview(ctx context.Context, req ReviewRequest) (UserKYC, error) {
+	u, err := a.Client.RequestKYCReview(ctx, req.UserID, req.AccessTag)
+	if err != nil {
+		return UserKYC{}, err
+	}
+	return UserKYC{KycReview: u.KycReview, KycLevel: u.KycLevel}, nil
+}
+
+// GetUserKYC reads the user's current KYC review state, to reconcile when a webhook did not arrive.
+func (a *Treezor) GetUserKYC(ctx context.Context, userID string) (UserKYC, error) {
+	u, err := a.Client.GetUserKYC(ctx, userID)
+	if err != nil {
+		return UserKYC{}, err
+	}
+	return UserKYC{KycReview: u.KycReview, KycLevel: u.KycLevel}, nil
+}
