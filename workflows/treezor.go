@@ -1,0 +1,195 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// tz is the typed reference workflows schedule Treezor activities through.
+var tz *activities.Treezor
+
+// Activity options. Initiation is short because a backend is waiting for the URL; the calls after it can take
+// longer to succeed, since the user has already done their part.
+var (
+	initiateOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    20 * time.Second,
+			MaximumAttempts:    6,
+		},
+	}
+	providerCallOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 30 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    2 * time.Minute,
+		},
+	}
+	// reconcileOptions bound the one read made at a deadline: the verification must conclude, not wait on it.
+	reconcileOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	}
+)
+
+// treezorFlow runs what Treezor's three methods share: initiating the session, the events they all receive, and
+// the KYC review. A method adds its own wait in between (see TreezorLiveness).
+type treezorFlow struct {
+	*verification
+	events treezorEvents
+}
+
+// treezorEvents is what the Treezor webhooks told the workflow so far. Handlers only record here; the flow
+// awaits conditions over it, so reordered deliveries need no special handling.
+type treezorEvents struct {
+	livenessStarted bool
+	// livenessResult is the first processed kycliveness.update; later ones never replace it.
+	livenessResult *signals.TreezorLivenessEvent
+	documents      []signals.TreezorDocumentEvent
+	// reviewRequested opens the window for user.kycreview: an event from an earlier review is stale.
+	reviewRequested bool
+	review          *signals.TreezorKycReviewEvent
+}
+
+func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (*treezorFlow, error) {
+	v, err := newVerification(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	f := &treezorFlow{verification: v}
+	f.listen(ctx)
+	return f, nil
+}
+
+// treezorChannels are the signal channels of the Treezor webhooks, created once so that listen and drain read the
+// same channels.
+type treezorChannels struct {
+	livenessCreate, livenessUpdate, documentCreate, kycReview workflow.ReceiveChannel
+}
+
+func (f *treezorFlow) channels(ctx workflow.Context) treezorChannels {
+	return treezorChannels{
+		livenessCreate: workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate),
+		livenessUpdate: workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate),
+		documentCreate: workflow.GetSignalChannel(ctx, signals.SignalTreezorDocumentCreate),
+		kycReview:      workflow.GetSignalChannel(ctx, signals.SignalTreezorKycReview),
+	}
+}
+
+func (f *treezorFlow) listen(ctx workflow.Context) {
+	ch := f.channels(ctx)
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(ch.livenessCreate, func(c workflow.ReceiveChannel, _ bool) { f.receiveLiveness(ctx, c) })
+	sel.AddReceive(ch.livenessUpdate, func(c workflow.ReceiveChannel, _ bool) { f.receiveLiveness(ctx, c) })
+	sel.AddReceive(ch.documentCreate, func(c workflow.ReceiveChannel, _ bool) { f.receiveDocument(ctx, c) })
+	sel.AddReceive(ch.kycReview, func(c workflow.ReceiveChannel, _ bool) { f.receiveReview(ctx, c) })
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel.Select(ctx)
+		}
+	})
+}
+
+// drain records signals that arrived in the same workflow task as the outcome, so none is reported as unhandled;
+// they change nothing once the outcome is set.
+func (f *treezorFlow) drain(ctx workflow.Context) {
+	ch := f.channels(ctx)
+	late := 0
+	for ch.livenessCreate.ReceiveAsync(nil) || ch.livenessUpdate.ReceiveAsync(nil) ||
+		ch.documentCreate.ReceiveAsync(nil) || ch.kycReview.ReceiveAsync(nil) {
+		late++
+	}
+	if late > 0 {
+		f.logger.Info("Webhooks arrived after the outcome was decided; they change nothing", "count", late)
+	}
+}
+
+func (f *treezorFlow) receiveLiveness(ctx workflow.Context, c workflow.ReceiveChannel) {
+	var ev signals.TreezorLivenessEvent
+	c.Receive(ctx, &ev)
+	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
+		return
+	}
+	f.events.livenessStarted = true
+	if ev.KycStatus == signals.LivenessStatusProcessed && ev.Score != nil && f.events.livenessResult == nil {
+		f.events.livenessResult = &ev
+	}
+}
+
+func (f *treezorFlow) receiveDocument(ctx workflow.Context, c workflow.ReceiveChannel) {
+	var ev signals.TreezorDocumentEvent
+	c.Receive(ctx, &ev)
+	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
+		return
+	}
+	for _, d := range f.events.documents {
+		if d.DocumentID == ev.DocumentID {
+			return
+		}
+	}
+	f.events.documents = append(f.events.documents, ev)
+}
+
+func (f *treezorFlow) receiveReview(ctx workflow.Context, c workflow.ReceiveChannel) {
+	var ev signals.TreezorKycReviewEvent
+	c.Receive(ctx, &ev)
+	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
+		return
+	}
+	if !f.events.reviewRequested {
+		f.logger.Info("Ignoring user.kycreview received before this verification requested a review", "kycReview", ev.KycReview)
+		return
+	}
+	// Intermediate values (pending, review open) never replace a decision, and the first decision stands.
+	if ev.Decided() && f.events.review == nil {
+		f.events.review = &ev
+	}
+}
+
+// initiate opens the provider session and publishes the URL; it returns the outcome when that failed.
+func (f *treezorFlow) initiate(ctx workflow.Context) *signals.Outcome {
+	actx := workflow.WithActivityOptions(ctx, withSummary(initiateOptions, fmt.Sprintf("initiate %s", f.input.Method)))
+	var id activities.Identification
+	err := workflow.ExecuteActivity(actx, tz.Initiate, activities.InitiateRequest{
+		Method:      f.input.Method,
+		UserID:      f.input.SubjectID,
+		RedirectURL: f.input.RedirectURL,
+	}).Get(actx, &id)
+	if err != nil {
+		o := failureOutcome(err, "initiate identification")
+		f.initFailure = &o
+		return &o
+	}
+	f.setProviderReference(ctx, id.ID)
+	f.url = id.URL
+	f.urlExpiresAt = workflow.Now(ctx).Add(time.Duration(f.deadlines.URLValidity))
+	f.enterStep(ctx, signals.StepAwaitingUser, f.urlExpiresAt)
+	return nil
+}
+
+// complete finishes the workflow with an outcome, draining late signals first.
+func (f *treezorFlow) complete(ctx workflow.Context, o signals.Outcome) signals.Outcome {
+	f.drain(ctx)
+	return f.finish(ctx, o)
+}
+
+func withSummary(o workflow.ActivityOptions, summary string) workflow.ActivityOptions {
+	o.Summary = summary
+	return o
+}

@@ -1,0 +1,140 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/reasons"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// TreezorLiveness runs a Treezor live verification (Liveness or Certified video / PVID; both use kycliveness):
+// the user has 15 minutes on the identification URL, Treezor's partner scores the session, a validated session's
+// documents are pulled into Treezor, and Treezor's compliance team reviews the user.
+func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (signals.Outcome, error) {
+	f, err := newTreezorFlow(ctx, input)
+	if err != nil {
+		return signals.Outcome{}, err
+	}
+	if o := f.initiate(ctx); o != nil {
+		return f.complete(ctx, *o), nil
+	}
+	if o := f.awaitLiveness(ctx); o != nil {
+		return f.complete(ctx, *o), nil
+	}
+	if o := f.collectLivenessDocuments(ctx); o != nil {
+		return f.complete(ctx, *o), nil
+	}
+	return f.complete(ctx, f.review(ctx)), nil
+}
+
+// awaitLiveness waits for the user's session and its score; nil means score 1 (validated).
+func (f *treezorFlow) awaitLiveness(ctx workflow.Context) *signals.Outcome {
+	started, err := f.waitUntil(ctx, f.urlExpiresAt, "live verification URL valid",
+		func() bool { return f.events.livenessStarted || f.events.livenessResult != nil })
+	if o := f.stopped(err); o != nil {
+		return o
+	}
+	if !started {
+		return &signals.Outcome{
+			Status:       signals.OutcomeExpired,
+			Detail:       fmt.Sprintf("no kycliveness webhook within %s of issuing the URL", time.Duration(f.deadlines.URLValidity)),
+			UserMayRetry: true,
+		}
+	}
+
+	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
+	f.enterStep(ctx, signals.StepProviderProcessing, deadline)
+	processed, err := f.waitUntil(ctx, deadline, "live verification processing",
+		func() bool { return f.events.livenessResult != nil })
+	if o := f.stopped(err); o != nil {
+		return o
+	}
+	if !processed {
+		// Treezor offers no endpoint to read a live verification's state, so there is nothing to reconcile with.
+		return &signals.Outcome{
+			Status: signals.OutcomeReviewTimeout,
+			Detail: fmt.Sprintf("no processed kycliveness.update within %s", time.Duration(f.deadlines.Review)),
+		}
+	}
+
+	result := f.events.livenessResult
+	f.reasons = explainAll(reasons.TreezorLiveness, result.Reasons)
+	switch *result.Score {
+	case signals.LivenessScoreValidated:
+		return nil
+	case signals.LivenessScoreRefused:
+		return &signals.Outcome{
+			Status:       signals.OutcomeRefused,
+			Reasons:      f.reasons,
+			Detail:       "live verification refused (score 0)",
+			UserMayRetry: anyRetryable(f.reasons),
+		}
+	default:
+		return &signals.Outcome{
+			Status:       signals.OutcomeFailed,
+			Cause:        signals.CauseVerificationFailed,
+			Reasons:      f.reasons,
+			Detail:       fmt.Sprintf("live verification could not be processed (score %d)", *result.Score),
+			UserMayRetry: len(f.reasons) == 0 || anyRetryable(f.reasons),
+		}
+	}
+}
+
+// collectLivenessDocuments pulls a validated session's documents into Treezor and waits for the synthesis
+// document: Treezor says to request the KYC review only once the document.create webhooks have arrived.
+func (f *treezorFlow) collectLivenessDocuments(ctx workflow.Context) *signals.Outcome {
+	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
+	f.enterStep(ctx, signals.StepCollectingDocuments, deadline)
+	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "retrieve live verification documents"))
+	if err := workflow.ExecuteActivity(actx, tz.RetrieveLivenessDocuments, f.input.SubjectID).Get(actx, nil); err != nil {
+		o := failureOutcome(err, "retrieve live verification documents")
+		if o.Cause == signals.CauseProviderRejected {
+			o.Cause = signals.CauseDocumentsUnavailable
+		}
+		return &o
+	}
+	got, err := f.waitUntil(ctx, deadline, "live verification documents", f.hasSynthesisDocument)
+	if o := f.stopped(err); o != nil {
+		return o
+	}
+	if !got {
+		return &signals.Outcome{
+			Status: signals.OutcomeReviewTimeout,
+			Detail: fmt.Sprintf("no synthesis document (documentTypeId 26 or 34) within %s", time.Duration(f.deadlines.Review)),
+		}
+	}
+	return nil
+}
+
+func (f *treezorFlow) hasSynthesisDocument() bool {
+	for _, d := range f.events.documents {
+		if d.DocumentTypeID == signals.DocumentTypeLivenessResult || d.DocumentTypeID == signals.DocumentTypeCertifiedLivenessResult {
+			return true
+		}
+	}
+	return false
+}
+
+// stopped turns a wait's error or a backend cancellation into the outcome that ends the workflow.
+func (f *treezorFlow) stopped(err error) *signals.Outcome {
+	if err != nil {
+		o := signals.Outcome{Status: signals.OutcomeFailed, Cause: signals.CauseProviderUnavailable, Detail: err.Error()}
+		return &o
+	}
+	if f.cancelRequested {
+		o := f.cancelledOutcome()
+		return &o
+	}
+	return nil
+}
+
+func explainAll(c *reasons.Catalogue, rs []signals.ProviderReason) []signals.Reason {
+	out := make([]signals.Reason, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, c.Explain(r.Code, r.Message))
+	}
+	return out
+}

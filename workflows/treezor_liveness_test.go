@@ -1,0 +1,471 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/activities/providerhttp"
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/workflows"
+)
+
+var tz *activities.Treezor
+
+const (
+	testUser = "123456"
+	testURL  = "https://id.example.test/f8048bee"
+	testRef  = "f8048bee-3182-48dc-93e5-7eef9db77050"
+)
+
+// event is a webhook signal delivered at a workflow time after the start.
+type event struct {
+	at      time.Duration
+	name    string
+	payload any
+}
+
+func livenessCreate(id string) any {
+	return signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: id}, UserID: testUser, KycStatus: signals.LivenessStatusProcessing}
+}
+
+func livenessUpdate(id string, score int, codes ...string) any {
+	rs := make([]signals.ProviderReason, len(codes))
+	for i, c := range codes {
+		rs[i] = signals.ProviderReason{Code: c, Message: "as sent by Treezor"}
+	}
+	return signals.TreezorLivenessEvent{
+		Webhook: signals.Webhook{EventID: id}, UserID: testUser,
+		KycStatus: signals.LivenessStatusProcessed, Score: &score, Reasons: rs,
+	}
+}
+
+func document(id, docID string, typeID int) any {
+	return signals.TreezorDocumentEvent{Webhook: signals.Webhook{EventID: id}, UserID: testUser, DocumentID: docID, DocumentTypeID: typeID}
+}
+
+func review(id string, kycReview int) any {
+	return signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: id}, UserID: testUser, KycReview: kycReview}
+}
+
+// happyEvents is a complete validated live verification, in Treezor's order.
+func happyEvents() []event {
+	return []event{
+		{2 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("wh-create")},
+		{10 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("wh-update", 1)},
+		{11 * time.Minute, signals.SignalTreezorDocumentCreate, document("wh-doc-1", "901", 9)},
+		{11 * time.Minute, signals.SignalTreezorDocumentCreate, document("wh-doc-2", "902", 26)},
+		{3 * time.Hour, signals.SignalTreezorKycReview, review("wh-review", signals.KycReviewValidated)},
+	}
+}
+
+// run is one workflow execution in the test environment with mocked Treezor activities.
+type run struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	attrs map[string]string
+	calls map[string]int
+}
+
+func newRun(t *testing.T) *run {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(workflows.TreezorLiveness, workflow.RegisterOptions{Name: signals.WorkflowTreezorLiveness})
+	env.RegisterActivity(&activities.Treezor{})
+	r := &run{t: t, env: env, attrs: map[string]string{}, calls: map[string]int{}}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		r.calls[info.ActivityType.Name]++
+	})
+	env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(a mock.Arguments) {
+		sa := a.Get(0).(temporal.SearchAttributes)
+		for _, key := range signals.SearchAttributes {
+			if v, ok := sa.GetKeyword(key); ok {
+				r.attrs[key.GetName()] = v
+			}
+		}
+	})
+	return r
+}
+
+// treezorOK mocks every Treezor activity as succeeding, with the review still pending when read back.
+func (r *run) treezorOK() *run {
+	r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{ID: testRef, URL: testURL}, nil).Maybe()
+	r.env.OnActivity(tz.RetrieveLivenessDocuments, mock.Anything, testUser).Return(nil).Maybe()
+	r.env.OnActivity(tz.RequestKYCReview, mock.Anything, mock.Anything).Return(activities.UserKYC{KycReview: signals.KycReviewPending}, nil).Maybe()
+	r.env.OnActivity(tz.GetUserKYC, mock.Anything, testUser).Return(activities.UserKYC{KycReview: signals.KycReviewPending}, nil).Maybe()
+	return r
+}
+
+func (r *run) deliver(events []event) *run {
+	for _, e := range events {
+		r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(e.name, e.payload) }, e.at)
+	}
+	return r
+}
+
+func (r *run) execute() signals.Outcome {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(signals.WorkflowTreezorLiveness, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: testUser})
+	require.True(r.t, r.env.IsWorkflowCompleted(), "workflow did not complete")
+	require.NoError(r.t, r.env.GetWorkflowError())
+	var o signals.Outcome
+	require.NoError(r.t, r.env.GetWorkflowResult(&o))
+	require.Equal(r.t, string(o.Status), r.attrs["KycOutcome"], "KycOutcome search attribute")
+	require.Equal(r.t, string(signals.StepCompleted), r.attrs["KycStep"], "KycStep search attribute")
+	require.NotEmpty(r.t, o.UserMessage, "every outcome carries a user-safe message")
+	return o
+}
+
+func TestTreezorLivenessOutcomes(t *testing.T) {
+	tests := []struct {
+		name        string
+		events      []event
+		reconciled  *activities.UserKYC
+		wantStatus  signals.OutcomeStatus
+		wantCause   string
+		wantReasons []string
+		wantElapsed time.Duration
+	}{
+		{
+			name:        "validated and approved",
+			events:      happyEvents(),
+			wantStatus:  signals.OutcomeApproved,
+			wantElapsed: 3 * time.Hour,
+		},
+		{
+			name: "score 0 refused with reasons",
+			events: []event{
+				{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{5 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 0, "2101", "1320")},
+			},
+			wantStatus:  signals.OutcomeRefused,
+			wantReasons: []string{"2101", "1320"},
+			wantElapsed: 5 * time.Minute,
+		},
+		{
+			name: "score -1 failed with reasons",
+			events: []event{
+				{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{5 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", -1, "1201")},
+			},
+			wantStatus:  signals.OutcomeFailed,
+			wantCause:   signals.CauseVerificationFailed,
+			wantReasons: []string{"1201"},
+			wantElapsed: 5 * time.Minute,
+		},
+		{
+			name:        "URL expires after 15 minutes without a webhook",
+			wantStatus:  signals.OutcomeExpired,
+			wantElapsed: 15 * time.Minute,
+		},
+		{
+			name: "a webhook just after the 15 minutes is too late",
+			events: []event{
+				{15*time.Minute + time.Second, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+			},
+			wantStatus:  signals.OutcomeExpired,
+			wantElapsed: 15 * time.Minute,
+		},
+		{
+			name: "processing never ends within 24 hours",
+			events: []event{
+				{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+			},
+			wantStatus:  signals.OutcomeReviewTimeout,
+			wantElapsed: time.Minute + 24*time.Hour,
+		},
+		{
+			name:        "review refused",
+			events:      append(happyEvents()[:4], event{time.Hour, signals.SignalTreezorKycReview, review("r", signals.KycReviewRefused)}),
+			wantStatus:  signals.OutcomeRefused,
+			wantElapsed: time.Hour,
+		},
+		{
+			name:        "review timeout, reconciled as validated",
+			events:      happyEvents()[:4],
+			reconciled:  &activities.UserKYC{KycReview: signals.KycReviewValidated},
+			wantStatus:  signals.OutcomeApproved,
+			wantElapsed: 11*time.Minute + 24*time.Hour,
+		},
+		{
+			name:        "review timeout, still pending when reconciled",
+			events:      happyEvents()[:4],
+			wantStatus:  signals.OutcomeReviewTimeout,
+			wantElapsed: 11*time.Minute + 24*time.Hour,
+		},
+		{
+			name: "intermediate review values keep waiting",
+			events: append(happyEvents()[:4],
+				event{time.Hour, signals.SignalTreezorKycReview, review("r1", signals.KycReviewOpen)},
+				event{2 * time.Hour, signals.SignalTreezorKycReview, review("r2", signals.KycReviewReviewPending)},
+				event{5 * time.Hour, signals.SignalTreezorKycReview, review("r3", signals.KycReviewValidated)},
+			),
+			wantStatus:  signals.OutcomeApproved,
+			wantElapsed: 5 * time.Hour,
+		},
+		{
+			name: "update before create, documents before the retrieval, all out of order",
+			events: []event{
+				{time.Minute, signals.SignalTreezorDocumentCreate, document("d", "902", 34)},
+				{2 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+				{3 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{4 * time.Minute, signals.SignalTreezorKycReview, review("r", signals.KycReviewValidated)},
+			},
+			wantStatus:  signals.OutcomeApproved,
+			wantElapsed: 4 * time.Minute,
+		},
+		{
+			name: "a review decided before this verification asked is stale",
+			events: []event{
+				{time.Minute, signals.SignalTreezorKycReview, review("old", signals.KycReviewRefused)},
+				{2 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{3 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+				{4 * time.Minute, signals.SignalTreezorDocumentCreate, document("d", "902", 26)},
+				{time.Hour, signals.SignalTreezorKycReview, review("new", signals.KycReviewValidated)},
+			},
+			wantStatus:  signals.OutcomeApproved,
+			wantElapsed: time.Hour,
+		},
+		{
+			name: "duplicate deliveries are ignored",
+			events: []event{
+				{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{2 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+				{2 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+				{3 * time.Minute, signals.SignalTreezorDocumentCreate, document("d", "902", 26)},
+				{3 * time.Minute, signals.SignalTreezorDocumentCreate, document("d", "902", 26)},
+				{4 * time.Minute, signals.SignalTreezorKycReview, review("r", signals.KycReviewValidated)},
+				{4 * time.Minute, signals.SignalTreezorKycReview, review("r", signals.KycReviewValidated)},
+			},
+			wantStatus:  signals.OutcomeApproved,
+			wantElapsed: 4 * time.Minute,
+		},
+		{
+			name: "documents without the synthesis document time out",
+			events: []event{
+				{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{2 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+				{3 * time.Minute, signals.SignalTreezorDocumentCreate, document("d", "901", 9)},
+			},
+			wantStatus:  signals.OutcomeReviewTimeout,
+			wantElapsed: 2*time.Minute + 24*time.Hour,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRun(t)
+			if tc.reconciled != nil {
+				r.env.OnActivity(tz.GetUserKYC, mock.Anything, testUser).Return(*tc.reconciled, nil).Once()
+			}
+			r.treezorOK().deliver(tc.events)
+			start := r.env.Now()
+			o := r.execute()
+
+			require.Equal(t, tc.wantStatus, o.Status, "outcome (detail: %s)", o.Detail)
+			require.Equal(t, tc.wantCause, o.Cause)
+			require.Equal(t, signals.MethodTreezorLiveness, o.Method)
+			require.Equal(t, testRef, o.ProviderReference)
+			require.Equal(t, tc.wantElapsed, o.CompletedAt.Sub(start), "when the outcome was decided")
+			var codes []string
+			for _, rs := range o.Reasons {
+				codes = append(codes, rs.Code)
+				require.True(t, rs.Known, "reason %s is in the catalogue", rs.Code)
+			}
+			require.Equal(t, tc.wantReasons, codes)
+			require.Equal(t, signals.WorkflowTreezorLiveness, signals.MethodTreezorLiveness.WorkflowType())
+			require.Equal(t, string(signals.MethodTreezorLiveness), r.attrs["KycMethod"])
+			require.Equal(t, "treezor", r.attrs["KycProvider"])
+			require.Equal(t, testRef, r.attrs["KycProviderReference"])
+		})
+	}
+}
+
+func TestTreezorLivenessApprovedCarriesDocumentsOnce(t *testing.T) {
+	r := newRun(t).treezorOK()
+	events := happyEvents()
+	// Redelivered document with a new webhook ID: the document ID still deduplicates it.
+	events = append(events, event{11 * time.Minute, signals.SignalTreezorDocumentCreate, document("wh-doc-2-again", "902", 26)})
+	o := r.deliver(events).execute()
+	require.Equal(t, signals.OutcomeApproved, o.Status)
+	require.Equal(t, []signals.Document{{ID: "901", TypeID: 9}, {ID: "902", TypeID: 26}}, o.Documents)
+	require.Equal(t, 1, r.calls["RequestKYCReview"], "one review request")
+	require.Equal(t, 1, r.calls["RetrieveLivenessDocuments"])
+}
+
+func TestTreezorLivenessIdentificationURLUpdate(t *testing.T) {
+	r := newRun(t).treezorOK()
+	var got signals.Identification
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(signals.UpdateIdentificationURL, "start-1", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("update rejected: %v", err) },
+			OnAccept:   func() {},
+			OnComplete: func(v any, err error) { require.NoError(t, err); got = v.(signals.Identification) },
+		}, signals.URLRequest{Method: signals.MethodTreezorLiveness})
+	}, 0)
+	var mismatch error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(signals.UpdateIdentificationURL, "start-2", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { mismatch = err },
+			OnAccept:   func() { t.Error("an update for another method was accepted") },
+			OnComplete: func(any, error) {},
+		}, signals.URLRequest{Method: signals.MethodTreezorQES})
+	}, time.Second)
+	var during, after signals.Status
+	r.env.RegisterDelayedCallback(func() { during = r.queryStatus() }, time.Minute)
+	r.env.RegisterDelayedCallback(func() { after = r.queryStatus() }, 16*time.Minute)
+	start := r.env.Now()
+	r.deliver([]event{{5 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")}})
+	o := r.execute()
+
+	require.Equal(t, testURL, got.URL)
+	require.Equal(t, 15*time.Minute, got.ExpiresAt.Sub(start), "the URL is valid 15 minutes")
+	require.Equal(t, signals.OutcomeReviewTimeout, o.Status)
+	require.Error(t, mismatch)
+	require.Contains(t, mismatch.Error(), "already running")
+
+	require.Equal(t, signals.StepAwaitingUser, during.Step)
+	require.Equal(t, testURL, during.IdentificationURL, "URL visible while valid")
+	require.NotNil(t, during.Deadline)
+	require.Equal(t, signals.StepProviderProcessing, after.Step)
+	require.Empty(t, after.IdentificationURL, "URL hidden once the user has used it")
+}
+
+func TestTreezorLivenessStaleEventsNeverMoveBackwards(t *testing.T) {
+	r := newRun(t).treezorOK()
+	var afterLateCreate, afterLateUpdate signals.Status
+	r.env.RegisterDelayedCallback(func() { afterLateCreate = r.queryStatus() }, 31*time.Minute)
+	r.env.RegisterDelayedCallback(func() { afterLateUpdate = r.queryStatus() }, 41*time.Minute)
+	o := r.deliver([]event{
+		{10 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+		{20 * time.Minute, signals.SignalTreezorDocumentCreate, document("d", "902", 26)},
+		// Late deliveries of older events: a create (the user's session), and another score.
+		{30 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+		{40 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u-retry", -1, "1901")},
+		{time.Hour, signals.SignalTreezorKycReview, review("r", signals.KycReviewValidated)},
+	}).execute()
+	require.Equal(t, signals.StepKYCReview, afterLateCreate.Step)
+	require.Equal(t, signals.StepKYCReview, afterLateUpdate.Step)
+	require.Empty(t, afterLateUpdate.Reasons, "a second score does not replace the first")
+	require.Equal(t, signals.OutcomeApproved, o.Status)
+}
+
+func TestTreezorLivenessCountsDuplicates(t *testing.T) {
+	r := newRun(t).treezorOK()
+	var st signals.Status
+	r.env.RegisterDelayedCallback(func() { st = r.queryStatus() }, 3*time.Minute+30*time.Second)
+	r.deliver([]event{
+		{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+		{2 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+		{3 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+		{4 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 0, "2101")},
+	}).execute()
+	require.Equal(t, signals.WebhookCounts{Received: 3, Duplicates: 2}, st.Webhooks)
+}
+
+func (r *run) queryStatus() signals.Status {
+	r.t.Helper()
+	v, err := r.env.QueryWorkflow(signals.QueryStatus)
+	require.NoError(r.t, err)
+	var s signals.Status
+	require.NoError(r.t, v.Get(&s))
+	return s
+}
+
+func TestTreezorLivenessCancel(t *testing.T) {
+	tests := []struct {
+		name   string
+		cancel func(env *testsuite.TestWorkflowEnvironment)
+	}{
+		{"cancel signal", func(env *testsuite.TestWorkflowEnvironment) {
+			env.SignalWorkflow(signals.SignalCancel, signals.CancelRequest{Reason: "user closed the account"})
+		}},
+		{"Temporal cancellation", func(env *testsuite.TestWorkflowEnvironment) { env.CancelWorkflow() }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRun(t).treezorOK()
+			r.env.RegisterDelayedCallback(func() { tc.cancel(r.env) }, 3*time.Minute)
+			start := r.env.Now()
+			o := r.execute()
+			require.Equal(t, signals.OutcomeCancelled, o.Status)
+			require.Equal(t, 3*time.Minute, o.CompletedAt.Sub(start))
+		})
+	}
+}
+
+func TestTreezorLivenessUserDataIncomplete(t *testing.T) {
+	r := newRun(t)
+	r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{},
+		temporal.NewNonRetryableApplicationError("treezor: the user must have firstname, lastname and birthday set",
+			providerhttp.ErrTypeUserDataIncomplete, nil))
+	var updateErr error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(signals.UpdateIdentificationURL, "start", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { updateErr = err }, OnAccept: func() {},
+			OnComplete: func(_ any, err error) { updateErr = err },
+		}, signals.URLRequest{Method: signals.MethodTreezorLiveness})
+	}, 0)
+	o := r.execute()
+
+	require.Equal(t, signals.OutcomeFailed, o.Status)
+	require.Equal(t, signals.CauseUserDataIncomplete, o.Cause)
+	require.Contains(t, o.Detail, "firstname, lastname and birthday")
+	require.Equal(t, 1, r.calls["Initiate"], "a 428 is not retried")
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(updateErr, &appErr), "update error %v", updateErr)
+	require.Equal(t, signals.CauseUserDataIncomplete, appErr.Type())
+}
+
+func TestTreezorLivenessRetriesProviderOutage(t *testing.T) {
+	r := newRun(t)
+	outage := temporal.NewApplicationError("treezor: initiate liveness: HTTP 503", providerhttp.ErrTypeUnavailable)
+	r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{}, outage).Twice()
+	r.treezorOK().deliver(happyEvents())
+	o := r.execute()
+	require.Equal(t, signals.OutcomeApproved, o.Status)
+	require.Equal(t, 3, r.calls["Initiate"], "two 5xx, then success")
+}
+
+func TestTreezorLivenessProviderDownForGood(t *testing.T) {
+	r := newRun(t)
+	outage := temporal.NewApplicationError("treezor: initiate liveness: HTTP 503", providerhttp.ErrTypeUnavailable)
+	r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{}, outage)
+	o := r.execute()
+	require.Equal(t, signals.OutcomeFailed, o.Status)
+	require.Equal(t, signals.CauseProviderUnavailable, o.Cause)
+	require.True(t, o.UserMayRetry)
+	require.Equal(t, 6, r.calls["Initiate"], "bounded by the retry policy")
+}
+
+func TestTreezorLivenessRejectsInvalidInput(t *testing.T) {
+	for _, in := range []signals.VerificationInput{
+		{Method: signals.MethodTreezorLiveness},
+		{Method: "treezor-lifeness", SubjectID: testUser},
+		{Method: signals.MethodTreezorLiveness, SubjectID: "a/b"},
+	} {
+		t.Run(fmt.Sprintf("%+v", in), func(t *testing.T) {
+			r := newRun(t)
+			r.env.ExecuteWorkflow(signals.WorkflowTreezorLiveness, in)
+			var appErr *temporal.ApplicationError
+			require.True(t, errors.As(r.env.GetWorkflowError(), &appErr))
+			require.Equal(t, workflows.ErrTypeInvalidInput, appErr.Type())
+		})
+	}
+}

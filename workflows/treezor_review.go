@@ -1,0 +1,80 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// review runs Treezor's KYC review: request it, wait for user.kycreview within the review bound, and at the
+// deadline read the user's state once before concluding, in case the webhook was lost.
+func (f *treezorFlow) review(ctx workflow.Context) signals.Outcome {
+	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
+	// Open the window before the request: Treezor may answer by webhook before the activity's completion is recorded.
+	f.events.reviewRequested = true
+	f.enterStep(ctx, signals.StepKYCReview, deadline)
+
+	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "request Treezor KYC review"))
+	req := activities.ReviewRequest{
+		UserID: f.input.SubjectID,
+		// Stable across activity retries and replays, so Treezor sees one request per verification run.
+		AccessTag: "kycflow-review-" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
+	}
+	if err := workflow.ExecuteActivity(actx, tz.RequestKYCReview, req).Get(actx, nil); err != nil {
+		return failureOutcome(err, "request KYC review")
+	}
+
+	decided, err := f.waitUntil(ctx, deadline, "Treezor KYC review", func() bool { return f.events.review != nil })
+	if o := f.stopped(err); o != nil {
+		return *o
+	}
+	if decided {
+		return f.reviewOutcome(f.events.review.KycReview, "user.kycreview webhook")
+	}
+	return f.reconcileReview(ctx)
+}
+
+func (f *treezorFlow) reconcileReview(ctx workflow.Context) signals.Outcome {
+	timeout := signals.Outcome{
+		Status: signals.OutcomeReviewTimeout,
+		Detail: fmt.Sprintf("no KYC review decision within %s", time.Duration(f.deadlines.Review)),
+	}
+	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the user's KYC review"))
+	var state activities.UserKYC
+	if err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state); err != nil {
+		timeout.Detail += "; reading the user's state failed: " + err.Error()
+		return timeout
+	}
+	if state.KycReview == signals.KycReviewValidated || state.KycReview == signals.KycReviewRefused {
+		f.logger.Info("KYC review decided without a webhook; reconciled by reading the user", "kycReview", state.KycReview)
+		return f.reviewOutcome(state.KycReview, "reconciliation after the review deadline")
+	}
+	timeout.Detail += fmt.Sprintf("; the user's kycReview is still %d", state.KycReview)
+	return timeout
+}
+
+func (f *treezorFlow) reviewOutcome(kycReview int, source string) signals.Outcome {
+	if kycReview == signals.KycReviewValidated {
+		return signals.Outcome{
+			Status:    signals.OutcomeApproved,
+			Detail:    "KYC review validated (" + source + ")",
+			Documents: f.documents(),
+		}
+	}
+	return signals.Outcome{
+		Status: signals.OutcomeRefused,
+		Detail: "KYC review refused (" + source + ")",
+	}
+}
+
+func (f *treezorFlow) documents() []signals.Document {
+	docs := make([]signals.Document, 0, len(f.events.documents))
+	for _, d := range f.events.documents {
+		docs = append(docs, signals.Document{ID: d.DocumentID, TypeID: d.DocumentTypeID, Type: d.DocumentType})
+	}
+	return docs
+}

@@ -1,0 +1,256 @@
+// Package workflows holds kycflow's verification workflows: one file per method, the Treezor KYC review step, and
+// the state every method shares (status query, URL update, cancel signal, search attributes, deduplication and
+// deadline waits).
+//
+// Everything here is deterministic: time comes from workflow.Now, waits from workflow timers, and signal handlers
+// only record facts into state; the main flow awaits conditions over that state, so the order in which webhooks
+// arrive does not matter.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/signals"
+)
+
+// Error types the identification_url update and the workflow return; the starter branches on them.
+const (
+	ErrTypeInvalidInput    = "InvalidInput"
+	ErrTypeMethodMismatch  = "MethodMismatch"
+	ErrTypeNotInitiated    = "IdentificationNotInitiated"
+	ErrTypeAlreadyComplete = "VerificationComplete"
+)
+
+// verification is the state every method's workflow shares. It is only touched from workflow code.
+type verification struct {
+	input     signals.VerificationInput
+	deadlines signals.Deadlines
+	logger    log.Logger
+
+	step         signals.Step
+	stepDeadline time.Time
+
+	providerRef  string
+	url          string
+	urlExpiresAt time.Time
+	// initFailure is the outcome when the provider session could not be opened; the URL update returns it.
+	initFailure *signals.Outcome
+
+	// reasons are the latest reasons the provider gave (an abort, a refusal), already explained by the catalogue.
+	reasons []signals.Reason
+
+	cancelRequested bool
+	cancelReason    string
+
+	seenEvents map[string]struct{}
+	webhooks   signals.WebhookCounts
+	outcome    *signals.Outcome
+}
+
+func newVerification(ctx workflow.Context, input signals.VerificationInput) (*verification, error) {
+	if err := input.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("invalid verification input: %v", err), ErrTypeInvalidInput, nil)
+	}
+	v := &verification{
+		input:      input,
+		deadlines:  input.Deadlines.WithDefaults(input.Method),
+		logger:     log.With(workflow.GetLogger(ctx), "method", string(input.Method)),
+		step:       signals.StepInitiating,
+		seenEvents: map[string]struct{}{},
+	}
+	if err := workflow.SetQueryHandler(ctx, signals.QueryStatus, v.status); err != nil {
+		return nil, fmt.Errorf("register status query: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, signals.UpdateIdentificationURL, v.identificationURL,
+		workflow.UpdateHandlerOptions{Validator: v.validateURLRequest}); err != nil {
+		return nil, fmt.Errorf("register identification_url update: %w", err)
+	}
+	cancelCh := workflow.GetSignalChannel(ctx, signals.SignalCancel)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var req signals.CancelRequest
+		for cancelCh.Receive(ctx, &req) {
+			v.onCancel(req)
+		}
+	})
+	err := workflow.UpsertTypedSearchAttributes(ctx,
+		signals.AttrMethod.ValueSet(string(input.Method)),
+		signals.AttrProvider.ValueSet(string(input.Method.Provider())),
+		signals.AttrStep.ValueSet(string(v.step)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("set search attributes: %w", err)
+	}
+	return v, nil
+}
+
+func (v *verification) onCancel(req signals.CancelRequest) {
+	if v.outcome != nil || v.cancelRequested {
+		return
+	}
+	v.cancelRequested = true
+	v.cancelReason = req.Reason
+	v.logger.Info("Cancellation requested by the backend")
+}
+
+// firstDelivery reports whether an event is new, remembering it. Providers deliver webhooks at least once and the
+// relay may signal the same event twice; the event ID is the only key that survives both.
+func (v *verification) firstDelivery(eventID string) bool {
+	v.webhooks.Received++
+	if eventID == "" {
+		// Without an ID nothing can be deduplicated; the handlers are idempotent on state anyway.
+		return true
+	}
+	if _, seen := v.seenEvents[eventID]; seen {
+		v.webhooks.Duplicates++
+		v.logger.Info("Ignoring duplicate webhook", "eventId", eventID)
+		return false
+	}
+	v.seenEvents[eventID] = struct{}{}
+	return true
+}
+
+func (v *verification) validateURLRequest(req signals.URLRequest) error {
+	if req.Method != "" && req.Method != v.input.Method {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("a %s verification is already running for this subject; cancel it or wait for it before starting %s",
+				v.input.Method, req.Method), ErrTypeMethodMismatch, nil)
+	}
+	return nil
+}
+
+// identificationURL answers the update of Update-with-Start: it blocks until the provider issued the URL or the
+// attempt failed, so the caller gets the URL in the same round trip that started the workflow.
+func (v *verification) identificationURL(ctx workflow.Context, _ signals.URLRequest) (signals.Identification, error) {
+	err := workflow.Await(ctx, func() bool { return v.url != "" || v.initFailure != nil || v.outcome != nil })
+	if err != nil {
+		return signals.Identification{}, err
+	}
+	if v.url == "" {
+		o := v.initFailure
+		if o == nil {
+			o = v.outcome
+		}
+		return signals.Identification{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("identification could not be started: %s", o.Detail), o.Cause, nil)
+	}
+	return signals.Identification{
+		URL:        v.url,
+		ExpiresAt:  v.urlExpiresAt,
+		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+	}, nil
+}
+
+func (v *verification) status() (signals.Status, error) {
+	s := signals.Status{
+		Method:      v.input.Method,
+		Step:        v.step,
+		Reasons:     v.reasons,
+		UserMessage: userMessage(v.reasons),
+		Outcome:     v.outcome,
+		Webhooks:    v.webhooks,
+	}
+	if v.step == signals.StepAwaitingUser && v.url != "" {
+		s.IdentificationURL = v.url
+		s.URLExpiresAt = timePtr(v.urlExpiresAt)
+	}
+	if !v.stepDeadline.IsZero() && v.outcome == nil {
+		s.Deadline = timePtr(v.stepDeadline)
+	}
+	return s, nil
+}
+
+// enterStep records the step and when its wait ends, for the status query and the KycStep search attribute.
+func (v *verification) enterStep(ctx workflow.Context, step signals.Step, deadline time.Time) {
+	v.step = step
+	v.stepDeadline = deadline
+	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrStep.ValueSet(string(step))); err != nil {
+		v.logger.Warn("Could not update KycStep search attribute", "error", err)
+	}
+	details := fmt.Sprintf("step: %s", step)
+	if !deadline.IsZero() {
+		details += fmt.Sprintf(", until %s", deadline.UTC().Format(time.RFC3339))
+	}
+	workflow.SetCurrentDetails(ctx, details)
+}
+
+func (v *verification) setProviderReference(ctx workflow.Context, ref string) {
+	v.providerRef = ref
+	if ref == "" {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrProviderReference.ValueSet(ref)); err != nil {
+		v.logger.Warn("Could not set KycProviderReference search attribute", "error", err)
+	}
+}
+
+// waitUntil blocks until cond holds, the backend cancels, or the deadline passes; it reports whether cond held.
+//
+// The timer runs on its own cancellable context and is cancelled on return: AwaitWithTimeout alone leaves a
+// satisfied wait's timer pending (up to 14 days) in the history and the UI.
+func (v *verification) waitUntil(ctx workflow.Context, deadline time.Time, summary string, cond func() bool) (bool, error) {
+	if cond() {
+		return true, nil
+	}
+	if v.cancelRequested {
+		return false, nil
+	}
+	remaining := deadline.Sub(workflow.Now(ctx))
+	if remaining <= 0 {
+		return false, nil
+	}
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+	_, err := workflow.AwaitWithOptions(timerCtx, workflow.AwaitOptions{
+		Timeout:      remaining,
+		TimerOptions: workflow.TimerOptions{Summary: summary},
+	}, func() bool { return v.cancelRequested || cond() })
+	if err != nil {
+		var canceled *temporal.CanceledError
+		if errors.As(err, &canceled) {
+			// Temporal-level cancellation (client.CancelWorkflow) is a backend cancel too.
+			v.cancelRequested = true
+			return false, nil
+		}
+		return false, err
+	}
+	return cond(), nil
+}
+
+// finish records the outcome, publishes it, and waits for in-flight handlers so no update is left unanswered.
+func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.Outcome {
+	// After a Temporal cancellation ctx is done; the bookkeeping below must still run.
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	o.Method = v.input.Method
+	if o.ProviderReference == "" {
+		o.ProviderReference = v.providerRef
+	}
+	if o.UserMessage == "" {
+		o.UserMessage = outcomeUserMessage(o)
+	}
+	o.CompletedAt = workflow.Now(ctx)
+	v.outcome = &o
+	v.enterStep(ctx, signals.StepCompleted, time.Time{})
+	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrOutcome.ValueSet(string(o.Status))); err != nil {
+		v.logger.Warn("Could not set KycOutcome search attribute", "error", err)
+	}
+	v.logger.Info("Verification finished", "outcome", string(o.Status), "cause", o.Cause)
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		v.logger.Warn("Waiting for handlers to finish", "error", err)
+	}
+	return o
+}
+
+func (v *verification) cancelledOutcome() signals.Outcome {
+	return signals.Outcome{
+		Status: signals.OutcomeCancelled,
+		Detail: "cancelled by the backend: " + v.cancelReason,
+	}
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
