@@ -1,0 +1,39 @@
+package worker_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/worker"
+)
+
+// TestComposeMatchesContract keeps docker-compose.yml in step with the code, since no Docker engine runs here to
+// try it: every search attribute the workflows upsert is registered, and the worker gets every required setting.
+func TestComposeMatchesContract(t *testing.T) {
+	raw, err := os.ReadFile("../docker-compose.yml")
+	require.NoError(t, err)
+	var compose struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"services"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &compose))
+
+	register := strings.Join(compose.Services["search-attributes"].Command, " ")
+	for _, key := range signals.SearchAttributes {
+		require.Contains(t, register, key.GetName(), "docker-compose registers search attribute %s", key.GetName())
+	}
+	workerEnv := compose.Services["worker"].Environment
+	for _, name := range []string{worker.EnvTemporalAddress, worker.EnvTemporalNamespace, worker.EnvTreezorBaseURL,
+		worker.EnvTreezorClientID, worker.EnvTreezorClientSecret} {
+		require.Contains(t, workerEnv, name, "docker-compose passes %s to the worker", name)
+	}
+	require.Equal(t, "temporal:7233", workerEnv[worker.EnvTemporalAddress])
+}

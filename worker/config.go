@@ -1,0 +1,128 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the worker's configuration, read from the environment.
+type Config struct {
+	TemporalAddress   string
+	TemporalNamespace string
+	LogLevel          slog.Level
+	// StopTimeout bounds how long in-flight activities may finish on shutdown; below fx's 15 s stop timeout.
+	StopTimeout time.Duration
+	Treezor     TreezorConfig
+}
+
+// TreezorConfig holds the Treezor API credentials.
+type TreezorConfig struct {
+	BaseURL      string
+	ClientID     string
+	ClientSecret string
+	Scope        string
+}
+
+// Environment variables the worker reads. The table in README.md lists them with their defaults.
+const (
+	EnvTemporalAddress     = "TEMPORAL_ADDRESS"
+	EnvTemporalNamespace   = "TEMPORAL_NAMESPACE"
+	EnvLogLevel            = "KYCFLOW_LOG_LEVEL"
+	EnvStopTimeout         = "KYCFLOW_WORKER_STOP_TIMEOUT"
+	EnvTreezorBaseURL      = "TREEZOR_BASE_URL"
+	EnvTreezorClientID     = "TREEZOR_CLIENT_ID"
+	EnvTreezorClientSecret = "TREEZOR_CLIENT_SECRET"
+	EnvTreezorSecretFile   = "TREEZOR_CLIENT_SECRET_FILE"
+	EnvTreezorScope        = "TREEZOR_SCOPE"
+)
+
+const maxStopTimeout = 14 * time.Second
+
+// LoadConfig reads and validates the configuration. Every problem is reported at once, each naming its variable,
+// so that a misconfigured deployment is fixed in one go. Secret values never appear in errors.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	var errs []error
+	cfg := Config{
+		TemporalAddress:   valueOr(getenv(EnvTemporalAddress), "localhost:7233"),
+		TemporalNamespace: valueOr(getenv(EnvTemporalNamespace), "default"),
+		StopTimeout:       10 * time.Second,
+		Treezor: TreezorConfig{
+			BaseURL:  strings.TrimRight(getenv(EnvTreezorBaseURL), "/"),
+			ClientID: getenv(EnvTreezorClientID),
+			Scope:    getenv(EnvTreezorScope),
+		},
+	}
+	if !strings.Contains(cfg.TemporalAddress, ":") {
+		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvTemporalAddress, cfg.TemporalAddress))
+	}
+	if lvl := getenv(EnvLogLevel); lvl != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, lvl))
+		}
+	}
+	if s := getenv(EnvStopTimeout); s != "" {
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 10s", EnvStopTimeout, s))
+		case d <= 0 || d > maxStopTimeout:
+			errs = append(errs, fmt.Errorf("%s=%s: want more than 0 and at most %s (fx stops the process after 15s)", EnvStopTimeout, d, maxStopTimeout))
+		default:
+			cfg.StopTimeout = d
+		}
+	}
+	errs = append(errs, requireURL(EnvTreezorBaseURL, cfg.Treezor.BaseURL))
+	if cfg.Treezor.ClientID == "" {
+		errs = append(errs, fmt.Errorf("%s is required", EnvTreezorClientID))
+	}
+	secret, err := secretFrom(getenv, EnvTreezorClientSecret, EnvTreezorSecretFile)
+	errs = append(errs, err)
+	cfg.Treezor.ClientSecret = secret
+	return cfg, errors.Join(errs...)
+}
+
+func valueOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func requireURL(name, v string) error {
+	if v == "" {
+		return fmt.Errorf("%s is required", name)
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s=%q: want an absolute http(s) URL", name, v)
+	}
+	return nil
+}
+
+// secretFrom reads a secret from the variable itself or from the file the *_FILE variable names (Docker and
+// Kubernetes secrets), never both.
+func secretFrom(getenv func(string) string, name, fileName string) (string, error) {
+	v, path := getenv(name), getenv(fileName)
+	switch {
+	case v != "" && path != "":
+		return "", fmt.Errorf("set %s or %s, not both", name, fileName)
+	case path != "":
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", fileName, err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", fmt.Errorf("%s: file %s is empty", fileName, path)
+		}
+		return s, nil
+	case v != "":
+		return v, nil
+	}
+	return "", fmt.Errorf("%s (or %s) is required", name, fileName)
+}

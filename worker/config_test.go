@@ -1,0 +1,88 @@
+package worker_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kycflow/kycflow/worker"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func validEnv() map[string]string {
+	return map[string]string{
+		"TREEZOR_BASE_URL":      "https://acme.sandbox.treezor.co/",
+		"TREEZOR_CLIENT_ID":     "client",
+		"TREEZOR_CLIENT_SECRET": "s3cret-value",
+	}
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := worker.LoadConfig(env(validEnv()))
+	require.NoError(t, err)
+	require.Equal(t, "localhost:7233", cfg.TemporalAddress)
+	require.Equal(t, "default", cfg.TemporalNamespace)
+	require.Equal(t, 10*time.Second, cfg.StopTimeout)
+	require.Equal(t, "https://acme.sandbox.treezor.co", cfg.Treezor.BaseURL, "trailing slash trimmed")
+	require.Equal(t, "s3cret-value", cfg.Treezor.ClientSecret)
+}
+
+func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
+	tests := []struct {
+		name    string
+		change  map[string]string
+		wantErr []string
+	}{
+		{"missing base URL", map[string]string{"TREEZOR_BASE_URL": ""}, []string{"TREEZOR_BASE_URL is required"}},
+		{"relative base URL", map[string]string{"TREEZOR_BASE_URL": "acme.treezor.co"}, []string{"TREEZOR_BASE_URL=", "absolute http(s) URL"}},
+		{"missing client id and secret", map[string]string{"TREEZOR_CLIENT_ID": "", "TREEZOR_CLIENT_SECRET": ""},
+			[]string{"TREEZOR_CLIENT_ID is required", "TREEZOR_CLIENT_SECRET (or TREEZOR_CLIENT_SECRET_FILE) is required"}},
+		{"secret twice", map[string]string{"TREEZOR_CLIENT_SECRET_FILE": secretFile}, []string{"not both"}},
+		{"secret file missing", map[string]string{"TREEZOR_CLIENT_SECRET": "", "TREEZOR_CLIENT_SECRET_FILE": "/nonexistent"}, []string{"TREEZOR_CLIENT_SECRET_FILE"}},
+		{"bad log level", map[string]string{"KYCFLOW_LOG_LEVEL": "loud"}, []string{"KYCFLOW_LOG_LEVEL"}},
+		{"stop timeout too long", map[string]string{"KYCFLOW_WORKER_STOP_TIMEOUT": "1m"}, []string{"KYCFLOW_WORKER_STOP_TIMEOUT=1m0s"}},
+		{"stop timeout malformed", map[string]string{"KYCFLOW_WORKER_STOP_TIMEOUT": "ten"}, []string{"KYCFLOW_WORKER_STOP_TIMEOUT"}},
+		{"address without port", map[string]string{"TEMPORAL_ADDRESS": "temporal"}, []string{"TEMPORAL_ADDRESS"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := validEnv()
+			for k, v := range tc.change {
+				vars[k] = v
+			}
+			_, err := worker.LoadConfig(env(vars))
+			require.Error(t, err)
+			for _, want := range tc.wantErr {
+				require.Contains(t, err.Error(), want)
+			}
+			require.NotContains(t, err.Error(), "s3cret-value", "secrets never appear in errors")
+		})
+	}
+}
+
+func TestLoadConfigSecretFromFile(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(secretFile, []byte("from-file\n"), 0o600))
+	vars := validEnv()
+	vars["TREEZOR_CLIENT_SECRET"] = ""
+	vars["TREEZOR_CLIENT_SECRET_FILE"] = secretFile
+	cfg, err := worker.LoadConfig(env(vars))
+	require.NoError(t, err)
+	require.Equal(t, "from-file", cfg.Treezor.ClientSecret)
+}
+
+func TestConfigErrorListsEveryProblem(t *testing.T) {
+	_, err := worker.LoadConfig(env(map[string]string{}))
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	require.Len(t, lines, 3, "all three missing Treezor settings reported at once: %v", err)
+}
