@@ -1,0 +1,55 @@
+# kycflow: `make run` brings the system up, `make test` runs every test. Both install what they need.
+
+TEMPORAL_CLI_VERSION := v1.5.1
+STATICCHECK_VERSION  := v0.8.2
+BIN                  := $(CURDIR)/bin
+TEMPORAL             := $(BIN)/temporal
+STATICCHECK          := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+COMMANDS             := kycflow-worker kycflow-devstack
+GO_TEST_FLAGS        ?= -race -count=1
+
+export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)
+
+.PHONY: all build run test unit lint temporal clean history
+
+all: build
+
+## temporal: build the pinned Temporal CLI (dev server + UI) into bin/ once; later calls reuse it.
+temporal: $(TEMPORAL)
+
+$(TEMPORAL):
+	@echo "Building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (first time only; a few minutes)..."
+	GOBIN=$(BIN) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+$(STATICCHECK):
+	GOBIN=$(BIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(BIN)/staticcheck $@
+
+## build: compile kycflow's binaries into bin/.
+build:
+	go build -o $(BIN)/ $(addprefix ./cmd/,$(COMMANDS))
+
+## run: dev server (UI on http://localhost:8233) and the worker, wired together; Ctrl-C stops everything.
+run: temporal build
+	$(BIN)/kycflow-devstack
+
+## test: formatting, vet, staticcheck, then every test: unit, replay and integration against a real dev server.
+test: temporal lint
+	go test $(GO_TEST_FLAGS) ./...
+
+## unit: the tests that need no dev server (fast feedback while editing).
+unit:
+	go test $(GO_TEST_FLAGS) -short ./...
+
+lint: $(STATICCHECK)
+	@unformatted=$$(gofmt -l .); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	$(STATICCHECK) ./...
+
+## history: re-export the replay-test history from a real run (see workflows/testdata/README.md).
+history: temporal
+	go test -count=1 -run TestIntegration -tags recordhistory ./integration/ -v
+
+clean:
+	rm -rf $(BIN) .data

@@ -1,0 +1,208 @@
+package integration_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/starter"
+)
+
+func score(n int) *int { return &n }
+
+// webhook is a signal as the relay would send it.
+type webhook struct {
+	name    string
+	payload any
+}
+
+// TestIntegrationTreezorLiveness drives live verifications through a real dev server and worker with real
+// signals, and checks the outcome and the search attributes an operator filters on.
+func TestIntegrationTreezorLiveness(t *testing.T) {
+	s := startStack(t)
+	tests := []struct {
+		name    string
+		subject string
+		events  []webhook
+		// reviewEvents are sent once the workflow has requested the KYC review, as Treezor would.
+		reviewEvents []webhook
+		want         signals.OutcomeStatus
+		// wantCalls are the Treezor API calls made for the user, in order.
+		wantCalls []string
+	}{
+		{
+			name:    "validated then approved",
+			subject: "100001",
+			events: []webhook{
+				{signals.SignalTreezorKycLivenessCreate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "c1"}, KycStatus: "processing"}},
+				{signals.SignalTreezorKycLivenessUpdate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "u1"}, KycStatus: "processed", Score: score(1)}},
+				{signals.SignalTreezorDocumentCreate, signals.TreezorDocumentEvent{Webhook: signals.Webhook{EventID: "d1"}, DocumentID: "77", DocumentTypeID: 34}},
+			},
+			reviewEvents: []webhook{
+				{signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: "r1"}, KycReview: signals.KycReviewValidated}},
+				// A redelivery after the decision changes nothing.
+				{signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: "r1"}, KycReview: signals.KycReviewValidated}},
+			},
+			want: signals.OutcomeApproved,
+			wantCalls: []string{
+				"POST /v1/users/100001/kycliveness", "PUT /v1/users/100001/kycliveness", "PUT /v1/users/100001/Kycreview",
+			},
+		},
+		{
+			name:    "refused with score 0",
+			subject: "100002",
+			events: []webhook{
+				{signals.SignalTreezorKycLivenessUpdate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "u2"}, KycStatus: "processed", Score: score(0),
+					Reasons: []signals.ProviderReason{{Code: "2101", Message: "expired document"}}}},
+				{signals.SignalTreezorKycLivenessCreate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "c2"}, KycStatus: "processing"}},
+			},
+			want:      signals.OutcomeRefused,
+			wantCalls: []string{"POST /v1/users/100002/kycliveness"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			in := signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: tc.subject}
+			v, ident, err := s.starter.Start(ctx, in)
+			require.NoError(t, err)
+			require.Equal(t, "https://id.example.test/idv-"+tc.subject, ident.URL)
+			require.Equal(t, signals.WorkflowID(signals.ProviderTreezor, tc.subject), v.WorkflowID)
+
+			again, identAgain, err := s.starter.Start(ctx, in)
+			require.NoError(t, err)
+			require.Equal(t, v.RunID, again.RunID, "a repeated start joins the running verification")
+			require.Equal(t, ident.URL, identAgain.URL)
+
+			st, err := s.starter.Status(ctx, v)
+			require.NoError(t, err)
+			require.Equal(t, signals.StepAwaitingUser, st.Step)
+			requireAttr(t, s, v, signals.AttrStep.GetName(), string(signals.StepAwaitingUser))
+
+			for _, e := range tc.events {
+				s.signal(t, tc.subject, e.name, e.payload)
+			}
+			if len(tc.reviewEvents) > 0 {
+				require.Eventually(t, func() bool {
+					st, err := s.starter.Status(ctx, v)
+					return err == nil && st.Step == signals.StepKYCReview
+				}, 30*time.Second, 50*time.Millisecond, "the workflow requests the KYC review")
+			}
+			for _, e := range tc.reviewEvents {
+				s.signal(t, tc.subject, e.name, e.payload)
+			}
+			o, err := s.starter.Wait(ctx, v)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, o.Status, "outcome detail: %s", o.Detail)
+			require.Equal(t, "idv-"+tc.subject, o.ProviderReference)
+			require.Equal(t, tc.wantCalls, s.treezor.callsFor(tc.subject), "one provider session, one review request")
+
+			requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(tc.want))
+			requireAttr(t, s, v, signals.AttrStep.GetName(), string(signals.StepCompleted))
+			requireAttr(t, s, v, signals.AttrMethod.GetName(), string(signals.MethodTreezorLiveness))
+			requireAttr(t, s, v, signals.AttrProviderReference.GetName(), "idv-"+tc.subject)
+
+			// Operators filter by these in the UI; visibility is eventually consistent.
+			query := fmt.Sprintf("KycOutcome = '%s' AND KycMethod = '%s' AND WorkflowId = '%s'", tc.want, signals.MethodTreezorLiveness, v.WorkflowID)
+			require.Eventually(t, func() bool {
+				resp, err := s.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+				return err == nil && resp.GetCount() == 1
+			}, 15*time.Second, 200*time.Millisecond, "visibility query %s", query)
+
+			requireNoPendingTimers(t, s, v)
+			recordHistory(t, s, v, tc.want)
+		})
+	}
+}
+
+func TestIntegrationTreezorUserDataIncomplete(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v, _, err := s.starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "428001"})
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "typed error, got %v", err)
+	require.Equal(t, signals.CauseUserDataIncomplete, appErr.Type())
+	o, err := s.starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeFailed, o.Status)
+	require.Equal(t, signals.CauseUserDataIncomplete, o.Cause)
+	require.Equal(t, []string{"POST /v1/users/428001/kycliveness"}, s.treezor.callsFor("428001"), "a 428 is not retried")
+}
+
+func TestIntegrationTreezorCancel(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v, _, err := s.starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "100003"})
+	require.NoError(t, err)
+	require.NoError(t, s.starter.Cancel(ctx, v, "integration test"))
+	o, err := s.starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeCancelled, o.Status)
+	requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeCancelled))
+}
+
+// requireNoPendingTimers checks that every timer the run started was fired or cancelled: a satisfied wait must
+// not leave its 15-minute or 24-hour timer behind in the history and the UI.
+func requireNoPendingTimers(t *testing.T, s *stack, v starter.Verification) {
+	t.Helper()
+	open := map[int64]bool{}
+	iter := s.client.GetWorkflowHistory(context.Background(), v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	started := 0
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			open[e.GetEventId()] = true
+			started++
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			delete(open, e.GetTimerFiredEventAttributes().GetStartedEventId())
+		case enumspb.EVENT_TYPE_TIMER_CANCELED:
+			delete(open, e.GetTimerCanceledEventAttributes().GetStartedEventId())
+		}
+	}
+	require.NotZero(t, started, "the run waited on timers")
+	require.Empty(t, open, "timers left pending (started event IDs)")
+}
+
+func requireAttr(t *testing.T, s *stack, v starter.Verification, name, want string) {
+	t.Helper()
+	desc, err := s.client.DescribeWorkflowExecution(context.Background(), v.WorkflowID, v.RunID)
+	require.NoError(t, err)
+	p, ok := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[name]
+	require.True(t, ok, "search attribute %s is set", name)
+	var got string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(p, &got))
+	require.Equal(t, want, got, "search attribute %s", name)
+}
+
+// recordHistory exports the run's history with the real CLI when KYCFLOW_RECORD_HISTORY names a folder, for the
+// replay tests in workflows/ (`make history`).
+func recordHistory(t *testing.T, s *stack, v starter.Verification, outcome signals.OutcomeStatus) {
+	dir := os.Getenv("KYCFLOW_RECORD_HISTORY")
+	if dir == "" {
+		return
+	}
+	bin := os.Getenv("KYCFLOW_TEMPORAL_BIN")
+	out, err := exec.Command(bin, "workflow", "show", "--address", s.temporal.HostPort,
+		"--workflow-id", v.WorkflowID, "--run-id", v.RunID, "--output", "json").Output()
+	require.NoError(t, err)
+	path := filepath.Join(dir, fmt.Sprintf("treezor-liveness-%s.json", outcome))
+	require.NoError(t, os.WriteFile(path, out, 0o644))
+	t.Logf("history written to %s", path)
+}
