@@ -49,7 +49,7 @@ lint: $(STATICCHECK)
 
 ## history: re-export the replay-test history from a real run (see workflows/testdata/README.md).
 history: temporal
-	go test -count=1 -run TestIntegration -tags recordhistory ./integration/ -v
+	KYCFLOW_RECORD_HISTORY=$(CURDIR)/workflows/testdata go test -count=1 -run TestIntegration ./integration/
 
 clean:
 	rm -rf $(BIN) .data

@@ -142,6 +142,14 @@ func newFakeTreezor() *fakeTreezor {
 			"identification-id": id, "identification-url": "https://id.example.test/" + id,
 		}})
 	}))
+	identification := func(w http.ResponseWriter, r *http.Request) {
+		id := "idn-" + r.PathValue("userId")
+		writeJSON(w, http.StatusCreated, map[string]string{
+			"identificationId": id, "identificationURL": "https://go.idnow.example.test/" + id,
+		})
+	}
+	mux.HandleFunc("POST /v1/users/{userId}/qes", authed(identification))
+	mux.HandleFunc("POST /v1/users/{userId}/videoconference", authed(identification))
 	mux.HandleFunc("PUT /v1/users/{userId}/kycliveness", authed(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{})
 	}))

@@ -64,9 +64,9 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 			name:    "refused with score 0",
 			subject: "100002",
 			events: []webhook{
+				{signals.SignalTreezorKycLivenessCreate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "c2"}, KycStatus: "processing"}},
 				{signals.SignalTreezorKycLivenessUpdate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "u2"}, KycStatus: "processed", Score: score(0),
 					Reasons: []signals.ProviderReason{{Code: "2101", Message: "expired document"}}}},
-				{signals.SignalTreezorKycLivenessCreate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "c2"}, KycStatus: "processing"}},
 			},
 			want:      signals.OutcomeRefused,
 			wantCalls: []string{"POST /v1/users/100002/kycliveness"},
@@ -123,7 +123,52 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 			}, 15*time.Second, 200*time.Millisecond, "visibility query %s", query)
 
 			requireNoPendingTimers(t, s, v)
-			recordHistory(t, s, v, tc.want)
+			recordHistory(t, s, v, "treezor-liveness-"+string(tc.want))
+		})
+	}
+}
+
+// TestIntegrationTreezorIdent runs one QES and one video conference verification: an abort, the user's return
+// with the same URL, the provider's success, and the KYC review.
+func TestIntegrationTreezorIdent(t *testing.T) {
+	s := startStack(t)
+	tests := []struct {
+		method  signals.Method
+		subject string
+		events  signals.TreezorIdentEvents
+		path    string
+	}{
+		{signals.MethodTreezorQES, "200001", signals.TreezorQESEvents, "qes"},
+		{signals.MethodTreezorVideoConference, "200002", signals.TreezorVideoConferenceEvents, "videoconference"},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.method), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			v, ident, err := s.starter.Start(ctx, signals.VerificationInput{Method: tc.method, SubjectID: tc.subject})
+			require.NoError(t, err)
+			require.Equal(t, "https://go.idnow.example.test/idn-"+tc.subject, ident.URL)
+
+			s.signal(t, tc.subject, tc.events.Aborted, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "a"},
+				Result: signals.TreezorResultAborted, Reason: &signals.ProviderReason{Code: "3011", Message: "USER_CANCELLATION_IDENTIFY_LATER"}})
+			s.signal(t, tc.subject, tc.events.Created, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "c"}})
+			s.signal(t, tc.subject, tc.events.Finalized, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "f"}, Result: signals.TreezorResultSuccess})
+			require.Eventually(t, func() bool {
+				st, err := s.starter.Status(ctx, v)
+				return err == nil && st.Step == signals.StepKYCReview
+			}, 30*time.Second, 50*time.Millisecond, "the workflow requests the KYC review")
+			s.signal(t, tc.subject, signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: "r"}, KycReview: signals.KycReviewValidated})
+
+			o, err := s.starter.Wait(ctx, v)
+			require.NoError(t, err)
+			require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+			require.Equal(t, tc.method, o.Method)
+			require.Equal(t, []string{"POST /v1/users/" + tc.subject + "/" + tc.path, "PUT /v1/users/" + tc.subject + "/Kycreview"},
+				s.treezor.callsFor(tc.subject))
+			requireAttr(t, s, v, signals.AttrMethod.GetName(), string(tc.method))
+			requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeApproved))
+			requireNoPendingTimers(t, s, v)
+			recordHistory(t, s, v, string(tc.method)+"-approved")
 		})
 	}
 }
@@ -193,7 +238,7 @@ func requireAttr(t *testing.T, s *stack, v starter.Verification, name, want stri
 
 // recordHistory exports the run's history with the real CLI when KYCFLOW_RECORD_HISTORY names a folder, for the
 // replay tests in workflows/ (`make history`).
-func recordHistory(t *testing.T, s *stack, v starter.Verification, outcome signals.OutcomeStatus) {
+func recordHistory(t *testing.T, s *stack, v starter.Verification, name string) {
 	dir := os.Getenv("KYCFLOW_RECORD_HISTORY")
 	if dir == "" {
 		return
@@ -202,7 +247,7 @@ func recordHistory(t *testing.T, s *stack, v starter.Verification, outcome signa
 	out, err := exec.Command(bin, "workflow", "show", "--address", s.temporal.HostPort,
 		"--workflow-id", v.WorkflowID, "--run-id", v.RunID, "--output", "json").Output()
 	require.NoError(t, err)
-	path := filepath.Join(dir, fmt.Sprintf("treezor-liveness-%s.json", outcome))
+	path := filepath.Join(dir, name+".json")
 	require.NoError(t, os.WriteFile(path, out, 0o644))
 	t.Logf("history written to %s", path)
 }

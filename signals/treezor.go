@@ -89,3 +89,49 @@ type TreezorKycReviewEvent struct {
 func (e TreezorKycReviewEvent) Decided() bool {
 	return e.KycReview == KycReviewValidated || e.KycReview == KycReviewRefused
 }
+
+// TreezorIdentEvents names the webhooks of one of Treezor's IDnow-backed methods (QES, video conference). The
+// signal names are the webhook names.
+type TreezorIdentEvents struct {
+	// Created: the user completed the session.
+	Created string
+	// Processing: under review at the provider.
+	Processing string
+	// Aborted: the user left; the same URL stays usable until it expires.
+	Aborted string
+	// Finalized: the provider's result (see the TreezorResult constants).
+	Finalized string
+}
+
+// Webhook names of Treezor QES and video conference. Treezor spells the latter in camelCase.
+var (
+	TreezorQESEvents = TreezorIdentEvents{
+		Created: "qes.created", Processing: "qes.processing", Aborted: "qes.aborted", Finalized: "qes.finalized",
+	}
+	TreezorVideoConferenceEvents = TreezorIdentEvents{
+		Created: "videoConference.created", Processing: "videoConference.processing",
+		Aborted: "videoConference.aborted", Finalized: "videoConference.finalized",
+	}
+)
+
+// Values of the result attribute of Treezor QES and video conference webhooks.
+const (
+	TreezorResultStart                   = "START"
+	TreezorResultReviewPending           = "REVIEW_PENDING"
+	TreezorResultFraudSuspicionPending   = "FRAUD_SUSPICION_PENDING"
+	TreezorResultAborted                 = "ABORTED"
+	TreezorResultSuccess                 = "SUCCESS"
+	TreezorResultSuccessDataChange       = "SUCCESS_DATA_CHANGE"
+	TreezorResultFraudSuspicionConfirmed = "FRAUD_SUSPICION_CONFIRMED"
+	TreezorResultCanceled                = "CANCELED"
+)
+
+// TreezorIdentEvent is the payload of the qes.* and videoConference.* webhooks.
+type TreezorIdentEvent struct {
+	Webhook
+	UserID           string `json:"userId"`
+	IdentificationID string `json:"identificationId,omitempty"`
+	Result           string `json:"result,omitempty"`
+	// Reason is Treezor's reason object (reasonCode, reasonMessage), when the result has one.
+	Reason *ProviderReason `json:"reason,omitempty"`
+}

@@ -24,4 +24,6 @@ func Register(r sdkworker.Registry, acts Activities) {
 // RegisterWorkflows registers the workflows alone, for replayers.
 func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.TreezorLiveness, workflow.RegisterOptions{Name: signals.WorkflowTreezorLiveness})
+	r.RegisterWorkflowWithOptions(workflows.TreezorQES, workflow.RegisterOptions{Name: signals.WorkflowTreezorQES})
+	r.RegisterWorkflowWithOptions(workflows.TreezorVideoConference, workflow.RegisterOptions{Name: signals.WorkflowTreezorVideoConference})
 }

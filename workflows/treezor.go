@@ -52,7 +52,8 @@ var (
 // the KYC review. A method adds its own wait in between (see TreezorLiveness).
 type treezorFlow struct {
 	*verification
-	events treezorEvents
+	events    treezorEvents
+	receivers []receiver
 }
 
 // treezorEvents is what the Treezor webhooks told the workflow so far. Handlers only record here; the flow
@@ -72,33 +73,26 @@ func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (*tre
 	if err != nil {
 		return nil, err
 	}
-	f := &treezorFlow{verification: v}
-	f.listen(ctx)
-	return f, nil
+	return &treezorFlow{verification: v}, nil
 }
 
-// treezorChannels are the signal channels of the Treezor webhooks, created once so that listen and drain read the
-// same channels.
-type treezorChannels struct {
-	livenessCreate, livenessUpdate, documentCreate, kycReview workflow.ReceiveChannel
+// receiver reads one webhook signal channel into the flow's state.
+type receiver struct {
+	ch     workflow.ReceiveChannel
+	handle func(ctx workflow.Context, c workflow.ReceiveChannel)
 }
 
-func (f *treezorFlow) channels(ctx workflow.Context) treezorChannels {
-	return treezorChannels{
-		livenessCreate: workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate),
-		livenessUpdate: workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate),
-		documentCreate: workflow.GetSignalChannel(ctx, signals.SignalTreezorDocumentCreate),
-		kycReview:      workflow.GetSignalChannel(ctx, signals.SignalTreezorKycReview),
-	}
-}
-
-func (f *treezorFlow) listen(ctx workflow.Context) {
-	ch := f.channels(ctx)
+// listen starts one coroutine that records every webhook as it arrives. Every Treezor method receives the
+// document and KYC review webhooks; each method adds its own.
+func (f *treezorFlow) listen(ctx workflow.Context, own ...receiver) {
+	f.receivers = append(own,
+		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorDocumentCreate), f.receiveDocument},
+		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycReview), f.receiveReview},
+	)
 	sel := workflow.NewSelector(ctx)
-	sel.AddReceive(ch.livenessCreate, func(c workflow.ReceiveChannel, _ bool) { f.receiveLiveness(ctx, c) })
-	sel.AddReceive(ch.livenessUpdate, func(c workflow.ReceiveChannel, _ bool) { f.receiveLiveness(ctx, c) })
-	sel.AddReceive(ch.documentCreate, func(c workflow.ReceiveChannel, _ bool) { f.receiveDocument(ctx, c) })
-	sel.AddReceive(ch.kycReview, func(c workflow.ReceiveChannel, _ bool) { f.receiveReview(ctx, c) })
+	for _, r := range f.receivers {
+		sel.AddReceive(r.ch, func(c workflow.ReceiveChannel, _ bool) { r.handle(ctx, c) })
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel.Select(ctx)
@@ -106,14 +100,14 @@ func (f *treezorFlow) listen(ctx workflow.Context) {
 	})
 }
 
-// drain records signals that arrived in the same workflow task as the outcome, so none is reported as unhandled;
-// they change nothing once the outcome is set.
-func (f *treezorFlow) drain(ctx workflow.Context) {
-	ch := f.channels(ctx)
+// drain takes signals that arrived in the same workflow task as the outcome, so none is reported as unhandled;
+// they change nothing once the outcome is decided.
+func (f *treezorFlow) drain() {
 	late := 0
-	for ch.livenessCreate.ReceiveAsync(nil) || ch.livenessUpdate.ReceiveAsync(nil) ||
-		ch.documentCreate.ReceiveAsync(nil) || ch.kycReview.ReceiveAsync(nil) {
-		late++
+	for _, r := range f.receivers {
+		for r.ch.ReceiveAsync(nil) {
+			late++
+		}
 	}
 	if late > 0 {
 		f.logger.Info("Webhooks arrived after the outcome was decided; they change nothing", "count", late)
@@ -185,7 +179,7 @@ func (f *treezorFlow) initiate(ctx workflow.Context) *signals.Outcome {
 
 // complete finishes the workflow with an outcome, draining late signals first.
 func (f *treezorFlow) complete(ctx workflow.Context, o signals.Outcome) signals.Outcome {
-	f.drain(ctx)
+	f.drain()
 	return f.finish(ctx, o)
 }
 

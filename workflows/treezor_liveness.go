@@ -18,6 +18,10 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 	if err != nil {
 		return signals.Outcome{}, err
 	}
+	f.listen(ctx,
+		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate), f.receiveLiveness},
+		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate), f.receiveLiveness},
+	)
 	if o := f.initiate(ctx); o != nil {
 		return f.complete(ctx, *o), nil
 	}

@@ -16,11 +16,11 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/kycflow/kycflow/activities"
 	"github.com/kycflow/kycflow/activities/providerhttp"
 	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/worker"
 	"github.com/kycflow/kycflow/workflows"
 )
 
@@ -75,10 +75,11 @@ func happyEvents() []event {
 
 // run is one workflow execution in the test environment with mocked Treezor activities.
 type run struct {
-	t     *testing.T
-	env   *testsuite.TestWorkflowEnvironment
-	attrs map[string]string
-	calls map[string]int
+	t      *testing.T
+	env    *testsuite.TestWorkflowEnvironment
+	method signals.Method
+	attrs  map[string]string
+	calls  map[string]int
 }
 
 func newRun(t *testing.T) *run {
@@ -86,9 +87,9 @@ func newRun(t *testing.T) *run {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(workflows.TreezorLiveness, workflow.RegisterOptions{Name: signals.WorkflowTreezorLiveness})
+	worker.RegisterWorkflows(env)
 	env.RegisterActivity(&activities.Treezor{})
-	r := &run{t: t, env: env, attrs: map[string]string{}, calls: map[string]int{}}
+	r := &run{t: t, env: env, method: signals.MethodTreezorLiveness, attrs: map[string]string{}, calls: map[string]int{}}
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		r.calls[info.ActivityType.Name]++
 	})
@@ -121,7 +122,7 @@ func (r *run) deliver(events []event) *run {
 
 func (r *run) execute() signals.Outcome {
 	r.t.Helper()
-	r.env.ExecuteWorkflow(signals.WorkflowTreezorLiveness, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: testUser})
+	r.env.ExecuteWorkflow(r.method.WorkflowType(), signals.VerificationInput{Method: r.method, SubjectID: testUser})
 	require.True(r.t, r.env.IsWorkflowCompleted(), "workflow did not complete")
 	require.NoError(r.t, r.env.GetWorkflowError())
 	var o signals.Outcome

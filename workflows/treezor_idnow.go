@@ -1,0 +1,167 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/reasons"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// identMethod is what sets Treezor's IDnow-backed methods apart: their webhook names and reason codes.
+type identMethod struct {
+	events    signals.TreezorIdentEvents
+	catalogue *reasons.Catalogue
+}
+
+// TreezorQES runs a Treezor qualified electronic signature identification. IDnow hosts the session, so its URL is
+// valid 14 days and survives the user leaving (qes.aborted); qes.finalized carries the provider's result, and a
+// success goes on to Treezor's KYC review.
+func TreezorQES(ctx workflow.Context, input signals.VerificationInput) (signals.Outcome, error) {
+	return runTreezorIdent(ctx, input, identMethod{events: signals.TreezorQESEvents, catalogue: reasons.TreezorQES})
+}
+
+// TreezorVideoConference runs a Treezor video conference identification: the same life cycle as QES under the
+// videoConference.* webhooks.
+func TreezorVideoConference(ctx workflow.Context, input signals.VerificationInput) (signals.Outcome, error) {
+	return runTreezorIdent(ctx, input, identMethod{events: signals.TreezorVideoConferenceEvents, catalogue: reasons.TreezorVideoConference})
+}
+
+// identState is what the qes.* / videoConference.* webhooks said so far.
+type identState struct {
+	// completed: the user finished the session (created, processing, or any result beyond START).
+	completed bool
+	// lastAbort is the reason of the latest abort while the user could still come back.
+	lastAbort *signals.ProviderReason
+	// fraudPending: the provider is still checking a fraud suspicion.
+	fraudPending bool
+	// final is the first decisive result; later ones never replace it.
+	final *signals.TreezorIdentEvent
+}
+
+func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m identMethod) (signals.Outcome, error) {
+	f, err := newTreezorFlow(ctx, input)
+	if err != nil {
+		return signals.Outcome{}, err
+	}
+	var st identState
+	record := func(ctx workflow.Context, c workflow.ReceiveChannel) { f.receiveIdent(ctx, c, m, &st) }
+	f.listen(ctx,
+		receiver{workflow.GetSignalChannel(ctx, m.events.Created), record},
+		receiver{workflow.GetSignalChannel(ctx, m.events.Processing), record},
+		receiver{workflow.GetSignalChannel(ctx, m.events.Aborted), record},
+		receiver{workflow.GetSignalChannel(ctx, m.events.Finalized), record},
+	)
+	if o := f.initiate(ctx); o != nil {
+		return f.complete(ctx, *o), nil
+	}
+	if o := f.awaitIdent(ctx, m, &st); o != nil {
+		return f.complete(ctx, *o), nil
+	}
+	return f.complete(ctx, f.review(ctx)), nil
+}
+
+func (f *treezorFlow) receiveIdent(ctx workflow.Context, c workflow.ReceiveChannel, m identMethod, st *identState) {
+	var ev signals.TreezorIdentEvent
+	c.Receive(ctx, &ev)
+	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
+		return
+	}
+	aborted := c.Name() == m.events.Aborted || ev.Result == signals.TreezorResultAborted
+	switch {
+	case aborted:
+		// An abort delivered after the user completed a later attempt is stale.
+		if !st.completed && st.final == nil {
+			st.lastAbort = ev.Reason
+			f.reasons = nil
+			if ev.Reason != nil {
+				f.reasons = []signals.Reason{m.catalogue.Explain(ev.Reason.Code, ev.Reason.Message)}
+			}
+		}
+	case c.Name() == m.events.Finalized && isDecisive(ev.Result):
+		st.completed = true
+		if st.final == nil {
+			st.final = &ev
+		}
+	case ev.Result == signals.TreezorResultFraudSuspicionPending:
+		st.completed = true
+		st.fraudPending = true
+	case c.Name() == m.events.Created, c.Name() == m.events.Processing, ev.Result == signals.TreezorResultReviewPending:
+		st.completed = true
+	}
+}
+
+func isDecisive(result string) bool {
+	switch result {
+	case signals.TreezorResultSuccess, signals.TreezorResultSuccessDataChange,
+		signals.TreezorResultCanceled, signals.TreezorResultFraudSuspicionConfirmed:
+		return true
+	}
+	return false
+}
+
+// awaitIdent waits for the user's session, then for the provider's result; nil means a success, ready for the
+// KYC review.
+func (f *treezorFlow) awaitIdent(ctx workflow.Context, m identMethod, st *identState) *signals.Outcome {
+	done, err := f.waitUntil(ctx, f.urlExpiresAt, "identification URL valid",
+		func() bool { return st.completed || st.final != nil })
+	if o := f.stopped(err); o != nil {
+		return o
+	}
+	if !done {
+		validity := time.Duration(f.deadlines.URLValidity)
+		if st.lastAbort != nil {
+			return &signals.Outcome{
+				Status:       signals.OutcomeAborted,
+				Reasons:      f.reasons,
+				Detail:       fmt.Sprintf("the user left (%s) and did not come back within the URL's %s", st.lastAbort.Code, validity),
+				UserMayRetry: true,
+			}
+		}
+		return &signals.Outcome{
+			Status:       signals.OutcomeExpired,
+			Detail:       fmt.Sprintf("the user did not complete the identification within the URL's %s", validity),
+			UserMayRetry: true,
+		}
+	}
+
+	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
+	f.enterStep(ctx, signals.StepProviderProcessing, deadline)
+	decided, err := f.waitUntil(ctx, deadline, "provider result", func() bool { return st.final != nil })
+	if o := f.stopped(err); o != nil {
+		return o
+	}
+	if !decided {
+		detail := fmt.Sprintf("no final result from the provider within %s", time.Duration(f.deadlines.Review))
+		if st.fraudPending {
+			detail += " (a fraud suspicion was still being checked)"
+		}
+		return &signals.Outcome{Status: signals.OutcomeReviewTimeout, Detail: detail}
+	}
+
+	final := st.final
+	var rs []signals.Reason
+	if final.Reason != nil {
+		rs = []signals.Reason{m.catalogue.Explain(final.Reason.Code, final.Reason.Message)}
+	}
+	f.reasons = rs
+	switch final.Result {
+	case signals.TreezorResultSuccess, signals.TreezorResultSuccessDataChange:
+		return nil
+	case signals.TreezorResultCanceled:
+		return &signals.Outcome{
+			Status:       signals.OutcomeCanceled,
+			Reasons:      rs,
+			Detail:       "the provider could not complete the identification",
+			UserMayRetry: true,
+		}
+	default:
+		return &signals.Outcome{
+			Status:  signals.OutcomeFraudSuspected,
+			Reasons: rs,
+			Detail:  "the provider confirmed a fraud suspicion",
+		}
+	}
+}
