@@ -15,38 +15,28 @@ import (
 var tz *activities.Treezor
 
 // Activity options. Initiation is short because a backend is waiting for the URL; the calls after it can take
-// longer to succeed, since the user has already done their part.
+// longer to succeed, since the user has already done their part; the one read made at a deadline is bounded so
+// that the verification concludes rather than waits on it.
 var (
-	initiateOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    20 * time.Second,
-			MaximumAttempts:    6,
-		},
-	}
-	providerCallOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 30 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    2 * time.Minute,
-		},
-	}
-	// reconcileOptions bound the one read made at a deadline: the verification must conclude, not wait on it.
-	reconcileOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	}
+	initiateOptions     = providerCall(2*time.Minute, 20*time.Second, 6)
+	providerCallOptions = providerCall(30*time.Minute, 2*time.Minute, 0)
+	reconcileOptions    = providerCall(5*time.Minute, time.Minute, 0)
 )
+
+// providerCall is the options of one provider API call: 30 s per attempt (the HTTP client retries briefly inside
+// it), exponential backoff from 1 s, and a bound on the whole; maxAttempts 0 leaves only that bound.
+func providerCall(scheduleToClose, maxInterval time.Duration, maxAttempts int32) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: scheduleToClose,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    maxInterval,
+			MaximumAttempts:    maxAttempts,
+		},
+	}
+}
 
 // treezorFlow runs what Treezor's three methods share: initiating the session, the events they all receive, and
 // the KYC review. A method adds its own wait in between (see TreezorLiveness).
