@@ -27,6 +27,12 @@ type VerificationInput struct {
 	RedirectURL string `json:"redirectUrl,omitempty"`
 	// Deadlines override the method's defaults; zero values keep them.
 	Deadlines Deadlines `json:"deadlines,omitempty"`
+	// Language of the IDnow session (Solaris: "DE" or "EN"); empty means EN.
+	Language string `json:"language,omitempty"`
+	// Yousign needs the user's names to open a verification (yousign-video only).
+	Yousign *YousignPerson `json:"yousign,omitempty"`
+	// MaxAttempts bounds how many verifications a Yousign run opens after inconclusive results (default 2).
+	MaxAttempts int `json:"maxAttempts,omitempty"`
 }
 
 // Validate reports the first invalid field of the input.
@@ -37,11 +43,23 @@ func (in VerificationInput) Validate() error {
 	if err := ValidateSubject(in.SubjectID); err != nil {
 		return fmt.Errorf("subjectId: %w", err)
 	}
-	for name, d := range map[string]Duration{
-		"urlValidity": in.Deadlines.URLValidity, "review": in.Deadlines.Review, "verification": in.Deadlines.Verification,
-	} {
-		if d < 0 {
-			return fmt.Errorf("deadlines.%s: %s is negative", name, time.Duration(d))
+	if in.Method == MethodYousignVideo && (in.Yousign == nil || in.Yousign.FirstName == "" || in.Yousign.LastName == "") {
+		return fmt.Errorf("yousign: firstName and lastName are required for %s", in.Method)
+	}
+	if in.MaxAttempts < 0 {
+		return fmt.Errorf("maxAttempts: %d is negative", in.MaxAttempts)
+	}
+	if in.Language != "" && in.Language != "DE" && in.Language != "EN" {
+		return fmt.Errorf("language: %q is not DE or EN", in.Language)
+	}
+	// A slice, not a map: workflows call Validate, and their code must not depend on map iteration order.
+	deadlines := []struct {
+		name string
+		d    Duration
+	}{{"urlValidity", in.Deadlines.URLValidity}, {"review", in.Deadlines.Review}, {"verification", in.Deadlines.Verification}}
+	for _, dl := range deadlines {
+		if dl.d < 0 {
+			return fmt.Errorf("deadlines.%s: %s is negative", dl.name, time.Duration(dl.d))
 		}
 	}
 	return nil
