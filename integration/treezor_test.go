@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/kycflow/kycflow/internal/testenv"
 	"github.com/kycflow/kycflow/signals"
 	"github.com/kycflow/kycflow/starter"
 )
@@ -31,7 +32,7 @@ type webhook struct {
 // TestIntegrationTreezorLiveness drives live verifications through a real dev server and worker with real
 // signals, and checks the outcome and the search attributes an operator filters on.
 func TestIntegrationTreezorLiveness(t *testing.T) {
-	s := startStack(t)
+	s := testenv.Start(t)
 	tests := []struct {
 		name    string
 		subject string
@@ -77,38 +78,38 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			in := signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: tc.subject}
-			v, ident, err := s.starter.Start(ctx, in)
+			v, ident, err := s.Starter.Start(ctx, in)
 			require.NoError(t, err)
 			require.Equal(t, "https://id.example.test/idv-"+tc.subject, ident.URL)
 			require.Equal(t, signals.WorkflowID(signals.ProviderTreezor, tc.subject), v.WorkflowID)
 
-			again, identAgain, err := s.starter.Start(ctx, in)
+			again, identAgain, err := s.Starter.Start(ctx, in)
 			require.NoError(t, err)
 			require.Equal(t, v.RunID, again.RunID, "a repeated start joins the running verification")
 			require.Equal(t, ident.URL, identAgain.URL)
 
-			st, err := s.starter.Status(ctx, v)
+			st, err := s.Starter.Status(ctx, v)
 			require.NoError(t, err)
 			require.Equal(t, signals.StepAwaitingUser, st.Step)
 			requireAttr(t, s, v, signals.AttrStep.GetName(), string(signals.StepAwaitingUser))
 
 			for _, e := range tc.events {
-				s.signal(t, tc.subject, e.name, e.payload)
+				s.SignalTreezor(t, tc.subject, e.name, e.payload)
 			}
 			if len(tc.reviewEvents) > 0 {
 				require.Eventually(t, func() bool {
-					st, err := s.starter.Status(ctx, v)
+					st, err := s.Starter.Status(ctx, v)
 					return err == nil && st.Step == signals.StepKYCReview
 				}, 30*time.Second, 50*time.Millisecond, "the workflow requests the KYC review")
 			}
 			for _, e := range tc.reviewEvents {
-				s.signal(t, tc.subject, e.name, e.payload)
+				s.SignalTreezor(t, tc.subject, e.name, e.payload)
 			}
-			o, err := s.starter.Wait(ctx, v)
+			o, err := s.Starter.Wait(ctx, v)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, o.Status, "outcome detail: %s", o.Detail)
 			require.Equal(t, "idv-"+tc.subject, o.ProviderReference)
-			require.Equal(t, tc.wantCalls, s.treezor.callsFor(tc.subject), "one provider session, one review request")
+			require.Equal(t, tc.wantCalls, s.Treezor.CallsFor(tc.subject), "one provider session, one review request")
 
 			requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(tc.want))
 			requireAttr(t, s, v, signals.AttrStep.GetName(), string(signals.StepCompleted))
@@ -118,7 +119,7 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 			// Operators filter by these in the UI; visibility is eventually consistent.
 			query := fmt.Sprintf("KycOutcome = '%s' AND KycMethod = '%s' AND WorkflowId = '%s'", tc.want, signals.MethodTreezorLiveness, v.WorkflowID)
 			require.Eventually(t, func() bool {
-				resp, err := s.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+				resp, err := s.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
 				return err == nil && resp.GetCount() == 1
 			}, 15*time.Second, 200*time.Millisecond, "visibility query %s", query)
 
@@ -131,7 +132,7 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 // TestIntegrationTreezorIdent runs one QES and one video conference verification: an abort, the user's return
 // with the same URL, the provider's success, and the KYC review.
 func TestIntegrationTreezorIdent(t *testing.T) {
-	s := startStack(t)
+	s := testenv.Start(t)
 	tests := []struct {
 		method  signals.Method
 		subject string
@@ -145,26 +146,26 @@ func TestIntegrationTreezorIdent(t *testing.T) {
 		t.Run(string(tc.method), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			v, ident, err := s.starter.Start(ctx, signals.VerificationInput{Method: tc.method, SubjectID: tc.subject})
+			v, ident, err := s.Starter.Start(ctx, signals.VerificationInput{Method: tc.method, SubjectID: tc.subject})
 			require.NoError(t, err)
 			require.Equal(t, "https://go.idnow.example.test/idn-"+tc.subject, ident.URL)
 
-			s.signal(t, tc.subject, tc.events.Aborted, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "a"},
+			s.SignalTreezor(t, tc.subject, tc.events.Aborted, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "a"},
 				Result: signals.TreezorResultAborted, Reason: &signals.ProviderReason{Code: "3011", Message: "USER_CANCELLATION_IDENTIFY_LATER"}})
-			s.signal(t, tc.subject, tc.events.Created, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "c"}})
-			s.signal(t, tc.subject, tc.events.Finalized, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "f"}, Result: signals.TreezorResultSuccess})
+			s.SignalTreezor(t, tc.subject, tc.events.Created, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "c"}})
+			s.SignalTreezor(t, tc.subject, tc.events.Finalized, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "f"}, Result: signals.TreezorResultSuccess})
 			require.Eventually(t, func() bool {
-				st, err := s.starter.Status(ctx, v)
+				st, err := s.Starter.Status(ctx, v)
 				return err == nil && st.Step == signals.StepKYCReview
 			}, 30*time.Second, 50*time.Millisecond, "the workflow requests the KYC review")
-			s.signal(t, tc.subject, signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: "r"}, KycReview: signals.KycReviewValidated})
+			s.SignalTreezor(t, tc.subject, signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: "r"}, KycReview: signals.KycReviewValidated})
 
-			o, err := s.starter.Wait(ctx, v)
+			o, err := s.Starter.Wait(ctx, v)
 			require.NoError(t, err)
 			require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
 			require.Equal(t, tc.method, o.Method)
 			require.Equal(t, []string{"POST /v1/users/" + tc.subject + "/" + tc.path, "PUT /v1/users/" + tc.subject + "/Kycreview"},
-				s.treezor.callsFor(tc.subject))
+				s.Treezor.CallsFor(tc.subject))
 			requireAttr(t, s, v, signals.AttrMethod.GetName(), string(tc.method))
 			requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeApproved))
 			requireNoPendingTimers(t, s, v)
@@ -174,28 +175,28 @@ func TestIntegrationTreezorIdent(t *testing.T) {
 }
 
 func TestIntegrationTreezorUserDataIncomplete(t *testing.T) {
-	s := startStack(t)
+	s := testenv.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	v, _, err := s.starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "428001"})
+	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "428001"})
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "typed error, got %v", err)
 	require.Equal(t, signals.CauseUserDataIncomplete, appErr.Type())
-	o, err := s.starter.Wait(ctx, v)
+	o, err := s.Starter.Wait(ctx, v)
 	require.NoError(t, err)
 	require.Equal(t, signals.OutcomeFailed, o.Status)
 	require.Equal(t, signals.CauseUserDataIncomplete, o.Cause)
-	require.Equal(t, []string{"POST /v1/users/428001/kycliveness"}, s.treezor.callsFor("428001"), "a 428 is not retried")
+	require.Equal(t, []string{"POST /v1/users/428001/kycliveness"}, s.Treezor.CallsFor("428001"), "a 428 is not retried")
 }
 
 func TestIntegrationTreezorCancel(t *testing.T) {
-	s := startStack(t)
+	s := testenv.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	v, _, err := s.starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "100003"})
+	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "100003"})
 	require.NoError(t, err)
-	require.NoError(t, s.starter.Cancel(ctx, v, "integration test"))
-	o, err := s.starter.Wait(ctx, v)
+	require.NoError(t, s.Starter.Cancel(ctx, v, "integration test"))
+	o, err := s.Starter.Wait(ctx, v)
 	require.NoError(t, err)
 	require.Equal(t, signals.OutcomeCancelled, o.Status)
 	requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeCancelled))
@@ -203,10 +204,10 @@ func TestIntegrationTreezorCancel(t *testing.T) {
 
 // requireNoPendingTimers checks that every timer the run started was fired or cancelled: a satisfied wait must
 // not leave its 15-minute or 24-hour timer behind in the history and the UI.
-func requireNoPendingTimers(t *testing.T, s *stack, v starter.Verification) {
+func requireNoPendingTimers(t *testing.T, s *testenv.Stack, v starter.Verification) {
 	t.Helper()
 	open := map[int64]bool{}
-	iter := s.client.GetWorkflowHistory(context.Background(), v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	iter := s.Client.GetWorkflowHistory(context.Background(), v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	started := 0
 	for iter.HasNext() {
 		e, err := iter.Next()
@@ -225,9 +226,9 @@ func requireNoPendingTimers(t *testing.T, s *stack, v starter.Verification) {
 	require.Empty(t, open, "timers left pending (started event IDs)")
 }
 
-func requireAttr(t *testing.T, s *stack, v starter.Verification, name, want string) {
+func requireAttr(t *testing.T, s *testenv.Stack, v starter.Verification, name, want string) {
 	t.Helper()
-	desc, err := s.client.DescribeWorkflowExecution(context.Background(), v.WorkflowID, v.RunID)
+	desc, err := s.Client.DescribeWorkflowExecution(context.Background(), v.WorkflowID, v.RunID)
 	require.NoError(t, err)
 	p, ok := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[name]
 	require.True(t, ok, "search attribute %s is set", name)
@@ -238,13 +239,13 @@ func requireAttr(t *testing.T, s *stack, v starter.Verification, name, want stri
 
 // recordHistory exports the run's history with the real CLI when KYCFLOW_RECORD_HISTORY names a folder, for the
 // replay tests in workflows/ (`make history`).
-func recordHistory(t *testing.T, s *stack, v starter.Verification, name string) {
+func recordHistory(t *testing.T, s *testenv.Stack, v starter.Verification, name string) {
 	dir := os.Getenv("KYCFLOW_RECORD_HISTORY")
 	if dir == "" {
 		return
 	}
 	bin := os.Getenv("KYCFLOW_TEMPORAL_BIN")
-	out, err := exec.Command(bin, "workflow", "show", "--address", s.temporal.HostPort,
+	out, err := exec.Command(bin, "workflow", "show", "--address", s.Temporal.HostPort,
 		"--workflow-id", v.WorkflowID, "--run-id", v.RunID, "--output", "json").Output()
 	require.NoError(t, err)
 	path := filepath.Join(dir, name+".json")

@@ -1,0 +1,194 @@
+// Package testenv is the test environment shared by kycflow's integration tests: a real Temporal dev server from
+// bin/ on a free port, a kycflow worker polling it in-process, and fake provider APIs over HTTP (until the
+// provider sandbox replaces them). Nothing in it mocks Temporal.
+package testenv
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/activities/treezor"
+	"github.com/kycflow/kycflow/internal/devstack"
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/starter"
+	"github.com/kycflow/kycflow/worker"
+)
+
+// Stack is a real Temporal dev server with a kycflow worker polling it; provider calls go to fake APIs.
+type Stack struct {
+	Temporal *devstack.Temporal
+	Client   client.Client
+	Starter  *starter.Starter
+	Treezor  *FakeTreezor
+}
+
+var (
+	shared    *Stack
+	sharedErr error
+	once      sync.Once
+)
+
+// Start returns the package's shared stack, starting it on first use; tests keep apart by using their own
+// subject IDs. Short mode skips: `go test -short` is the fast loop without a dev server.
+func Start(t testing.TB) *Stack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the Temporal dev server (run `make test`)")
+	}
+	once.Do(func() { shared, sharedErr = newStack() })
+	require.NoError(t, sharedErr, "start the integration stack")
+	return shared
+}
+
+// Stop stops the shared stack if it was started; call it from TestMain after m.Run.
+func Stop() {
+	if shared != nil {
+		shared.close()
+	}
+}
+
+func newStack() (*Stack, error) {
+	ctx := context.Background()
+	temporal, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{})
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Temporal: temporal, Treezor: NewFakeTreezor()}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s.Client, err = client.Dial(client.Options{HostPort: temporal.HostPort, Logger: tlog.NewStructuredLogger(logger)})
+	if err != nil {
+		temporal.Stop()
+		return nil, fmt.Errorf("dial %s: %w", temporal.HostPort, err)
+	}
+	s.Starter = &starter.Starter{Client: s.Client}
+	tzClient, err := treezor.New(treezor.Config{
+		BaseURL: s.Treezor.Server.URL, ClientID: "kycflow-test", ClientSecret: "test-secret",
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	w := sdkworker.New(s.Client, signals.TaskQueue, sdkworker.Options{})
+	worker.Register(w, worker.Activities{Treezor: &activities.Treezor{Client: tzClient}})
+	if err := w.Start(); err != nil {
+		s.close()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Stack) close() {
+	if s.Client != nil {
+		s.Client.Close()
+	}
+	s.Treezor.Server.Close()
+	s.Temporal.Stop()
+}
+
+// SignalTreezor delivers a Treezor webhook the way the relay does: a real signal to the user's workflow.
+func (s *Stack) SignalTreezor(t testing.TB, userID, name string, payload any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Client.SignalWorkflow(ctx, signals.WorkflowID(signals.ProviderTreezor, userID), "", name, payload))
+}
+
+// FakeTreezor plays Treezor's API closely enough for the real client: OAuth token, kycliveness, qes,
+// videoconference, Kycreview, users. A user ID starting with 428 gets HTTP 428 on initiation.
+type FakeTreezor struct {
+	Server *httptest.Server
+	mu     sync.Mutex
+	calls  []string
+}
+
+// NewFakeTreezor starts the fake on a loopback port.
+func NewFakeTreezor() *FakeTreezor {
+	f := &FakeTreezor{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("grant_type") != "client_credentials" || r.FormValue("client_secret") != "test-secret" {
+			http.Error(w, `{"errors":[{"message":"bad credentials"}]}`, http.StatusUnauthorized)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": "test-token"})
+	})
+	authed := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer test-token" {
+				http.Error(w, `{"errors":[{"message":"invalid token"}]}`, http.StatusUnauthorized)
+				return
+			}
+			f.record(r.Method + " " + r.URL.Path)
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("POST /v1/users/{userId}/kycliveness", authed(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.PathValue("userId"), "428") {
+			http.Error(w, "", http.StatusPreconditionRequired)
+			return
+		}
+		id := "idv-" + r.PathValue("userId")
+		writeJSON(w, http.StatusCreated, map[string]any{"identification": map[string]string{
+			"identification-id": id, "identification-url": "https://id.example.test/" + id,
+		}})
+	}))
+	identification := func(w http.ResponseWriter, r *http.Request) {
+		id := "idn-" + r.PathValue("userId")
+		writeJSON(w, http.StatusCreated, map[string]string{
+			"identificationId": id, "identificationURL": "https://go.idnow.example.test/" + id,
+		})
+	}
+	mux.HandleFunc("POST /v1/users/{userId}/qes", authed(identification))
+	mux.HandleFunc("POST /v1/users/{userId}/videoconference", authed(identification))
+	mux.HandleFunc("PUT /v1/users/{userId}/kycliveness", authed(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{})
+	}))
+	mux.HandleFunc("PUT /v1/users/{userId}/Kycreview", authed(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"users": []map[string]any{{"userId": r.PathValue("userId"), "kycReview": "1", "kycLevel": "0"}}})
+	}))
+	mux.HandleFunc("GET /v1/users/{userId}", authed(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"users": []map[string]any{{"userId": r.PathValue("userId"), "kycReview": "1", "kycLevel": "0"}}})
+	}))
+	f.Server = httptest.NewServer(mux)
+	return f
+}
+
+func (f *FakeTreezor) record(call string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+}
+
+// CallsFor lists the API calls made for one user, in order.
+func (f *FakeTreezor) CallsFor(userID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		if strings.Contains(c, "/users/"+userID+"/") || strings.HasSuffix(c, "/users/"+userID) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
