@@ -42,8 +42,7 @@ func providerCall(scheduleToClose, maxInterval time.Duration, maxAttempts int32)
 // the KYC review. A method adds its own wait in between (see TreezorLiveness).
 type treezorFlow struct {
 	*verification
-	events    treezorEvents
-	receivers []receiver
+	events treezorEvents
 }
 
 // treezorEvents is what the Treezor webhooks told the workflow so far. Handlers only record here; the flow
@@ -66,42 +65,13 @@ func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (*tre
 	return &treezorFlow{verification: v}, nil
 }
 
-// receiver reads one webhook signal channel into the flow's state.
-type receiver struct {
-	ch     workflow.ReceiveChannel
-	handle func(ctx workflow.Context, c workflow.ReceiveChannel)
-}
-
-// listen starts one coroutine that records every webhook as it arrives. Every Treezor method receives the
-// document and KYC review webhooks; each method adds its own.
-func (f *treezorFlow) listen(ctx workflow.Context, own ...receiver) {
-	f.receivers = append(own,
+// listenTreezor starts recording webhooks: every Treezor method receives the document and KYC review webhooks,
+// and each method adds its own.
+func (f *treezorFlow) listenTreezor(ctx workflow.Context, own ...receiver) {
+	f.listen(ctx, append(own,
 		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorDocumentCreate), f.receiveDocument},
 		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycReview), f.receiveReview},
-	)
-	sel := workflow.NewSelector(ctx)
-	for _, r := range f.receivers {
-		sel.AddReceive(r.ch, func(c workflow.ReceiveChannel, _ bool) { r.handle(ctx, c) })
-	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			sel.Select(ctx)
-		}
-	})
-}
-
-// drain takes signals that arrived in the same workflow task as the outcome, so none is reported as unhandled;
-// they change nothing once the outcome is decided.
-func (f *treezorFlow) drain() {
-	late := 0
-	for _, r := range f.receivers {
-		for r.ch.ReceiveAsync(nil) {
-			late++
-		}
-	}
-	if late > 0 {
-		f.logger.Info("Webhooks arrived after the outcome was decided; they change nothing", "count", late)
-	}
+	)...)
 }
 
 func (f *treezorFlow) receiveLiveness(ctx workflow.Context, c workflow.ReceiveChannel) {
@@ -165,12 +135,6 @@ func (f *treezorFlow) initiate(ctx workflow.Context) *signals.Outcome {
 	f.urlExpiresAt = workflow.Now(ctx).Add(time.Duration(f.deadlines.URLValidity))
 	f.enterStep(ctx, signals.StepAwaitingUser, f.urlExpiresAt)
 	return nil
-}
-
-// complete finishes the workflow with an outcome, draining late signals first.
-func (f *treezorFlow) complete(ctx workflow.Context, o signals.Outcome) signals.Outcome {
-	f.drain()
-	return f.finish(ctx, o)
 }
 
 func withSummary(o workflow.ActivityOptions, summary string) workflow.ActivityOptions {

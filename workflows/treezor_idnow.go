@@ -48,7 +48,7 @@ func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m id
 	}
 	var st identState
 	record := func(ctx workflow.Context, c workflow.ReceiveChannel) { f.receiveIdent(ctx, c, m, &st) }
-	f.listen(ctx,
+	f.listenTreezor(ctx,
 		receiver{workflow.GetSignalChannel(ctx, m.events.Created), record},
 		receiver{workflow.GetSignalChannel(ctx, m.events.Processing), record},
 		receiver{workflow.GetSignalChannel(ctx, m.events.Aborted), record},

@@ -18,7 +18,7 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 	if err != nil {
 		return signals.Outcome{}, err
 	}
-	f.listen(ctx,
+	f.listenTreezor(ctx,
 		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate), f.receiveLiveness},
 		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate), f.receiveLiveness},
 	)
@@ -120,19 +120,6 @@ func (f *treezorFlow) hasSynthesisDocument() bool {
 		}
 	}
 	return false
-}
-
-// stopped turns a wait's error or a backend cancellation into the outcome that ends the workflow.
-func (f *treezorFlow) stopped(err error) *signals.Outcome {
-	if err != nil {
-		o := signals.Outcome{Status: signals.OutcomeFailed, Cause: signals.CauseProviderUnavailable, Detail: err.Error()}
-		return &o
-	}
-	if f.cancelRequested {
-		o := f.cancelledOutcome()
-		return &o
-	}
-	return nil
 }
 
 func explainAll(c *reasons.Catalogue, rs []signals.ProviderReason) []signals.Reason {

@@ -48,6 +48,7 @@ type verification struct {
 	cancelRequested bool
 	cancelReason    string
 
+	receivers  []receiver
 	seenEvents map[string]struct{}
 	webhooks   signals.WebhookCounts
 	outcome    *signals.Outcome
@@ -87,6 +88,41 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (*ve
 		return nil, fmt.Errorf("set search attributes: %w", err)
 	}
 	return v, nil
+}
+
+// receiver reads one webhook signal channel into the flow's state.
+type receiver struct {
+	ch     workflow.ReceiveChannel
+	handle func(ctx workflow.Context, c workflow.ReceiveChannel)
+}
+
+// listen starts one coroutine that records every webhook as it arrives, whatever the main flow is doing.
+func (v *verification) listen(ctx workflow.Context, receivers ...receiver) {
+	v.receivers = receivers
+	sel := workflow.NewSelector(ctx)
+	for _, r := range receivers {
+		sel.AddReceive(r.ch, func(c workflow.ReceiveChannel, _ bool) { r.handle(ctx, c) })
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel.Select(ctx)
+		}
+	})
+}
+
+// complete finishes the workflow with an outcome. Signals that arrived in the same workflow task are taken off
+// their channels first, so none is reported as unhandled; they change nothing once the outcome is decided.
+func (v *verification) complete(ctx workflow.Context, o signals.Outcome) signals.Outcome {
+	late := 0
+	for _, r := range v.receivers {
+		for r.ch.ReceiveAsync(nil) {
+			late++
+		}
+	}
+	if late > 0 {
+		v.logger.Info("Webhooks arrived after the outcome was decided; they change nothing", "count", late)
+	}
+	return v.finish(ctx, o)
 }
 
 func (v *verification) onCancel(req signals.CancelRequest) {
@@ -244,6 +280,19 @@ func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.O
 		v.logger.Warn("Waiting for handlers to finish", "error", err)
 	}
 	return o
+}
+
+// stopped turns a wait's error or a backend cancellation into the outcome that ends the workflow.
+func (v *verification) stopped(err error) *signals.Outcome {
+	if err != nil {
+		o := signals.Outcome{Status: signals.OutcomeFailed, Cause: signals.CauseProviderUnavailable, Detail: err.Error()}
+		return &o
+	}
+	if v.cancelRequested {
+		o := v.cancelledOutcome()
+		return &o
+	}
+	return nil
 }
 
 func (v *verification) cancelledOutcome() signals.Outcome {
