@@ -42,6 +42,9 @@ type UserKYC struct {
 
 // Initiate opens the identification session of one of Treezor's three methods.
 func (a *Treezor) Initiate(ctx context.Context, req InitiateRequest) (Identification, error) {
+	if a.Client == nil {
+		return Identification{}, notConfigured("Treezor", "TREEZOR_BASE_URL")
+	}
 	var (
 		id  treezor.Identification
 		err error
@@ -65,11 +68,17 @@ func (a *Treezor) Initiate(ctx context.Context, req InitiateRequest) (Identifica
 // RetrieveLivenessDocuments asks Treezor to pull the live verification documents from its partner; Treezor then
 // sends one document.create webhook per document.
 func (a *Treezor) RetrieveLivenessDocuments(ctx context.Context, userID string) error {
+	if a.Client == nil {
+		return notConfigured("Treezor", "TREEZOR_BASE_URL")
+	}
 	return a.Client.RetrieveLivenessDocuments(ctx, userID)
 }
 
 // RequestKYCReview asks Treezor's compliance team to review the user.
 func (a *Treezor) RequestKYCReview(ctx context.Context, req ReviewRequest) (UserKYC, error) {
+	if a.Client == nil {
+		return UserKYC{}, notConfigured("Treezor", "TREEZOR_BASE_URL")
+	}
 	u, err := a.Client.RequestKYCReview(ctx, req.UserID, req.AccessTag)
 	if err != nil {
 		return UserKYC{}, err
@@ -79,6 +88,9 @@ func (a *Treezor) RequestKYCReview(ctx context.Context, req ReviewRequest) (User
 
 // GetUserKYC reads the user's current KYC review state, to reconcile when a webhook did not arrive.
 func (a *Treezor) GetUserKYC(ctx context.Context, userID string) (UserKYC, error) {
+	if a.Client == nil {
+		return UserKYC{}, notConfigured("Treezor", "TREEZOR_BASE_URL")
+	}
 	u, err := a.Client.GetUserKYC(ctx, userID)
 	if err != nil {
 		return UserKYC{}, err
