@@ -46,6 +46,9 @@ func (in VerificationInput) Validate() error {
 	if in.Method == MethodYousignVideo && (in.Yousign == nil || in.Yousign.FirstName == "" || in.Yousign.LastName == "") {
 		return fmt.Errorf("yousign: firstName and lastName are required for %s", in.Method)
 	}
+	if in.Method == MethodYousignVideo && in.RedirectURL == "" {
+		return fmt.Errorf("redirectUrl: required for %s (Yousign sends the user there after the video)", in.Method)
+	}
 	if in.MaxAttempts < 0 {
 		return fmt.Errorf("maxAttempts: %d is negative", in.MaxAttempts)
 	}
@@ -165,6 +168,8 @@ const (
 type Status struct {
 	Method Method `json:"method"`
 	Step   Step   `json:"step"`
+	// ProviderStatus is the provider's own status of the identification, where it has one (Solaris).
+	ProviderStatus string `json:"providerStatus,omitempty"`
 	// IdentificationURL is set only while the URL is still valid.
 	IdentificationURL string     `json:"identificationUrl,omitempty"`
 	URLExpiresAt      *time.Time `json:"urlExpiresAt,omitempty"`

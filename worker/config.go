@@ -17,7 +17,10 @@ type Config struct {
 	LogLevel          slog.Level
 	// StopTimeout bounds how long in-flight activities may finish on shutdown; below fx's 15 s stop timeout.
 	StopTimeout time.Duration
-	Treezor     TreezorConfig
+	// A provider is enabled when its base URL is set; its other settings are then required.
+	Treezor TreezorConfig
+	Solaris SolarisConfig
+	Yousign YousignConfig
 }
 
 // TreezorConfig holds the Treezor API credentials.
@@ -26,6 +29,20 @@ type TreezorConfig struct {
 	ClientID     string
 	ClientSecret string
 	Scope        string
+}
+
+// SolarisConfig holds the Solaris API credentials.
+type SolarisConfig struct {
+	BaseURL      string
+	TokenURL     string
+	ClientID     string
+	ClientSecret string
+}
+
+// YousignConfig holds the Yousign API key.
+type YousignConfig struct {
+	BaseURL string
+	APIKey  string
 }
 
 // Environment variables the worker reads. The table in README.md lists them with their defaults.
@@ -39,6 +56,14 @@ const (
 	EnvTreezorClientSecret = "TREEZOR_CLIENT_SECRET"
 	EnvTreezorSecretFile   = "TREEZOR_CLIENT_SECRET_FILE"
 	EnvTreezorScope        = "TREEZOR_SCOPE"
+	EnvSolarisBaseURL      = "SOLARIS_BASE_URL"
+	EnvSolarisTokenURL     = "SOLARIS_TOKEN_URL"
+	EnvSolarisClientID     = "SOLARIS_CLIENT_ID"
+	EnvSolarisClientSecret = "SOLARIS_CLIENT_SECRET"
+	EnvSolarisSecretFile   = "SOLARIS_CLIENT_SECRET_FILE"
+	EnvYousignBaseURL      = "YOUSIGN_BASE_URL"
+	EnvYousignAPIKey       = "YOUSIGN_API_KEY"
+	EnvYousignAPIKeyFile   = "YOUSIGN_API_KEY_FILE"
 )
 
 const maxStopTimeout = 14 * time.Second
@@ -76,14 +101,43 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			cfg.StopTimeout = d
 		}
 	}
-	errs = append(errs, requireURL(EnvTreezorBaseURL, cfg.Treezor.BaseURL))
-	if cfg.Treezor.ClientID == "" {
-		errs = append(errs, fmt.Errorf("%s is required", EnvTreezorClientID))
+	if cfg.Treezor.BaseURL != "" {
+		errs = append(errs, requireURL(EnvTreezorBaseURL, cfg.Treezor.BaseURL), required(EnvTreezorClientID, cfg.Treezor.ClientID))
+		secret, err := secretFrom(getenv, EnvTreezorClientSecret, EnvTreezorSecretFile)
+		errs = append(errs, err)
+		cfg.Treezor.ClientSecret = secret
 	}
-	secret, err := secretFrom(getenv, EnvTreezorClientSecret, EnvTreezorSecretFile)
-	errs = append(errs, err)
-	cfg.Treezor.ClientSecret = secret
+	cfg.Solaris = SolarisConfig{
+		BaseURL:  strings.TrimRight(getenv(EnvSolarisBaseURL), "/"),
+		TokenURL: getenv(EnvSolarisTokenURL),
+		ClientID: getenv(EnvSolarisClientID),
+	}
+	if cfg.Solaris.BaseURL != "" {
+		errs = append(errs, requireURL(EnvSolarisBaseURL, cfg.Solaris.BaseURL), requireURL(EnvSolarisTokenURL, cfg.Solaris.TokenURL),
+			required(EnvSolarisClientID, cfg.Solaris.ClientID))
+		secret, err := secretFrom(getenv, EnvSolarisClientSecret, EnvSolarisSecretFile)
+		errs = append(errs, err)
+		cfg.Solaris.ClientSecret = secret
+	}
+	cfg.Yousign = YousignConfig{BaseURL: strings.TrimRight(getenv(EnvYousignBaseURL), "/")}
+	if cfg.Yousign.BaseURL != "" {
+		errs = append(errs, requireURL(EnvYousignBaseURL, cfg.Yousign.BaseURL))
+		key, err := secretFrom(getenv, EnvYousignAPIKey, EnvYousignAPIKeyFile)
+		errs = append(errs, err)
+		cfg.Yousign.APIKey = key
+	}
+	if cfg.Treezor.BaseURL == "" && cfg.Solaris.BaseURL == "" && cfg.Yousign.BaseURL == "" {
+		errs = append(errs, fmt.Errorf("no provider configured: set %s, %s or %s (and their credentials)",
+			EnvTreezorBaseURL, EnvSolarisBaseURL, EnvYousignBaseURL))
+	}
 	return cfg, errors.Join(errs...)
+}
+
+func required(name, v string) error {
+	if v == "" {
+		return fmt.Errorf("%s is required", name)
+	}
+	return nil
 }
 
 func valueOr(v, def string) string {

@@ -42,7 +42,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		change  map[string]string
 		wantErr []string
 	}{
-		{"missing base URL", map[string]string{"TREEZOR_BASE_URL": ""}, []string{"TREEZOR_BASE_URL is required"}},
+		{"no provider at all", map[string]string{"TREEZOR_BASE_URL": ""}, []string{"no provider configured", "SOLARIS_BASE_URL"}},
 		{"relative base URL", map[string]string{"TREEZOR_BASE_URL": "acme.treezor.co"}, []string{"TREEZOR_BASE_URL=", "absolute http(s) URL"}},
 		{"missing client id and secret", map[string]string{"TREEZOR_CLIENT_ID": "", "TREEZOR_CLIENT_SECRET": ""},
 			[]string{"TREEZOR_CLIENT_ID is required", "TREEZOR_CLIENT_SECRET (or TREEZOR_CLIENT_SECRET_FILE) is required"}},
@@ -52,6 +52,10 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"stop timeout too long", map[string]string{"KYCFLOW_WORKER_STOP_TIMEOUT": "1m"}, []string{"KYCFLOW_WORKER_STOP_TIMEOUT=1m0s"}},
 		{"stop timeout malformed", map[string]string{"KYCFLOW_WORKER_STOP_TIMEOUT": "ten"}, []string{"KYCFLOW_WORKER_STOP_TIMEOUT"}},
 		{"address without port", map[string]string{"TEMPORAL_ADDRESS": "temporal"}, []string{"TEMPORAL_ADDRESS"}},
+		{"solaris half configured", map[string]string{"SOLARIS_BASE_URL": "https://api.solaris-sandbox.de"},
+			[]string{"SOLARIS_TOKEN_URL is required", "SOLARIS_CLIENT_ID is required", "SOLARIS_CLIENT_SECRET (or SOLARIS_CLIENT_SECRET_FILE) is required"}},
+		{"yousign without key", map[string]string{"YOUSIGN_BASE_URL": "https://api-sandbox.yousign.app/v3"},
+			[]string{"YOUSIGN_API_KEY (or YOUSIGN_API_KEY_FILE) is required"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,8 +85,17 @@ func TestLoadConfigSecretFromFile(t *testing.T) {
 }
 
 func TestConfigErrorListsEveryProblem(t *testing.T) {
-	_, err := worker.LoadConfig(env(map[string]string{}))
+	_, err := worker.LoadConfig(env(map[string]string{"TREEZOR_BASE_URL": "https://acme.sandbox.treezor.co", "KYCFLOW_LOG_LEVEL": "loud"}))
 	require.Error(t, err)
 	lines := strings.Split(err.Error(), "\n")
-	require.Len(t, lines, 3, "all three missing Treezor settings reported at once: %v", err)
+	require.Len(t, lines, 3, "log level, client id and secret reported at once: %v", err)
+}
+
+func TestLoadConfigProvidersAreOptional(t *testing.T) {
+	cfg, err := worker.LoadConfig(env(map[string]string{
+		"YOUSIGN_BASE_URL": "https://api-sandbox.yousign.app/v3", "YOUSIGN_API_KEY": "key",
+	}))
+	require.NoError(t, err)
+	require.Empty(t, cfg.Treezor.BaseURL)
+	require.Equal(t, "key", cfg.Yousign.APIKey)
 }

@@ -15,7 +15,9 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/activities/treezor"
+	"github.com/kycflow/kycflow/activities/yousign"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -64,22 +66,43 @@ func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client
 	return c, nil
 }
 
-// ProvidersModule provides the provider clients and the activity structs over them.
+// ProvidersModule provides the activity structs over the configured providers' clients. An unconfigured provider
+// keeps a nil client, so its activities fail at once with ProviderNotConfigured instead of being retried.
 var ProvidersModule = fx.Module("providers",
-	fx.Provide(
-		func(cfg Config) (*treezor.Client, error) {
-			return treezor.New(treezor.Config{
-				BaseURL:      cfg.Treezor.BaseURL,
-				ClientID:     cfg.Treezor.ClientID,
-				ClientSecret: cfg.Treezor.ClientSecret,
-				Scope:        cfg.Treezor.Scope,
-			})
-		},
-		func(c *treezor.Client) Activities {
-			return Activities{Treezor: &activities.Treezor{Client: c}}
-		},
-	),
+	fx.Provide(NewActivities),
 )
+
+// NewActivities builds a client for every configured provider.
+func NewActivities(cfg Config, logger *slog.Logger) (Activities, error) {
+	acts := Activities{Treezor: &activities.Treezor{}, Solaris: &activities.Solaris{}, Yousign: &activities.Yousign{}}
+	var enabled []string
+	if c := cfg.Treezor; c.BaseURL != "" {
+		client, err := treezor.New(treezor.Config{BaseURL: c.BaseURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scope: c.Scope})
+		if err != nil {
+			return Activities{}, fmt.Errorf("treezor client: %w", err)
+		}
+		acts.Treezor.Client = client
+		enabled = append(enabled, string(signals.ProviderTreezor))
+	}
+	if c := cfg.Solaris; c.BaseURL != "" {
+		client, err := solaris.New(solaris.Config{BaseURL: c.BaseURL, TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret})
+		if err != nil {
+			return Activities{}, fmt.Errorf("solaris client: %w", err)
+		}
+		acts.Solaris.Client = client
+		enabled = append(enabled, string(signals.ProviderSolaris))
+	}
+	if c := cfg.Yousign; c.BaseURL != "" {
+		client, err := yousign.New(yousign.Config{BaseURL: c.BaseURL, APIKey: c.APIKey})
+		if err != nil {
+			return Activities{}, fmt.Errorf("yousign client: %w", err)
+		}
+		acts.Yousign.Client = client
+		enabled = append(enabled, string(signals.ProviderYousign))
+	}
+	logger.Info("Providers configured", "providers", enabled)
+	return acts, nil
+}
 
 // WorkerModule runs the Temporal worker: started in OnStart (a start error aborts the application) and stopped
 // in OnStop; a fatal worker error shuts the application down with a non-zero exit code.

@@ -126,14 +126,10 @@ func (f *treezorFlow) initiate(ctx workflow.Context) *signals.Outcome {
 		RedirectURL: f.input.RedirectURL,
 	}).Get(actx, &id)
 	if err != nil {
-		o := failureOutcome(err, "initiate identification")
-		f.initFailure = &o
-		return &o
+		return f.initFailed(failureOutcome(err, "initiate identification"))
 	}
 	f.setProviderReference(ctx, id.ID)
-	f.url = id.URL
-	f.urlExpiresAt = workflow.Now(ctx).Add(time.Duration(f.deadlines.URLValidity))
-	f.enterStep(ctx, signals.StepAwaitingUser, f.urlExpiresAt)
+	f.publishURL(ctx, id.URL)
 	return nil
 }
 

@@ -78,8 +78,10 @@ type run struct {
 	t      *testing.T
 	env    *testsuite.TestWorkflowEnvironment
 	method signals.Method
-	attrs  map[string]string
-	calls  map[string]int
+	// input overrides the default input (the method and the test user).
+	input *signals.VerificationInput
+	attrs map[string]string
+	calls map[string]int
 }
 
 func newRun(t *testing.T) *run {
@@ -89,6 +91,8 @@ func newRun(t *testing.T) *run {
 	env := suite.NewTestWorkflowEnvironment()
 	worker.RegisterWorkflows(env)
 	env.RegisterActivity(&activities.Treezor{})
+	env.RegisterActivity(&activities.Solaris{})
+	env.RegisterActivity(&activities.Yousign{})
 	r := &run{t: t, env: env, method: signals.MethodTreezorLiveness, attrs: map[string]string{}, calls: map[string]int{}}
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		r.calls[info.ActivityType.Name]++
@@ -122,7 +126,11 @@ func (r *run) deliver(events []event) *run {
 
 func (r *run) execute() signals.Outcome {
 	r.t.Helper()
-	r.env.ExecuteWorkflow(r.method.WorkflowType(), signals.VerificationInput{Method: r.method, SubjectID: testUser})
+	in := signals.VerificationInput{Method: r.method, SubjectID: testUser}
+	if r.input != nil {
+		in = *r.input
+	}
+	r.env.ExecuteWorkflow(r.method.WorkflowType(), in)
 	require.True(r.t, r.env.IsWorkflowCompleted(), "workflow did not complete")
 	require.NoError(r.t, r.env.GetWorkflowError())
 	var o signals.Outcome

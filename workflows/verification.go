@@ -36,9 +36,10 @@ type verification struct {
 	step         signals.Step
 	stepDeadline time.Time
 
-	providerRef  string
-	url          string
-	urlExpiresAt time.Time
+	providerRef    string
+	providerStatus string
+	url            string
+	urlExpiresAt   time.Time
 	// initFailure is the outcome when the provider session could not be opened; the URL update returns it.
 	initFailure *signals.Outcome
 
@@ -190,6 +191,8 @@ func (v *verification) status() (signals.Status, error) {
 		UserMessage: userMessage(v.reasons),
 		Outcome:     v.outcome,
 		Webhooks:    v.webhooks,
+
+		ProviderStatus: v.providerStatus,
 	}
 	if v.step == signals.StepAwaitingUser && v.url != "" {
 		s.IdentificationURL = v.url
@@ -213,6 +216,19 @@ func (v *verification) enterStep(ctx workflow.Context, step signals.Step, deadli
 		details += fmt.Sprintf(", until %s", deadline.UTC().Format(time.RFC3339))
 	}
 	workflow.SetCurrentDetails(ctx, details)
+}
+
+// initFailed records that the provider session could not be opened; the URL update reports it to the caller.
+func (v *verification) initFailed(o signals.Outcome) *signals.Outcome {
+	v.initFailure = &o
+	return &o
+}
+
+// publishURL hands a new identification URL to the URL update and the status query, valid from now on.
+func (v *verification) publishURL(ctx workflow.Context, url string) {
+	v.url = url
+	v.urlExpiresAt = workflow.Now(ctx).Add(time.Duration(v.deadlines.URLValidity))
+	v.enterStep(ctx, signals.StepAwaitingUser, v.urlExpiresAt)
 }
 
 func (v *verification) setProviderReference(ctx workflow.Context, ref string) {

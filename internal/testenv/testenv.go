@@ -17,12 +17,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/activities/treezor"
+	"github.com/kycflow/kycflow/activities/yousign"
 	"github.com/kycflow/kycflow/internal/devstack"
 	"github.com/kycflow/kycflow/signals"
 	"github.com/kycflow/kycflow/starter"
@@ -35,6 +38,8 @@ type Stack struct {
 	Client   client.Client
 	Starter  *starter.Starter
 	Treezor  *FakeTreezor
+	Solaris  *FakeSolaris
+	Yousign  *FakeYousign
 }
 
 var (
@@ -68,7 +73,7 @@ func newStack() (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Temporal: temporal, Treezor: NewFakeTreezor()}
+	s := &Stack{Temporal: temporal, Treezor: NewFakeTreezor(), Solaris: NewFakeSolaris(), Yousign: NewFakeYousign()}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s.Client, err = client.Dial(client.Options{HostPort: temporal.HostPort, Logger: tlog.NewStructuredLogger(logger)})
 	if err != nil {
@@ -83,8 +88,24 @@ func newStack() (*Stack, error) {
 		s.close()
 		return nil, err
 	}
+	solClient, err := solaris.New(solaris.Config{
+		BaseURL: s.Solaris.Server.URL, TokenURL: s.Solaris.Server.URL + "/oauth2/token", ClientID: "kycflow-test", ClientSecret: "test-secret",
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	ysClient, err := yousign.New(yousign.Config{BaseURL: s.Yousign.Server.URL, APIKey: "yousign-test-key"})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	w := sdkworker.New(s.Client, signals.TaskQueue, sdkworker.Options{})
-	worker.Register(w, worker.Activities{Treezor: &activities.Treezor{Client: tzClient}})
+	worker.Register(w, worker.Activities{
+		Treezor: &activities.Treezor{Client: tzClient},
+		Solaris: &activities.Solaris{Client: solClient},
+		Yousign: &activities.Yousign{Client: ysClient},
+	})
 	if err := w.Start(); err != nil {
 		s.close()
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -97,7 +118,34 @@ func (s *Stack) close() {
 		s.Client.Close()
 	}
 	s.Treezor.Server.Close()
+	s.Solaris.Server.Close()
+	s.Yousign.Server.Close()
 	s.Temporal.Stop()
+}
+
+// FindByProviderReference finds the running workflow whose KycProviderReference is ref, as the relay does for
+// Solaris and Yousign webhooks (visibility is eventually consistent, so it waits a little).
+func (s *Stack) FindByProviderReference(t testing.TB, ref string) string {
+	t.Helper()
+	var id string
+	query := fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running'", signals.AttrProviderReference.GetName(), ref)
+	require.Eventually(t, func() bool {
+		resp, err := s.Client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil || len(resp.GetExecutions()) != 1 {
+			return false
+		}
+		id = resp.GetExecutions()[0].GetExecution().GetWorkflowId()
+		return true
+	}, 15*time.Second, 50*time.Millisecond, "visibility query %s", query)
+	return id
+}
+
+// Signal sends a signal to a workflow by ID.
+func (s *Stack) Signal(t testing.TB, workflowID, name string, payload any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Client.SignalWorkflow(ctx, workflowID, "", name, payload))
 }
 
 // SignalTreezor delivers a Treezor webhook the way the relay does: a real signal to the user's workflow.

@@ -1,0 +1,85 @@
+package integration_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kycflow/kycflow/internal/testenv"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// TestIntegrationSolarisIDnow runs a Solaris IDnow identification: the workflow is found by its identification ID
+// (as the relay finds it: Solaris' webhook names no person), the user aborts and comes back, IDnow's second-line
+// review passes, and the documents are fetched.
+func TestIntegrationSolarisIDnow(t *testing.T) {
+	s := testenv.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const person = "a1b2c3cper"
+	v, ident, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodSolarisIDnow, SubjectID: person, Language: "DE"})
+	require.NoError(t, err)
+	require.Equal(t, "https://go.test.idnow.example/app/kycflow/identifications/idt-"+person, ident.URL)
+	require.Equal(t, 14*24*time.Hour, ident.ExpiresAt.Sub(time.Now()).Round(time.Hour))
+
+	workflowID := s.FindByProviderReference(t, "idt-"+person)
+	require.Equal(t, v.WorkflowID, workflowID)
+	event := func(id, status string) signals.SolarisIdentificationEvent {
+		return signals.SolarisIdentificationEvent{Webhook: signals.Webhook{EventID: id}, IdentificationID: "idt-" + person, Status: status}
+	}
+	s.Signal(t, workflowID, signals.SignalSolarisIdentification, event("w1", signals.SolarisStatusAborted))
+	s.Signal(t, workflowID, signals.SignalSolarisIdentification, event("w2", signals.SolarisStatusPending))
+	s.Signal(t, workflowID, signals.SignalSolarisIdentification, event("w3", signals.SolarisStatusPendingSuccessful))
+	require.Eventually(t, func() bool {
+		st, err := s.Starter.Status(ctx, v)
+		return err == nil && st.Step == signals.StepProviderProcessing
+	}, 15*time.Second, 50*time.Millisecond)
+	s.Solaris.SetStatus("idt-"+person, signals.SolarisStatusSuccessful)
+	s.Signal(t, workflowID, signals.SignalSolarisIdentification, event("w4", signals.SolarisStatusSuccessful))
+
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+	require.Equal(t, []signals.Document{{ID: "doc-idt-" + person, Type: "PASSPORT"}}, o.Documents)
+	require.NotContains(t, o.UserMessage+o.Detail, "TST-SECRET", "the IDnow reference never leaves Solaris")
+	requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeApproved))
+	requireNoPendingTimers(t, s, v)
+	recordHistory(t, s, v, "solaris-idnow-approved")
+}
+
+// TestIntegrationYousignVideo runs a Yousign verification that is inconclusive first (the user never started),
+// then verified on the second attempt, whose URL the same update hands out.
+func TestIntegrationYousignVideo(t *testing.T) {
+	s := testenv.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	in := signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "backend-user-7",
+		RedirectURL: "https://app.example/done", Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}}
+	v, first, err := s.Starter.Start(ctx, in)
+	require.NoError(t, err)
+	firstID := s.FindByProviderReference(t, first.URL[len("https://id.ubble.example/"):])
+	require.Equal(t, v.WorkflowID, firstID)
+
+	s.Signal(t, v.WorkflowID, signals.SignalYousignVerificationDone, signals.YousignVerificationEvent{
+		Webhook: signals.Webhook{EventID: "y1"}, VerificationID: first.URL[len("https://id.ubble.example/"):],
+		Status: signals.YousignStatusInconclusive, StatusCodes: []string{"IDVV_1101"}})
+	var second signals.Identification
+	require.Eventually(t, func() bool {
+		_, second, err = s.Starter.Start(ctx, in)
+		return err == nil && second.URL != first.URL
+	}, 15*time.Second, 100*time.Millisecond, "a new verification URL after the inconclusive one")
+	secondRef := second.URL[len("https://id.ubble.example/"):]
+	require.Equal(t, v.WorkflowID, s.FindByProviderReference(t, secondRef))
+
+	s.Yousign.SetStatus(secondRef, signals.YousignStatusVerified)
+	s.Signal(t, v.WorkflowID, signals.SignalYousignVerificationDone, signals.YousignVerificationEvent{
+		Webhook: signals.Webhook{EventID: "y2"}, VerificationID: secondRef, Status: signals.YousignStatusVerified})
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+	require.Equal(t, secondRef, o.ProviderReference)
+	requireNoPendingTimers(t, s, v)
+	recordHistory(t, s, v, "yousign-video-approved")
+}

@@ -1,0 +1,210 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/reasons"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// sol is the typed reference workflows schedule Solaris activities through.
+var sol *activities.Solaris
+
+// SolarisIDnow runs a Solaris IDnow video identification for an existing Solaris person (the subject is the
+// person_id). The IDnow link is valid 14 days and survives the user leaving (aborted, canceled); a second-line
+// review (pending_successful, pending_failed) is bounded by the 24-hour review bound; a successful identification's
+// documents are fetched into the outcome.
+//
+// The IDENTIFICATION webhook does not name the person: the relay finds this workflow through the
+// KycProviderReference search attribute, set to the identification ID as soon as Solaris issues it.
+func SolarisIDnow(ctx workflow.Context, input signals.VerificationInput) (signals.Outcome, error) {
+	v, err := newVerification(ctx, input)
+	if err != nil {
+		return signals.Outcome{}, err
+	}
+	f := &solarisFlow{verification: v}
+	f.listen(ctx, receiver{workflow.GetSignalChannel(ctx, signals.SignalSolarisIdentification), f.receive})
+	if o := f.initiate(ctx); o != nil {
+		return f.complete(ctx, *o), nil
+	}
+	return f.complete(ctx, f.run(ctx)), nil
+}
+
+type solarisFlow struct {
+	*verification
+	identificationID string
+	// status is the most advanced status reported so far (see solarisRank).
+	status string
+}
+
+// solarisRank orders statuses so that a late, stale webhook never moves the identification backwards. Equal ranks
+// replace each other: the user may abort and come back with the same link.
+func solarisRank(status string) int {
+	switch status {
+	case signals.SolarisStatusPending, signals.SolarisStatusAborted, signals.SolarisStatusCanceled:
+		return 1
+	case signals.SolarisStatusPendingSuccessful, signals.SolarisStatusPendingFailed:
+		return 2
+	case signals.SolarisStatusSuccessful, signals.SolarisStatusFailed, signals.SolarisStatusExpired:
+		return 3
+	}
+	return 0
+}
+
+func (f *solarisFlow) receive(ctx workflow.Context, c workflow.ReceiveChannel) {
+	var ev signals.SolarisIdentificationEvent
+	c.Receive(ctx, &ev)
+	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
+		return
+	}
+	if ev.IdentificationID != f.identificationID {
+		f.logger.Info("Ignoring a webhook for another identification", "identificationId", ev.IdentificationID)
+		return
+	}
+	f.observe(ev.Status)
+}
+
+func (f *solarisFlow) observe(status string) {
+	current := solarisRank(f.status)
+	if current == 3 || solarisRank(status) < current {
+		return
+	}
+	f.status = status
+	f.providerStatus = status
+}
+
+func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
+	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, Language: valueOr(f.input.Language, "EN")}
+	var ident activities.SolarisIdentification
+	actx := workflow.WithActivityOptions(ctx, withSummary(initiateOptions, "create IDnow identification"))
+	if err := workflow.ExecuteActivity(actx, sol.CreateIdentification, req).Get(actx, &ident); err != nil {
+		return f.initFailed(failureOutcome(err, "create identification"))
+	}
+	// Published before the request: the first webhook may arrive before the request's response.
+	f.identificationID = ident.ID
+	f.setProviderReference(ctx, ident.ID)
+
+	req.IdentificationID = ident.ID
+	actx = workflow.WithActivityOptions(ctx, withSummary(initiateOptions, "request IDnow identification"))
+	if err := workflow.ExecuteActivity(actx, sol.RequestIdentification, req).Get(actx, &ident); err != nil {
+		return f.initFailed(failureOutcome(err, "request identification"))
+	}
+	f.observe(ident.Status)
+	if ident.URL == "" {
+		o := signals.Outcome{Status: signals.OutcomeFailed, Cause: signals.CauseProviderRejected,
+			Detail: "Solaris requested the identification but returned no IDnow URL"}
+		return f.initFailed(o)
+	}
+	f.publishURL(ctx, ident.URL)
+	return nil
+}
+
+// run follows the identification from the user's session to its final status.
+func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
+	sessionDone := func() bool { return solarisRank(f.status) >= 2 }
+	done, err := f.waitUntil(ctx, f.urlExpiresAt, "IDnow link valid", sessionDone)
+	if o := f.stopped(err); o != nil {
+		return *o
+	}
+	if !done {
+		// The link's life is over; a webhook may have been lost, so ask Solaris before concluding.
+		if o := f.reconcile(ctx); o != nil {
+			return *o
+		}
+		if !sessionDone() {
+			return f.sessionOutcome(ctx)
+		}
+	}
+
+	if solarisRank(f.status) == 2 {
+		deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
+		f.enterStep(ctx, signals.StepProviderProcessing, deadline)
+		final, err := f.waitUntil(ctx, deadline, "IDnow second-line review", func() bool { return solarisRank(f.status) == 3 })
+		if o := f.stopped(err); o != nil {
+			return *o
+		}
+		if !final {
+			if o := f.reconcile(ctx); o != nil {
+				return *o
+			}
+			if solarisRank(f.status) < 3 {
+				return signals.Outcome{Status: signals.OutcomeReviewTimeout,
+					Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.status, time.Duration(f.deadlines.Review))}
+			}
+		}
+	}
+	return f.finalOutcome(ctx)
+}
+
+// sessionOutcome concludes a link that expired: the user left (with IDnow's reason) or never came.
+func (f *solarisFlow) sessionOutcome(ctx workflow.Context) signals.Outcome {
+	validity := time.Duration(f.deadlines.URLValidity)
+	if f.status == signals.SolarisStatusAborted || f.status == signals.SolarisStatusCanceled {
+		rs := f.failureReasons(ctx)
+		return signals.Outcome{Status: signals.OutcomeAborted, Reasons: rs, UserMayRetry: true,
+			Detail: fmt.Sprintf("identification %s and not resumed within the link's %s", f.status, validity)}
+	}
+	return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true,
+		Detail: fmt.Sprintf("the user did not complete the identification within the link's %s", validity)}
+}
+
+func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
+	switch f.status {
+	case signals.SolarisStatusSuccessful:
+		f.enterStep(ctx, signals.StepKYCReview, time.Time{})
+		var ident activities.SolarisIdentification
+		actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "fetch the identification and its documents"))
+		req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, IdentificationID: f.identificationID, IncludeDocuments: true}
+		if err := workflow.ExecuteActivity(actx, sol.GetIdentification, req).Get(actx, &ident); err != nil {
+			o := failureOutcome(err, "fetch the successful identification")
+			o.Cause = signals.CauseDocumentsUnavailable
+			return o
+		}
+		return signals.Outcome{Status: signals.OutcomeApproved, Documents: ident.Documents, Detail: "IDnow identification successful"}
+	case signals.SolarisStatusExpired:
+		return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true, Detail: "Solaris expired the identification"}
+	default:
+		// Solaris: no reason for a failed identification may be disclosed to the user.
+		return signals.Outcome{Status: signals.OutcomeRefused, Reasons: f.failureReasons(ctx),
+			Detail: "IDnow identification failed", UserMessage: outcomeUserMessage(signals.Outcome{Status: signals.OutcomeRefused})}
+	}
+}
+
+// reconcile reads the identification once, for a webhook that may not have been delivered.
+func (f *solarisFlow) reconcile(ctx workflow.Context) *signals.Outcome {
+	ident, err := f.read(ctx, "reconcile: read the identification", reconcileOptions, false)
+	if err != nil {
+		f.logger.Warn("Reconciliation read failed; concluding from the webhooks received", "error", err)
+		return nil
+	}
+	f.observe(ident.Status)
+	return nil
+}
+
+// failureReasons reads IDnow's failure reason, which the webhook does not carry.
+func (f *solarisFlow) failureReasons(ctx workflow.Context) []signals.Reason {
+	ident, err := f.read(ctx, "read the failure reason", reconcileOptions, false)
+	if err != nil || ident.FailureReason == "" {
+		return nil
+	}
+	return []signals.Reason{reasons.IDnow.Explain(ident.FailureReason, "")}
+}
+
+func (f *solarisFlow) read(ctx workflow.Context, summary string, opts workflow.ActivityOptions, docs bool) (activities.SolarisIdentification, error) {
+	var ident activities.SolarisIdentification
+	actx := workflow.WithActivityOptions(ctx, withSummary(opts, summary))
+	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, IdentificationID: f.identificationID, IncludeDocuments: docs}
+	err := workflow.ExecuteActivity(actx, sol.GetIdentification, req).Get(actx, &ident)
+	return ident, err
+}
+
+func valueOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

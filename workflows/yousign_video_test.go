@@ -1,0 +1,164 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/signals"
+)
+
+var ys *activities.Yousign
+
+func yousignEvent(id, verification, status string, codes ...string) signals.YousignVerificationEvent {
+	return signals.YousignVerificationEvent{Webhook: signals.Webhook{EventID: id}, VerificationID: verification, Status: status, StatusCodes: codes}
+}
+
+// yousignOK mocks Yousign: verification N gets ID "ver-N" and URL ".../ver-N"; reads answer with readStatus.
+func (r *run) yousignOK(readStatus string, readCodes ...string) *run {
+	r.method = signals.MethodYousignVideo
+	created := 0
+	r.env.OnActivity(ys.CreateVerification, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.YousignCreateRequest) (activities.YousignVerification, error) {
+			created++
+			id := "ver-" + string(rune('0'+created))
+			return activities.YousignVerification{ID: id, URL: "https://id.ubble.example/" + id, Status: signals.YousignStatusPending}, nil
+		}).Maybe()
+	r.env.OnActivity(ys.GetVerification, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, id string) (activities.YousignVerification, error) {
+			return activities.YousignVerification{ID: id, Status: readStatus, StatusCodes: readCodes}, nil
+		}).Maybe()
+	return r
+}
+
+func (r *run) executeYousign(maxAttempts int) signals.Outcome {
+	r.t.Helper()
+	r.input = &signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "backend-user-42",
+		RedirectURL: "https://app.example/done", MaxAttempts: maxAttempts,
+		Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}}
+	return r.execute()
+}
+
+func TestYousignVideoOutcomes(t *testing.T) {
+	tests := []struct {
+		name        string
+		maxAttempts int
+		events      []event
+		readStatus  string
+		readCodes   []string
+		wantStatus  signals.OutcomeStatus
+		wantReasons []string
+		wantElapsed time.Duration
+		wantCreated int
+	}{
+		{
+			name: "verified", readStatus: signals.YousignStatusVerified,
+			events:     []event{{10 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusVerified)}},
+			wantStatus: signals.OutcomeApproved, wantElapsed: 10 * time.Minute, wantCreated: 1,
+		},
+		{
+			name: "failed with codes", readStatus: signals.YousignStatusFailed,
+			events:     []event{{10 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusFailed, "IDVV_2101")}},
+			wantStatus: signals.OutcomeRefused, wantReasons: []string{"IDVV_2101"}, wantElapsed: 10 * time.Minute, wantCreated: 1,
+		},
+		{
+			name: "inconclusive, then verified on the second attempt", readStatus: signals.YousignStatusVerified,
+			events: []event{
+				{20 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1121")},
+				{30 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e2", "ver-2", signals.YousignStatusVerified)},
+			},
+			wantStatus: signals.OutcomeApproved, wantElapsed: 30 * time.Minute, wantCreated: 2,
+		},
+		{
+			name: "inconclusive twice: attempts exhausted", readStatus: signals.YousignStatusPending,
+			events: []event{
+				{20 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1121")},
+				{40 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e2", "ver-2", signals.YousignStatusInconclusive, "IDVV_1111")},
+			},
+			wantStatus: signals.OutcomeAborted, wantReasons: []string{"IDVV_1111"}, wantElapsed: 40 * time.Minute, wantCreated: 2,
+		},
+		{
+			name: "three attempts allowed", maxAttempts: 3, readStatus: signals.YousignStatusVerified,
+			events: []event{
+				{20 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1121")},
+				{40 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e2", "ver-2", signals.YousignStatusInconclusive, "IDVV_1121")},
+				{50 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e3", "ver-3", signals.YousignStatusVerified)},
+			},
+			wantStatus: signals.OutcomeApproved, wantElapsed: 50 * time.Minute, wantCreated: 3,
+		},
+		{
+			name: "expired after 7 days (IDVV_1199)", readStatus: signals.YousignStatusPending,
+			events: []event{
+				{7*day - time.Hour, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1199")},
+			},
+			wantStatus: signals.OutcomeExpired, wantReasons: []string{"IDVV_1199"}, wantElapsed: 7*day - time.Hour, wantCreated: 1,
+		},
+		{
+			name: "missing webhook reconciled after the URL and review bound", readStatus: signals.YousignStatusVerified,
+			wantStatus: signals.OutcomeApproved, wantElapsed: 15*time.Minute + day, wantCreated: 1,
+		},
+		{
+			name: "never finished: pending until the 7-day expiry", readStatus: signals.YousignStatusPending,
+			wantStatus: signals.OutcomeExpired, wantReasons: []string{"IDVV_1199"}, wantElapsed: 7 * day, wantCreated: 1,
+		},
+		{
+			name: "a late result for the first attempt never decides the second", readStatus: signals.YousignStatusVerified,
+			events: []event{
+				{20 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1121")},
+				{25 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1-late", "ver-1", signals.YousignStatusFailed, "IDVV_2101")},
+				{25 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1121")},
+				{30 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e2", "ver-2", signals.YousignStatusVerified)},
+			},
+			wantStatus: signals.OutcomeApproved, wantElapsed: 30 * time.Minute, wantCreated: 2,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRun(t).yousignOK(tc.readStatus, tc.readCodes...).deliver(tc.events)
+			start := r.env.Now()
+			o := r.executeYousign(tc.maxAttempts)
+			require.Equal(t, tc.wantStatus, o.Status, "detail: %s", o.Detail)
+			require.Equal(t, tc.wantElapsed, o.CompletedAt.Sub(start))
+			require.Equal(t, tc.wantCreated, r.calls["CreateVerification"])
+			var codes []string
+			for _, rs := range o.Reasons {
+				codes = append(codes, rs.Code)
+				require.True(t, rs.Known, "%s is in the Yousign catalogue", rs.Code)
+			}
+			require.Equal(t, tc.wantReasons, codes)
+			require.Equal(t, "yousign", r.attrs["KycProvider"])
+		})
+	}
+}
+
+func TestYousignVideoNewURLThroughUpdateAndStatus(t *testing.T) {
+	r := newRun(t).yousignOK(signals.YousignStatusVerified)
+	var first, second signals.Identification
+	update := func(into *signals.Identification) func() {
+		return func() {
+			r.env.UpdateWorkflow(signals.UpdateIdentificationURL, "u-"+time.Duration(r.env.Now().UnixNano()).String(), &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnAccept: func() {},
+				OnComplete: func(v any, err error) { require.NoError(t, err); *into = v.(signals.Identification) },
+			}, signals.URLRequest{Method: signals.MethodYousignVideo})
+		}
+	}
+	r.env.RegisterDelayedCallback(update(&first), 0)
+	r.env.RegisterDelayedCallback(update(&second), 25*time.Minute)
+	var st signals.Status
+	r.env.RegisterDelayedCallback(func() { st = r.queryStatus() }, 26*time.Minute)
+	r.deliver([]event{
+		{20 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1121")},
+		{30 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e2", "ver-2", signals.YousignStatusVerified)},
+	})
+	o := r.executeYousign(0)
+	require.Equal(t, signals.OutcomeApproved, o.Status)
+	require.Equal(t, "https://id.ubble.example/ver-1", first.URL)
+	require.Equal(t, "https://id.ubble.example/ver-2", second.URL, "the second attempt's URL through the same update")
+	require.Equal(t, "https://id.ubble.example/ver-2", st.IdentificationURL)
+	require.NotEmpty(t, st.UserMessage, "the inconclusive reason is explained while the user retries")
+}
