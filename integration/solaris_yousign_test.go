@@ -1,11 +1,14 @@
 package integration_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/kycflow/kycflow/internal/testenv"
 	"github.com/kycflow/kycflow/signals"
@@ -81,5 +84,16 @@ func TestIntegrationYousignVideo(t *testing.T) {
 	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
 	require.Equal(t, secondRef, o.ProviderReference)
 	requireNoPendingTimers(t, s, v)
+
+	// The names Yousign needs travel in the workflow input, encrypted by the payload codec.
+	iter := s.Client.GetWorkflowHistory(ctx, v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		raw, err := proto.Marshal(e)
+		require.NoError(t, err)
+		require.False(t, bytes.Contains(raw, []byte("Jane")) || bytes.Contains(raw, []byte("Doe")),
+			"personal data readable in history event %d (%s)", e.GetEventId(), e.GetEventType())
+	}
 	recordHistory(t, s, v, "yousign-video-approved")
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/kycflow/kycflow/payloadcodec"
 )
 
 // Config is the worker's configuration, read from the environment.
@@ -21,6 +23,8 @@ type Config struct {
 	Treezor TreezorConfig
 	Solaris SolarisConfig
 	Yousign YousignConfig
+	// PayloadCodec encrypts payloads when KYCFLOW_PAYLOAD_KEY is set; nil leaves them plain.
+	PayloadCodec *payloadcodec.Codec
 }
 
 // TreezorConfig holds the Treezor API credentials.
@@ -126,6 +130,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 		cfg.Yousign.APIKey = key
 	}
+	codec, err := payloadcodec.FromEnv(getenv)
+	errs = append(errs, err)
+	cfg.PayloadCodec = codec
 	if cfg.Treezor.BaseURL == "" && cfg.Solaris.BaseURL == "" && cfg.Yousign.BaseURL == "" {
 		errs = append(errs, fmt.Errorf("no provider configured: set %s, %s or %s (and their credentials)",
 			EnvTreezorBaseURL, EnvSolarisBaseURL, EnvYousignBaseURL))

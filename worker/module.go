@@ -18,6 +18,7 @@ import (
 	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/activities/treezor"
 	"github.com/kycflow/kycflow/activities/yousign"
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -55,9 +56,10 @@ var TemporalModule = fx.Module("temporal",
 // NewTemporalClient dials Temporal lazily, so the worker starts even if the server comes up a moment later.
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
 	c, err := client.NewLazyClient(client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(logger),
+		HostPort:      cfg.TemporalAddress,
+		Namespace:     cfg.TemporalNamespace,
+		Logger:        tlog.NewStructuredLogger(logger),
+		DataConverter: payloadcodec.DataConverter(cfg.PayloadCodec),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
@@ -100,7 +102,7 @@ func NewActivities(cfg Config, logger *slog.Logger) (Activities, error) {
 		acts.Yousign.Client = client
 		enabled = append(enabled, string(signals.ProviderYousign))
 	}
-	logger.Info("Providers configured", "providers", enabled)
+	logger.Info("Providers configured", "providers", enabled, "payloadEncryption", cfg.PayloadCodec != nil)
 	return acts, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/kycflow/kycflow/internal/testenv"
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/worker"
 )
 
@@ -19,7 +21,11 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.NotEmpty(t, files, "no recorded histories in workflows/testdata")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			replayer := sdkworker.NewWorkflowReplayer()
+			// Histories recorded by the integration stack are encrypted with its test key; older ones are plain.
+			replayer, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{
+				DataConverter: payloadcodec.DataConverter(testenv.PayloadCodec()),
+			})
+			require.NoError(t, err)
 			worker.RegisterWorkflows(replayer)
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})

@@ -27,6 +27,7 @@ import (
 	"github.com/kycflow/kycflow/activities/treezor"
 	"github.com/kycflow/kycflow/activities/yousign"
 	"github.com/kycflow/kycflow/internal/devstack"
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/signals"
 	"github.com/kycflow/kycflow/starter"
 	"github.com/kycflow/kycflow/worker"
@@ -47,6 +48,19 @@ var (
 	sharedErr error
 	once      sync.Once
 )
+
+// testPayloadKey encrypts the integration stack's payloads, as production does with KYCFLOW_PAYLOAD_KEY. It is a
+// test key: it protects nothing.
+var testPayloadKey = []byte("kycflow-integration-test-key-32b")
+
+// PayloadCodec is the codec of the integration stack, for replaying the histories it records.
+func PayloadCodec() *payloadcodec.Codec {
+	c, err := payloadcodec.New(testPayloadKey)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
 
 // Start returns the package's shared stack, starting it on first use; tests keep apart by using their own
 // subject IDs. Short mode skips: `go test -short` is the fast loop without a dev server.
@@ -75,7 +89,8 @@ func newStack() (*Stack, error) {
 	}
 	s := &Stack{Temporal: temporal, Treezor: NewFakeTreezor(), Solaris: NewFakeSolaris(), Yousign: NewFakeYousign()}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s.Client, err = client.Dial(client.Options{HostPort: temporal.HostPort, Logger: tlog.NewStructuredLogger(logger)})
+	s.Client, err = client.Dial(client.Options{HostPort: temporal.HostPort, Logger: tlog.NewStructuredLogger(logger),
+		DataConverter: payloadcodec.DataConverter(PayloadCodec())})
 	if err != nil {
 		temporal.Stop()
 		return nil, fmt.Errorf("dial %s: %w", temporal.HostPort, err)

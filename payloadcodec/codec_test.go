@@ -1,0 +1,87 @@
+package payloadcodec_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kycflow/kycflow/payloadcodec"
+	"github.com/kycflow/kycflow/signals"
+)
+
+func newKey(t *testing.T) []byte {
+	t.Helper()
+	k := make([]byte, 32)
+	_, err := rand.Read(k)
+	require.NoError(t, err)
+	return k
+}
+
+func TestRoundTripHidesPersonalData(t *testing.T) {
+	c, err := payloadcodec.New(newKey(t))
+	require.NoError(t, err)
+	dc := payloadcodec.DataConverter(c)
+	in := signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "u1", RedirectURL: "https://app.example",
+		Yousign: &signals.YousignPerson{FirstName: "Jeanne", LastName: "Dupont"}}
+	p, err := dc.ToPayload(in)
+	require.NoError(t, err)
+	require.False(t, bytes.Contains(p.GetData(), []byte("Dupont")), "the name is not readable in the stored payload")
+	var out signals.VerificationInput
+	require.NoError(t, dc.FromPayload(p, &out))
+	require.Equal(t, in, out)
+}
+
+func TestDecodeErrors(t *testing.T) {
+	c1, err := payloadcodec.New(newKey(t))
+	require.NoError(t, err)
+	c2, err := payloadcodec.New(newKey(t))
+	require.NoError(t, err)
+	p, err := payloadcodec.DataConverter(c1).ToPayload("secret")
+	require.NoError(t, err)
+	var s string
+	require.ErrorContains(t, payloadcodec.DataConverter(c2).FromPayload(p, &s), "encrypted with key", "another key")
+
+	p.Data[len(p.Data)-1] ^= 1
+	require.Error(t, payloadcodec.DataConverter(c1).FromPayload(p, &s), "tampered ciphertext")
+}
+
+func TestPlainPayloadsStillDecode(t *testing.T) {
+	c, err := payloadcodec.New(newKey(t))
+	require.NoError(t, err)
+	plain, err := payloadcodec.DataConverter(nil).ToPayload("written before encryption")
+	require.NoError(t, err)
+	var s string
+	require.NoError(t, payloadcodec.DataConverter(c).FromPayload(plain, &s))
+	require.Equal(t, "written before encryption", s)
+}
+
+func TestFromEnv(t *testing.T) {
+	good := base64.StdEncoding.EncodeToString(newKey(t))
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantNil bool
+		wantErr string
+	}{
+		{"unset keeps payloads plain", map[string]string{}, true, ""},
+		{"valid key", map[string]string{payloadcodec.EnvKey: good}, false, ""},
+		{"not base64", map[string]string{payloadcodec.EnvKey: "not a key!"}, false, "not base64"},
+		{"wrong size", map[string]string{payloadcodec.EnvKey: base64.StdEncoding.EncodeToString([]byte("short"))}, false, "want 32"},
+		{"both set", map[string]string{payloadcodec.EnvKey: good, payloadcodec.EnvKeyFile: "/x"}, false, "not both"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := payloadcodec.FromEnv(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				require.NotContains(t, err.Error(), good, "the key never appears in errors")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.wantNil, c == nil)
+		})
+	}
+}
