@@ -25,7 +25,7 @@ func TestIntegrationSolarisIDnow(t *testing.T) {
 	v, ident, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodSolarisIDnow, SubjectID: person, Language: "DE"})
 	require.NoError(t, err)
 	require.Equal(t, "https://go.test.idnow.example/app/kycflow/identifications/idt-"+person, ident.URL)
-	require.Equal(t, 14*24*time.Hour, ident.ExpiresAt.Sub(time.Now()).Round(time.Hour))
+	require.Equal(t, 14*24*time.Hour, time.Until(ident.ExpiresAt).Round(time.Hour))
 
 	workflowID := s.FindByProviderReference(t, "idt-"+person)
 	require.Equal(t, v.WorkflowID, workflowID)

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kycflow/kycflow/payloadcodec"
+	"github.com/kycflow/kycflow/relay"
 	"github.com/kycflow/kycflow/signals"
 	"github.com/kycflow/kycflow/worker"
 )
@@ -36,4 +38,12 @@ func TestComposeMatchesContract(t *testing.T) {
 		require.Contains(t, workerEnv, name, "docker-compose passes %s to the worker", name)
 	}
 	require.Equal(t, "temporal:7233", workerEnv[worker.EnvTemporalAddress])
+	for _, name := range []string{worker.EnvSolarisBaseURL, worker.EnvYousignBaseURL, worker.EnvYousignAPIKey, payloadcodec.EnvKey} {
+		require.Contains(t, workerEnv, name, "docker-compose passes %s to the worker", name)
+	}
+	relayEnv := compose.Services["relay"].Environment
+	for _, name := range []string{relay.EnvTemporalAddress, relay.EnvAddr, payloadcodec.EnvKey,
+		"TREEZOR_WEBHOOK_SECRETS", "SOLARIS_WEBHOOK_SECRETS", "YOUSIGN_WEBHOOK_SECRETS"} {
+		require.Contains(t, relayEnv, name, "docker-compose passes %s to the relay", name)
+	}
 }

@@ -1,0 +1,21 @@
+// Command kycflow-relay receives the providers' webhooks, verifies them and signals the verification workflows.
+// Configuration comes from the environment; see package relay and README.md.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"go.uber.org/fx"
+
+	"github.com/kycflow/kycflow/relay"
+)
+
+func main() {
+	cfg, err := relay.LoadConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kycflow-relay: invalid configuration:\n%v\n", err)
+		os.Exit(2)
+	}
+	fx.New(relay.Module(cfg)).Run()
+}

@@ -1,0 +1,380 @@
+package integration_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/activities/treezor"
+	"github.com/kycflow/kycflow/internal/devstack"
+	"github.com/kycflow/kycflow/internal/testenv"
+	"github.com/kycflow/kycflow/relay"
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/starter"
+	"github.com/kycflow/kycflow/worker"
+)
+
+// The relay's webhook secrets in these tests. Each provider has two, the first standing for a secret being
+// rotated out.
+var relaySecrets = map[signals.Provider]string{
+	signals.ProviderTreezor: "integration-treezor-secret",
+	signals.ProviderSolaris: "integration-solaris-secret",
+	signals.ProviderYousign: "integration-yousign-secret",
+}
+
+// relayServer is the relay's handler over real HTTP, signalling a real Temporal through relay.TemporalSignaler.
+type relayServer struct {
+	*httptest.Server
+}
+
+func startRelay(t *testing.T, c client.Client, signalTimeout time.Duration) *relayServer {
+	t.Helper()
+	secrets := func(p signals.Provider) relay.Secrets {
+		return relay.Secrets{"rotated-out-" + string(p), relaySecrets[p]}
+	}
+	cfg := relay.Config{
+		TreezorSecrets: secrets(signals.ProviderTreezor),
+		SolarisSecrets: secrets(signals.ProviderSolaris),
+		YousignSecrets: secrets(signals.ProviderYousign),
+		SignalTimeout:  signalTimeout,
+		LookupWait:     relay.DefaultLookupWait,
+		GraceAttempts:  relay.DefaultGraceAttempts,
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv := httptest.NewServer(relay.NewHandler(cfg, &relay.TemporalSignaler{Client: c}, logger))
+	t.Cleanup(srv.Close)
+	return &relayServer{Server: srv}
+}
+
+// delivery is one webhook as a provider sends it to the relay.
+type delivery struct {
+	path   string
+	body   []byte
+	header http.Header
+}
+
+// post delivers the webhook and returns the relay's status code and JSON answer.
+func (r *relayServer) post(t *testing.T, d delivery) (int, map[string]string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.URL+d.path, bytes.NewReader(d.body))
+	require.NoError(t, err)
+	for k, v := range d.header {
+		req.Header[k] = v
+	}
+	resp, err := r.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var answer map[string]string
+	require.NoError(t, json.Unmarshal(raw, &answer), "relay answer %q", raw)
+	return resp.StatusCode, answer
+}
+
+func (r *relayServer) ready(t *testing.T) bool {
+	t.Helper()
+	resp, err := r.Client().Get(r.URL + relay.PathReadyz)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// treezorDelivery is a Treezor webhook whose object_payload (inserted byte for byte) is signed as signedForm:
+// the payload itself, or the PHP json_encode form Treezor documents signing.
+func treezorDelivery(event, webhookID, payload, signedForm string) delivery {
+	mac := hmac.New(sha256.New, []byte(relaySecrets[signals.ProviderTreezor]))
+	mac.Write([]byte(signedForm))
+	sig, _ := json.Marshal(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	name, _ := json.Marshal(event)
+	id, _ := json.Marshal(webhookID)
+	// webhook_created_at in Treezor's documented unit, 10^-4 s.
+	created := strconv.FormatInt(time.Now().UnixMicro()/100, 10)
+	body := `{"webhook":` + string(name) + `,"webhook_id":` + string(id) + `,"webhook_created_at":"` + created +
+		`","object":"user","object_id":"0","object_payload":` + payload +
+		`,"object_payload_signature":` + string(sig) + `}`
+	// Treezor has been seen sending JSON as text/plain.
+	return delivery{path: relay.PathTreezor, body: []byte(body), header: http.Header{"Content-Type": {"text/plain"}}}
+}
+
+// treezorSigned is a Treezor webhook signed over its payload's bytes.
+func treezorSigned(event, webhookID, payload string) delivery {
+	return treezorDelivery(event, webhookID, payload, payload)
+}
+
+func requireStep(t *testing.T, st *starter.Starter, v starter.Verification, want signals.Step) signals.Status {
+	t.Helper()
+	var last signals.Status
+	require.Eventually(t, func() bool {
+		s, err := st.Status(t.Context(), v)
+		last = s
+		return err == nil && s.Step == want
+	}, 30*time.Second, 50*time.Millisecond, "step %s (last status %+v)", want, last)
+	return last
+}
+
+// TestIntegrationRelayTreezorLiveness runs a whole live verification on webhooks posted to the relay, signed as
+// Treezor signs them, and checks what the relay refuses, forwards, and answers for events nobody wants.
+func TestIntegrationRelayTreezorLiveness(t *testing.T) {
+	s := testenv.Start(t)
+	r := startRelay(t, s.Client, 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+
+	const user = "510001"
+	v, ident, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: user})
+	require.NoError(t, err)
+	require.NotEmpty(t, ident.URL)
+
+	// A forged webhook changes nothing.
+	forged := treezorSigned(signals.SignalTreezorKycLivenessUpdate, "forged", `{"user_id":"`+user+`","kyc-status":"processed","score":1}`)
+	forged.body = bytes.Replace(forged.body, []byte(`"score":1`), []byte(`"score":0`), 1)
+	status, answer := r.post(t, forged)
+	require.Equal(t, http.StatusUnauthorized, status, "answer %v", answer)
+
+	// kycliveness.create with "/" and non-ASCII in the payload, signed in Treezor's documented canonical form.
+	status, answer = r.post(t, treezorDelivery(signals.SignalTreezorKycLivenessCreate, "c-510001",
+		`{"user_id": "`+user+`", "kyc-status": "processing", "comment": "Zoë / ok"}`,
+		`{"user_id":"`+user+`","kyc-status":"processing","comment":"Zo\u00eb \/ ok"}`))
+	require.Equal(t, http.StatusOK, status, "answer %v", answer)
+	require.Equal(t, relay.ResultSignalled, answer["result"])
+	requireStep(t, s.Starter, v, signals.StepProviderProcessing)
+
+	status, _ = r.post(t, treezorSigned(signals.SignalTreezorKycLivenessUpdate, "u-510001",
+		`{"user_id":"`+user+`","kyc-status":"processed","score":"1","reasons":[]}`))
+	require.Equal(t, http.StatusOK, status)
+	requireStep(t, s.Starter, v, signals.StepCollectingDocuments)
+
+	document := treezorSigned(signals.SignalTreezorDocumentCreate, "d-510001",
+		`{"documents":[{"documentId":9001,"documentTypeId":"34","userId":`+user+`,"documentStatus":"PENDING"}]}`)
+	status, _ = r.post(t, document)
+	require.Equal(t, http.StatusOK, status)
+	requireStep(t, s.Starter, v, signals.StepKYCReview)
+	// Treezor delivers again: the relay forwards it, the workflow counts it as a duplicate.
+	status, _ = r.post(t, document)
+	require.Equal(t, http.StatusOK, status)
+	require.Eventually(t, func() bool {
+		st, err := s.Starter.Status(ctx, v)
+		return err == nil && st.Webhooks.Duplicates == 1
+	}, 15*time.Second, 50*time.Millisecond)
+
+	// An event kycflow does not use, and one for a user without a verification: 200, so Treezor stops.
+	status, answer = r.post(t, treezorSigned("payin.create", "p-1", `{"payins":[{"userId":"`+user+`"}]}`))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, relay.ResultUnwanted, answer["result"])
+	status, answer = r.post(t, treezorSigned(signals.SignalTreezorKycReview, "r-0", `{"users":[{"userId":"519999","kycReview":"2"}]}`))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, relay.ResultUnwanted, answer["result"])
+
+	status, _ = r.post(t, treezorSigned(signals.SignalTreezorKycReview, "r-510001",
+		`{"users":[{"userId":"`+user+`","kycReview":"2","kycLevel":"2","kycReviewComment":"ok"}]}`))
+	require.Equal(t, http.StatusOK, status)
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+	require.Equal(t, []signals.Document{{ID: "9001", TypeID: 34}}, documentIDs(o.Documents))
+
+	st, err := s.Starter.Status(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.WebhookCounts{Received: 5, Duplicates: 1}, st.Webhooks, "forged and unwanted events never reached the workflow")
+
+	// The verification is closed: a late redelivery is unwanted, not retried.
+	status, answer = r.post(t, document)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, relay.ResultUnwanted, answer["result"])
+}
+
+func documentIDs(docs []signals.Document) []signals.Document {
+	out := make([]signals.Document, len(docs))
+	for i, d := range docs {
+		out[i] = signals.Document{ID: d.ID, TypeID: d.TypeID}
+	}
+	return out
+}
+
+// TestIntegrationRelayFindsRunningByReference checks the visibility query the relay uses for Solaris and Yousign
+// against a real server, on a Treezor verification (whose KycProviderReference is the fake's identification ID).
+func TestIntegrationRelayFindsRunningByReference(t *testing.T) {
+	s := testenv.Start(t)
+	sig := &relay.TemporalSignaler{Client: s.Client}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	const user = "510002"
+	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: user})
+	require.NoError(t, err)
+	ref := "idv-" + user
+	var workflowID, runID string
+	require.Eventually(t, func() bool {
+		workflowID, runID, err = sig.FindRunning(ctx, ref)
+		return err == nil
+	}, 15*time.Second, 100*time.Millisecond, "visibility finds %s: %v", ref, err)
+	require.Equal(t, v.WorkflowID, workflowID)
+	require.Equal(t, v.RunID, runID)
+
+	_, _, err = sig.FindRunning(ctx, "idv-nobody")
+	require.ErrorIs(t, err, relay.ErrNotFound)
+	_, _, err = sig.FindRunning(ctx, `it's a \ test`)
+	require.ErrorIs(t, err, relay.ErrNotFound, "quotes are escaped: no query syntax error")
+
+	require.NoError(t, s.Starter.Cancel(ctx, v, "relay integration test"))
+	_, err = s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, _, err = sig.FindRunning(ctx, ref)
+		return errors.Is(err, relay.ErrNotFound)
+	}, 15*time.Second, 100*time.Millisecond, "a closed verification is not running")
+	err = sig.Signal(ctx, v.WorkflowID, "", signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{})
+	require.ErrorIs(t, err, relay.ErrNotFound, "a signal to a closed workflow")
+}
+
+// outageCase is one provider's verification whose webhook is retried across a Temporal outage.
+type outageCase struct {
+	name string
+	// start starts the verification and delivers what must precede the webhook.
+	start func(t *testing.T, o *outageStack) starter.Verification
+	// webhook is the delivery the provider retries across the outage; signal is its signal name.
+	webhook func(v starter.Verification) delivery
+	signal  string
+	// after is the step the verification reaches once the webhook is in.
+	after signals.Step
+}
+
+// outageCases lists the providers whose webhooks must survive a Temporal outage.
+var outageCases = []outageCase{
+	{
+		name: "treezor kycliveness.update",
+		start: func(t *testing.T, o *outageStack) starter.Verification {
+			v, _, err := o.starter.Start(t.Context(), signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "520001"})
+			require.NoError(t, err)
+			status, answer := o.relay.post(t, treezorSigned(signals.SignalTreezorKycLivenessCreate, "c-520001", `{"user_id":"520001","kyc-status":"processing"}`))
+			require.Equal(t, http.StatusOK, status, "answer %v", answer)
+			requireStep(t, o.starter, v, signals.StepProviderProcessing)
+			return v
+		},
+		webhook: func(starter.Verification) delivery {
+			return treezorSigned(signals.SignalTreezorKycLivenessUpdate, "u-520001", `{"user_id":"520001","kyc-status":"processed","score":1}`)
+		},
+		signal: signals.SignalTreezorKycLivenessUpdate,
+		after:  signals.StepCollectingDocuments,
+	},
+}
+
+// outageStack is a dev server of the test's own, on a fixed port with a database file so that it can be stopped
+// and started again with its state, with an in-process worker and the relay.
+type outageStack struct {
+	opts     devstack.TemporalOptions
+	temporal *devstack.Temporal
+	client   client.Client
+	starter  *starter.Starter
+	relay    *relayServer
+}
+
+func startOutageStack(t *testing.T) *outageStack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the Temporal dev server (run `make test`)")
+	}
+	port, err := devstack.FreePort()
+	require.NoError(t, err)
+	o := &outageStack{opts: devstack.TemporalOptions{Port: port, DBFile: filepath.Join(t.TempDir(), "temporal.db")}}
+	o.temporal, err = devstack.StartTemporal(t.Context(), o.opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { o.temporal.Stop() })
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	o.client, err = client.Dial(client.Options{HostPort: o.temporal.HostPort, Logger: tlog.NewStructuredLogger(quiet)})
+	require.NoError(t, err)
+	t.Cleanup(o.client.Close)
+	o.starter = &starter.Starter{Client: o.client}
+
+	fake := testenv.NewFakeTreezor()
+	t.Cleanup(fake.Server.Close)
+	tz, err := treezor.New(treezor.Config{BaseURL: fake.Server.URL, ClientID: "kycflow-test", ClientSecret: "test-secret"})
+	require.NoError(t, err)
+	w := sdkworker.New(o.client, signals.TaskQueue, sdkworker.Options{})
+	worker.Register(w, worker.Activities{Treezor: &activities.Treezor{Client: tz}})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	// A short signal timeout: the provider waits on the relay while Temporal is down.
+	o.relay = startRelay(t, o.client, 3*time.Second)
+	return o
+}
+
+// restart starts the dev server again on the same port and database file.
+func (o *outageStack) restart(t *testing.T) {
+	t.Helper()
+	var err error
+	o.temporal, err = devstack.StartTemporal(t.Context(), o.opts)
+	require.NoError(t, err)
+}
+
+// TestIntegrationRelayTemporalOutage: while Temporal is down the relay answers 503, so the provider retries;
+// the retry after Temporal is back is signalled, and the workflow receives the event exactly once.
+func TestIntegrationRelayTemporalOutage(t *testing.T) {
+	o := startOutageStack(t)
+	require.True(t, o.relay.ready(t))
+	started := map[string]starter.Verification{}
+	for _, tc := range outageCases {
+		started[tc.name] = tc.start(t, o)
+	}
+
+	o.temporal.Stop()
+	require.False(t, o.relay.ready(t), "readyz reports Temporal down")
+	for _, tc := range outageCases {
+		status, answer := o.relay.post(t, tc.webhook(started[tc.name]))
+		require.Equal(t, http.StatusServiceUnavailable, status, "%s during the outage: %v", tc.name, answer)
+		require.Equal(t, "temporal unavailable, retry later", answer["error"])
+	}
+
+	o.restart(t)
+	require.Eventually(t, func() bool { return o.relay.ready(t) }, time.Minute, 200*time.Millisecond, "the relay reaches Temporal again")
+	for _, tc := range outageCases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := started[tc.name]
+			status, answer := o.relay.post(t, tc.webhook(v))
+			require.Equal(t, http.StatusOK, status, "the provider's retry: %v", answer)
+			require.Equal(t, relay.ResultSignalled, answer["result"])
+
+			st := requireStep(t, o.starter, v, tc.after)
+			require.Zero(t, st.Webhooks.Duplicates, "the webhook reached the workflow once")
+			require.Equal(t, 1, signalCount(t, o.client, v, tc.signal), "one %s signal in the history", tc.signal)
+		})
+	}
+}
+
+// signalCount counts the WorkflowExecutionSignaled events of one signal name in the run's history.
+func signalCount(t *testing.T, c client.Client, v starter.Verification, name string) int {
+	t.Helper()
+	n := 0
+	iter := c.GetWorkflowHistory(t.Context(), v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
+			e.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == name {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,226 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycflow/kycflow/payloadcodec"
+)
+
+// Config is the relay's configuration, read from the environment by LoadConfig. NewHandler fills zero values of
+// the handler's settings with the defaults below, so tests may set only what they need.
+type Config struct {
+	// Addr is the listen address of the HTTP server.
+	Addr              string
+	TemporalAddress   string
+	TemporalNamespace string
+	LogLevel          slog.Level
+
+	// Webhook secrets per provider. Several secrets are accepted at once so a secret can be rotated without
+	// downtime: add the new one, switch the provider's subscription, then remove the old one.
+	TreezorSecrets Secrets
+	SolarisSecrets Secrets
+	YousignSecrets Secrets
+
+	// PayloadCodec encrypts the signals' payloads like every other kycflow process (KYCFLOW_PAYLOAD_KEY).
+	PayloadCodec *payloadcodec.Codec
+
+	// MaxBodyBytes bounds a webhook's body; above it the relay answers 413.
+	MaxBodyBytes int64
+	// SignalTimeout bounds each Temporal call made for one webhook (lookup, signal).
+	SignalTimeout time.Duration
+	// LookupWait is how long the relay keeps retrying a visibility lookup that found no workflow, since
+	// visibility lags a moment behind the workflow that just set its KycProviderReference.
+	LookupWait time.Duration
+	// GraceAttempts: while the provider's delivery attempt counter (Solaris-Webhook-Attempt, X-Yousign-Retry) is at
+	// most this, a Solaris or Yousign event with no workflow yet gets 503 so that the provider retries; after it,
+	// 200 and the event is counted as unwanted. A delivery without the counter is past the grace window.
+	GraceAttempts int
+}
+
+// Defaults.
+const (
+	DefaultAddr          = "127.0.0.1:8088"
+	DefaultMaxBodyBytes  = 1 << 20
+	DefaultSignalTimeout = 5 * time.Second
+	DefaultLookupWait    = 2 * time.Second
+	DefaultGraceAttempts = 3
+)
+
+// Environment variables the relay reads.
+const (
+	EnvAddr               = "KYCFLOW_RELAY_ADDR"
+	EnvTemporalAddress    = "TEMPORAL_ADDRESS"
+	EnvTemporalNamespace  = "TEMPORAL_NAMESPACE"
+	EnvLogLevel           = "KYCFLOW_LOG_LEVEL"
+	EnvTreezorSecrets     = "TREEZOR_WEBHOOK_SECRETS"
+	EnvTreezorSecretsFile = "TREEZOR_WEBHOOK_SECRETS_FILE"
+	EnvSolarisSecrets     = "SOLARIS_WEBHOOK_SECRETS"
+	EnvSolarisSecretsFile = "SOLARIS_WEBHOOK_SECRETS_FILE"
+	EnvYousignSecrets     = "YOUSIGN_WEBHOOK_SECRETS"
+	EnvYousignSecretsFile = "YOUSIGN_WEBHOOK_SECRETS_FILE"
+	EnvMaxBodyBytes       = "KYCFLOW_RELAY_MAX_BODY_BYTES"
+	EnvSignalTimeout      = "KYCFLOW_RELAY_SIGNAL_TIMEOUT"
+	EnvLookupWait         = "KYCFLOW_RELAY_LOOKUP_WAIT"
+	EnvGraceAttempts      = "KYCFLOW_RELAY_GRACE_ATTEMPTS"
+)
+
+// Bounds of the numeric settings.
+const (
+	maxMaxBodyBytes = 64 << 20
+	// Yousign waits 10 s on a retried delivery, and fx stops the process 15 s after a shutdown starts: a webhook's
+	// lookups and signal should fit in both.
+	maxSignalTimeout = 10 * time.Second
+	maxLookupWait    = 10 * time.Second
+)
+
+// LoadConfig reads and validates the configuration. Every problem is reported at once, each naming its variable;
+// secret values never appear in errors.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	var errs []error
+	cfg := Config{
+		Addr:              valueOr(getenv(EnvAddr), DefaultAddr),
+		TemporalAddress:   valueOr(getenv(EnvTemporalAddress), "localhost:7233"),
+		TemporalNamespace: valueOr(getenv(EnvTemporalNamespace), "default"),
+		MaxBodyBytes:      DefaultMaxBodyBytes,
+		SignalTimeout:     DefaultSignalTimeout,
+		LookupWait:        DefaultLookupWait,
+		GraceAttempts:     DefaultGraceAttempts,
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("%s=%q: want host:port, such as %s", EnvAddr, cfg.Addr, DefaultAddr))
+	}
+	if _, _, err := net.SplitHostPort(cfg.TemporalAddress); err != nil {
+		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvTemporalAddress, cfg.TemporalAddress))
+	}
+	if lvl := getenv(EnvLogLevel); lvl != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, lvl))
+		}
+	}
+	var err error
+	cfg.TreezorSecrets, err = secretsFrom(getenv, EnvTreezorSecrets, EnvTreezorSecretsFile)
+	errs = append(errs, err)
+	cfg.SolarisSecrets, err = secretsFrom(getenv, EnvSolarisSecrets, EnvSolarisSecretsFile)
+	errs = append(errs, err)
+	cfg.YousignSecrets, err = secretsFrom(getenv, EnvYousignSecrets, EnvYousignSecretsFile)
+	errs = append(errs, err)
+
+	if s := getenv(EnvMaxBodyBytes); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s=%q: want a number of bytes such as %d", EnvMaxBodyBytes, s, DefaultMaxBodyBytes))
+		case n < 1024 || n > maxMaxBodyBytes:
+			errs = append(errs, fmt.Errorf("%s=%d: want between 1024 and %d bytes", EnvMaxBodyBytes, n, maxMaxBodyBytes))
+		default:
+			cfg.MaxBodyBytes = n
+		}
+	}
+	cfg.SignalTimeout, err = durationFrom(getenv, EnvSignalTimeout, DefaultSignalTimeout, time.Millisecond, maxSignalTimeout)
+	errs = append(errs, err)
+	cfg.LookupWait, err = durationFrom(getenv, EnvLookupWait, DefaultLookupWait, 0, maxLookupWait)
+	errs = append(errs, err)
+	if s := getenv(EnvGraceAttempts); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 100 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a number of delivery attempts between 0 and 100", EnvGraceAttempts, s))
+		} else {
+			cfg.GraceAttempts = n
+		}
+	}
+	codec, err := payloadcodec.FromEnv(getenv)
+	errs = append(errs, err)
+	cfg.PayloadCodec = codec
+	return cfg, errors.Join(errs...)
+}
+
+func valueOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func durationFrom(getenv func(string) string, name string, def, lo, hi time.Duration) (time.Duration, error) {
+	s := getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return def, fmt.Errorf("%s=%q: want a duration such as %s", name, s, def)
+	case d < lo || d > hi:
+		return def, fmt.Errorf("%s=%s: want between %s and %s", name, d, lo, hi)
+	}
+	return d, nil
+}
+
+// secretsFrom reads a comma-separated list of secrets from the variable itself or from the file the *_FILE
+// variable names (Docker and Kubernetes secrets; commas or newlines separate secrets there), never both. An empty
+// list is an error: a provider without a secret must not mean "accept everything".
+func secretsFrom(getenv func(string) string, name, fileName string) (Secrets, error) {
+	v, path := getenv(name), getenv(fileName)
+	var raw, source string
+	switch {
+	case v != "" && path != "":
+		return nil, fmt.Errorf("set %s or %s, not both", name, fileName)
+	case path != "":
+		b, err := os.ReadFile(path)
+		if err != nil {
+			// The error names the path, never the content.
+			return nil, fmt.Errorf("%s: %w", fileName, err)
+		}
+		raw, source = string(b), fileName
+	case v != "":
+		raw, source = v, name
+	default:
+		return nil, fmt.Errorf("%s (or %s) is required: the relay accepts no webhook that it cannot verify", name, fileName)
+	}
+	s := parseSecrets(raw)
+	if len(s) == 0 {
+		return nil, fmt.Errorf("%s holds no secret (comma-separated list expected)", source)
+	}
+	return s, nil
+}
+
+// parseSecrets splits a list on commas and newlines, trimming spaces and dropping empty entries.
+func parseSecrets(raw string) Secrets {
+	var out Secrets
+	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Secrets is a list of webhook secrets. It prints and logs as a count, never as its values.
+type Secrets []string
+
+// String hides the values.
+func (s Secrets) String() string { return fmt.Sprintf("[%d secret(s)]", len(s)) }
+
+// GoString hides the values from %#v.
+func (s Secrets) GoString() string { return s.String() }
+
+// LogValue hides the values from slog.
+func (s Secrets) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// keys returns the usable HMAC keys; an empty secret is never one, since anyone could sign with it.
+func (s Secrets) keys() [][]byte {
+	out := make([][]byte, 0, len(s))
+	for _, v := range s {
+		if v != "" {
+			out = append(out, []byte(v))
+		}
+	}
+	return out
+}

@@ -1,0 +1,324 @@
+package relay
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kycflow/kycflow/signals"
+)
+
+// Endpoints.
+const (
+	PathTreezor = "/webhooks/treezor"
+	PathSolaris = "/webhooks/solaris"
+	PathYousign = "/webhooks/yousign"
+	PathHealthz = "/healthz"
+	PathReadyz  = "/readyz"
+	PathMetrics = "/metrics"
+)
+
+// readyTimeout bounds the Temporal health check of /readyz.
+const readyTimeout = 2 * time.Second
+
+// Handler is the relay's HTTP API: the three webhook endpoints, /healthz, /readyz and /metrics.
+type Handler struct {
+	cfg     Config
+	sig     Signaler
+	log     *slog.Logger
+	metrics *metrics
+	mux     *http.ServeMux
+
+	treezorKeys, solarisKeys, yousignKeys [][]byte
+}
+
+// NewHandler builds the relay's handler over a Signaler. Zero MaxBodyBytes and SignalTimeout take their defaults;
+// LookupWait and GraceAttempts are used as given (LoadConfig sets their defaults). A provider without secrets gets
+// 401 for every webhook. A nil logger discards the log.
+func NewHandler(cfg Config, sig Signaler, logger *slog.Logger) *Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.SignalTimeout <= 0 {
+		cfg.SignalTimeout = DefaultSignalTimeout
+	}
+	if cfg.LookupWait < 0 {
+		cfg.LookupWait = 0
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		cfg:         cfg,
+		sig:         sig,
+		log:         logger,
+		metrics:     newMetrics(),
+		mux:         http.NewServeMux(),
+		treezorKeys: cfg.TreezorSecrets.keys(),
+		solarisKeys: cfg.SolarisSecrets.keys(),
+		yousignKeys: cfg.YousignSecrets.keys(),
+	}
+	h.mux.Handle("POST "+PathTreezor, h.webhook(signals.ProviderTreezor, treezorEventLabels, h.treezor))
+	h.mux.Handle("POST "+PathSolaris, h.webhook(signals.ProviderSolaris, solarisEventLabels, h.solaris))
+	h.mux.Handle("POST "+PathYousign, h.webhook(signals.ProviderYousign, yousignEventLabels, h.yousign))
+	h.mux.HandleFunc("GET "+PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	h.mux.HandleFunc("GET "+PathReadyz, h.readyz)
+	h.mux.Handle("GET "+PathMetrics, promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{}))
+	return h
+}
+
+// ServeHTTP serves the relay's endpoints.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Registry is the handler's Prometheus registry (served on /metrics).
+func (h *Handler) Registry() *prometheus.Registry { return h.metrics.registry }
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := h.sig.CheckHealth(ctx); err != nil {
+		h.log.Warn("Temporal is not reachable", "error", err.Error())
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporal unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// reply is what one webhook request came to: the response, its metric labels and its log line.
+type reply struct {
+	status int
+	result string
+	// event is the event type as received; only allow-listed values become a metric label.
+	event string
+	// reason is a short fixed text for the response body and the log; never content of the body.
+	reason     string
+	workflowID string
+	eventID    string
+	attempt    string
+	// err is an internal error (Temporal's), logged and never sent.
+	err error
+}
+
+func unauthorized(event, reason string) reply {
+	return reply{status: http.StatusUnauthorized, result: ResultUnauthorized, event: event, reason: reason}
+}
+
+func malformed(event, reason string) reply {
+	return reply{status: http.StatusBadRequest, result: ResultMalformed, event: event, reason: reason}
+}
+
+func unwanted(event, reason string) reply {
+	return reply{status: http.StatusOK, result: ResultUnwanted, event: event, reason: reason}
+}
+
+// webhook wraps a provider's handling with what every webhook shares: the body limit, the response, the request
+// counter and one log line.
+func (h *Handler) webhook(provider signals.Provider, labels map[string]bool, handle func(*http.Request, []byte) reply) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		body, rep, ok := h.readBody(w, r)
+		if ok {
+			rep = handle(r, body)
+		}
+		label := eventLabel(rep.event, labels)
+		h.metrics.requests.WithLabelValues(string(provider), label, rep.result).Inc()
+		h.logReply(provider, label, rep, time.Since(start))
+		if rep.result == ResultSignalled || rep.result == ResultUnwanted {
+			writeJSON(w, rep.status, map[string]string{"result": rep.result})
+			return
+		}
+		writeJSON(w, rep.status, map[string]string{"error": rep.reason})
+	})
+}
+
+// readBody reads the whole body up to the limit; past it the request is answered 413.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, reply, bool) {
+	tooLarge := reply{status: http.StatusRequestEntityTooLarge, result: ResultTooLarge,
+		reason: "body larger than " + strconv.FormatInt(h.cfg.MaxBodyBytes, 10) + " bytes"}
+	if r.ContentLength > h.cfg.MaxBodyBytes {
+		return nil, tooLarge, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, tooLarge, false
+		}
+		return nil, malformed("", "body could not be read"), false
+	}
+	return body, reply{}, true
+}
+
+func (h *Handler) logReply(provider signals.Provider, label string, rep reply, took time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("provider", string(provider)),
+		slog.String("event", label),
+		slog.String("result", rep.result),
+		slog.Int("status", rep.status),
+		slog.Int64("durationMs", took.Milliseconds()),
+	}
+	if label == eventOther && rep.event != "" && rep.result != ResultUnauthorized && rep.result != ResultMalformed {
+		// A verified event type kycflow does not use: worth knowing, and bounded.
+		attrs = append(attrs, slog.String("eventType", printable(rep.event, 64)))
+	}
+	for _, a := range []struct{ k, v string }{
+		{"workflowId", rep.workflowID}, {"eventId", rep.eventID}, {"attempt", rep.attempt}, {"reason", rep.reason},
+	} {
+		if a.v != "" {
+			attrs = append(attrs, slog.String(a.k, a.v))
+		}
+	}
+	if rep.err != nil {
+		attrs = append(attrs, slog.String("error", rep.err.Error()))
+	}
+	level := slog.LevelInfo
+	switch rep.result {
+	case ResultUnauthorized, ResultMalformed, ResultTooLarge:
+		level = slog.LevelWarn
+	case ResultUnavailable:
+		level = slog.LevelError
+		if rep.err == nil {
+			// A young delivery sent back for a retry while visibility catches up.
+			level = slog.LevelWarn
+		}
+	}
+	if errors.Is(rep.err, ErrAmbiguous) {
+		level = slog.LevelError
+	}
+	h.log.LogAttrs(context.Background(), level, "Webhook "+rep.result, attrs...)
+}
+
+// deliver signals the workflow and turns Temporal's answer into the reply: accepted, 200; no such running
+// workflow, 200 unwanted; anything else, 503 so that the provider retries.
+func (h *Handler) deliver(ctx context.Context, provider signals.Provider, rep reply, workflowID, runID, signal string, payload any) reply {
+	rep.workflowID = workflowID
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
+	defer cancel()
+	start := time.Now()
+	err := h.sig.Signal(ctx, workflowID, runID, signal, payload)
+	h.metrics.signal.WithLabelValues(string(provider)).Observe(time.Since(start).Seconds())
+	switch {
+	case err == nil:
+		rep.status, rep.result = http.StatusOK, ResultSignalled
+	case errors.Is(err, ErrNotFound):
+		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "workflow not found or already closed"
+	default:
+		rep.status, rep.result, rep.reason, rep.err = http.StatusServiceUnavailable, ResultUnavailable, "temporal unavailable, retry later", err
+	}
+	return rep
+}
+
+// deliverByReference finds the running workflow that carries a provider reference and signals it. Visibility
+// lags a moment behind the workflow, so a young delivery (attempt counter at most GraceAttempts) that finds no
+// workflow is answered 503 for the provider to retry; an older one, or one without a counter, is unwanted.
+func (h *Handler) deliverByReference(ctx context.Context, provider signals.Provider, rep reply, ref, signal string, payload any) reply {
+	workflowID, runID, err := h.findRunning(ctx, ref)
+	switch {
+	case err == nil:
+		return h.deliver(ctx, provider, rep, workflowID, runID, signal, payload)
+	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrAmbiguous):
+		if errors.Is(err, ErrAmbiguous) {
+			rep.err = err
+		}
+		if h.young(rep.attempt) {
+			rep.status, rep.result, rep.reason = http.StatusServiceUnavailable, ResultUnavailable, "no running workflow for this reference yet, retry later"
+			return rep
+		}
+		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "no running workflow for this reference"
+		return rep
+	default:
+		rep.status, rep.result, rep.reason, rep.err = http.StatusServiceUnavailable, ResultUnavailable, "temporal unavailable, retry later", err
+		return rep
+	}
+}
+
+// findRunning retries a lookup that found nothing for up to LookupWait.
+func (h *Handler) findRunning(ctx context.Context, ref string) (string, string, error) {
+	deadline := time.Now().Add(h.cfg.LookupWait)
+	pause := 50 * time.Millisecond
+	for {
+		lctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
+		workflowID, runID, err := h.sig.FindRunning(lctx, ref)
+		cancel()
+		if !errors.Is(err, ErrNotFound) {
+			return workflowID, runID, err
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			return "", "", err
+		}
+		t := time.NewTimer(min(pause, remaining))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", "", err
+		case <-t.C:
+		}
+		pause = min(2*pause, 500*time.Millisecond)
+	}
+}
+
+// young reports whether a delivery attempt counter is within the grace window.
+func (h *Handler) young(attempt string) bool {
+	n, err := strconv.Atoi(strings.TrimSpace(attempt))
+	return err == nil && n >= 0 && n <= h.cfg.GraceAttempts
+}
+
+// signalContext outlives the request: a provider that hangs up (Yousign waits 1 s on a first delivery) does not
+// abort a signal in flight, and its retry is deduplicated by the workflow.
+func signalContext(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
+
+// validEventID checks a provider's event ID before it goes into a workflow's state and the log.
+func validEventID(id string) bool {
+	if len(id) > 200 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// bodyDigest (hex SHA-256) is the event ID of last resort: the same delivery retried has the same body.
+func bodyDigest(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// printable keeps printable ASCII of s, up to max bytes, for a log field.
+func printable(s string, max int) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && b.Len() < max; i++ {
+		if s[i] >= ' ' && s[i] <= '~' {
+			b.WriteByte(s[i])
+		} else {
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,139 @@
+package relay
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+)
+
+func TestHealthAndReadiness(t *testing.T) {
+	fake := &fakeSignaler{}
+	h, _ := newTestHandler(t, fake)
+	status, body := serve(t, h, httptest.NewRequest(http.MethodGet, PathHealthz, nil))
+	require.Equal(t, 200, status)
+	require.Equal(t, "ok", body["status"])
+
+	status, _ = serve(t, h, httptest.NewRequest(http.MethodGet, PathReadyz, nil))
+	require.Equal(t, 200, status, "Temporal answers")
+
+	fake.healthErr = errUnavailable
+	status, body = serve(t, h, httptest.NewRequest(http.MethodGet, PathReadyz, nil))
+	require.Equal(t, 503, status)
+	require.Equal(t, "temporal unreachable", body["error"])
+
+	status, _ = serve(t, h, httptest.NewRequest(http.MethodGet, PathHealthz, nil))
+	require.Equal(t, 200, status, "the process is up all the same")
+}
+
+func TestRoutes(t *testing.T) {
+	h, _ := newTestHandler(t, &fakeSignaler{})
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, PathTreezor, http.StatusMethodNotAllowed},
+		{http.MethodPut, PathSolaris, http.StatusMethodNotAllowed},
+		{http.MethodPost, "/webhooks/other", http.StatusNotFound},
+		{http.MethodPost, PathHealthz, http.StatusMethodNotAllowed},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		require.Equal(t, tc.want, rec.Code, "%s %s", tc.method, tc.path)
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	fake := &fakeSignaler{}
+	h, _ := newTestHandler(t, fake)
+	serve(t, h, treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old")))
+	serve(t, h, treezorRequest(`not json`))
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, PathMetrics, nil))
+	require.Equal(t, 200, rec.Code)
+	text := rec.Body.String()
+	require.Contains(t, text, `kycflow_relay_requests_total{event="kycliveness.update",provider="treezor",result="signalled"} 1`)
+	require.Contains(t, text, `kycflow_relay_requests_total{event="other",provider="treezor",result="malformed"} 1`)
+	require.Contains(t, text, `kycflow_relay_signal_seconds_count{provider="treezor"} 1`)
+	require.Contains(t, text, "go_goroutines")
+	require.NotContains(t, text, "1001", "no user IDs in labels")
+	require.Equal(t, 1, testutil.CollectAndCount(h.metrics.signal))
+}
+
+func TestEventLabelsAreBounded(t *testing.T) {
+	h, _ := newTestHandler(t, &fakeSignaler{})
+	for _, event := range []string{"user.1001.secret", "payin.create", strings.Repeat("x", 500)} {
+		serve(t, h, treezorRequest(signedTreezor(event, "wh", `{"userId":"1"}`, "tz-secret-old")))
+	}
+	require.Equal(t, 3.0, counter(h, "treezor", eventOther, ResultUnwanted))
+	require.Equal(t, 1, testutil.CollectAndCount(h.metrics.requests), "one series for every unknown event type")
+}
+
+// TestModuleServesAndStops runs the fx application against a Temporal that is down: it starts, answers /healthz,
+// says not ready, answers webhooks 503, and shuts down.
+func TestModuleServesAndStops(t *testing.T) {
+	cfg := testConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.TemporalAddress = closedAddress(t)
+	cfg.TemporalNamespace = "default"
+	cfg.SignalTimeout = 500 * time.Millisecond
+	var srv *Server
+	app := fxtest.New(t, Module(cfg), fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }), fx.Populate(&srv))
+	app.RequireStart()
+	base := "http://" + srv.Addr().String()
+
+	get := func(path string) int {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, 200, get(PathHealthz))
+	require.Equal(t, 503, get(PathReadyz))
+
+	body := signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old")
+	resp, err := http.Post(base+PathTreezor, "text/plain", strings.NewReader(body))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "Temporal down: the provider must retry")
+
+	app.RequireStop()
+	_, err = http.Get(base + PathHealthz)
+	require.Error(t, err, "the server is closed")
+}
+
+func TestModuleFailsOnATakenPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	cfg := testConfig()
+	cfg.Addr = ln.Addr().String()
+	cfg.TemporalAddress = closedAddress(t)
+	app := fx.New(Module(cfg), fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = app.Start(ctx)
+	require.ErrorContains(t, err, "KYCFLOW_RELAY_ADDR")
+	_ = app.Stop(ctx)
+}
+
+// closedAddress is a loopback address nothing listens on.
+func closedAddress(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}

@@ -1,0 +1,117 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/kycflow/kycflow/payloadcodec"
+)
+
+// Module is the whole relay application for a validated configuration: logger, Temporal client, handler and the
+// HTTP server, started and stopped by fx's lifecycle.
+func Module(cfg Config) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg),
+		fx.Provide(
+			NewLogger,
+			NewTemporalClient,
+			func(c client.Client) Signaler { return &TemporalSignaler{Client: c} },
+			NewHandler,
+			NewServer,
+		),
+		// The server is what the application is for: build it even though nothing else asks for it.
+		fx.Invoke(func(*Server) {}),
+		fx.WithLogger(newFxLogger),
+	)
+}
+
+// NewLogger is the JSON logger of the relay. Nothing personal is logged (see Handler).
+func NewLogger(cfg Config) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
+// newFxLogger keeps fx's own wiring events at debug level.
+func newFxLogger(l *slog.Logger) fxevent.Logger {
+	fl := &fxevent.SlogLogger{Logger: l}
+	fl.UseLogLevel(slog.LevelDebug)
+	fl.UseErrorLevel(slog.LevelError)
+	return fl
+}
+
+// NewTemporalClient dials Temporal lazily: the relay starts (and answers 503) while Temporal is down, and
+// /readyz tells when it is reachable.
+func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
+	c, err := client.NewLazyClient(client.Options{
+		HostPort:      cfg.TemporalAddress,
+		Namespace:     cfg.TemporalNamespace,
+		Logger:        tlog.NewStructuredLogger(logger),
+		DataConverter: payloadcodec.DataConverter(cfg.PayloadCodec),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
+	}
+	lc.Append(fx.StopHook(c.Close))
+	return c, nil
+}
+
+// Server is the relay's HTTP server.
+type Server struct {
+	srv  *http.Server
+	addr net.Addr
+}
+
+// Addr is the address the server listens on, once started (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.addr }
+
+// NewServer serves the handler on cfg.Addr: it listens in OnStart, so a taken port stops the application at start,
+// and shuts down gracefully in OnStop, letting requests in flight finish within fx's stop timeout. A server that
+// fails while running shuts the application down with exit code 1.
+func NewServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg Config, h *Handler, logger *slog.Logger) *Server {
+	s := &Server{srv: &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// A webhook may wait for a lookup and a signal, each bounded.
+		WriteTimeout:   h.cfg.LookupWait + 2*h.cfg.SignalTimeout + 10*time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}}
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
+			if err != nil {
+				return fmt.Errorf("%s=%s: %w", EnvAddr, cfg.Addr, err)
+			}
+			s.addr = ln.Addr()
+			go func() {
+				if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					logger.Error("Relay HTTP server failed", "error", err)
+					_ = sd.Shutdown(fx.ExitCode(1))
+				}
+			}()
+			logger.Info("Relay listening", "addr", s.addr.String(), "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace,
+				"treezorSecrets", len(cfg.TreezorSecrets), "solarisSecrets", len(cfg.SolarisSecrets), "yousignSecrets", len(cfg.YousignSecrets))
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			if err := s.srv.Shutdown(ctx); err != nil {
+				return fmt.Errorf("relay HTTP server shutdown: %w", err)
+			}
+			return nil
+		},
+	})
+	return s
+}

@@ -1,0 +1,43 @@
+// Package relay is kycflow's webhook relay: a stateless HTTP service that receives the webhooks of Treezor,
+// Solaris and Yousign, verifies their signatures over the bytes as received, decodes them into the payloads of
+// package signals, and signals the verification workflow they concern.
+//
+// The relay acknowledges a webhook only once Temporal has accepted the signal, so that the provider retries
+// whatever could not be delivered:
+//
+//	401  bad or missing signature (fail-closed: a provider without a secret accepts nothing)
+//	400  malformed body, with a short reason as {"error":"..."}
+//	413  body above the size limit
+//	503  Temporal unreachable or too slow: the provider retries, nothing is lost
+//	200  signalled, or verified but wanted by no running workflow (logged and counted, never retried)
+//
+// Nothing personal is logged or used as a metric label: log lines carry the provider, the event type, the result,
+// the workflow ID and the provider's event ID only.
+package relay
+
+import (
+	"context"
+	"errors"
+)
+
+// Signaler is what the relay needs from Temporal. TemporalSignaler implements it over a Temporal client; tests
+// use fakes.
+type Signaler interface {
+	// Signal delivers a signal to a workflow; an empty runID means the workflow's latest run. It returns an error
+	// wrapping ErrNotFound when the workflow does not exist or its run has already closed.
+	Signal(ctx context.Context, workflowID, runID, signal string, payload any) error
+	// FindRunning returns the running workflow whose KycProviderReference search attribute equals
+	// providerReference, or an error wrapping ErrNotFound when no running workflow has it (yet: visibility is
+	// eventually consistent).
+	FindRunning(ctx context.Context, providerReference string) (workflowID, runID string, err error)
+	// CheckHealth reports whether Temporal answers.
+	CheckHealth(ctx context.Context) error
+}
+
+// ErrNotFound means no running workflow wants the event: the workflow does not exist, has closed, or no running
+// workflow carries the provider reference. Any other Signaler error means Temporal could not be asked.
+var ErrNotFound = errors.New("no running workflow")
+
+// ErrAmbiguous means more than one running workflow carries the same provider reference. The relay signals none
+// of them and treats the event like one nobody wants.
+var ErrAmbiguous = errors.New("several running workflows carry the provider reference")

@@ -1,0 +1,87 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/kycflow/kycflow/signals"
+)
+
+// TemporalSignaler is the Signaler over a Temporal client.
+type TemporalSignaler struct {
+	Client client.Client
+}
+
+var _ Signaler = (*TemporalSignaler)(nil)
+
+// Signal sends the signal. Temporal answers NotFound both for an unknown workflow and for a closed run; both
+// become ErrNotFound.
+func (t *TemporalSignaler) Signal(ctx context.Context, workflowID, runID, signal string, payload any) error {
+	err := t.Client.SignalWorkflow(ctx, workflowID, runID, signal, payload)
+	if err == nil {
+		return nil
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("signal %s to %s: %w (%v)", signal, workflowID, ErrNotFound, err)
+	}
+	return fmt.Errorf("signal %s to %s: %w", signal, workflowID, err)
+}
+
+// FindRunning asks visibility for the running workflow that carries the reference.
+func (t *TemporalSignaler) FindRunning(ctx context.Context, providerReference string) (string, string, error) {
+	resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query:    RunningByReferenceQuery(providerReference),
+		PageSize: 2,
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("find the workflow of provider reference %s: %w", providerReference, err)
+	}
+	execs := resp.GetExecutions()
+	switch len(execs) {
+	case 0:
+		return "", "", fmt.Errorf("provider reference %s: %w", providerReference, ErrNotFound)
+	case 1:
+		e := execs[0].GetExecution()
+		return e.GetWorkflowId(), e.GetRunId(), nil
+	}
+	return "", "", fmt.Errorf("provider reference %s: %w (%s, %s, ...)", providerReference, ErrAmbiguous,
+		execs[0].GetExecution().GetWorkflowId(), execs[1].GetExecution().GetWorkflowId())
+}
+
+// CheckHealth calls Temporal's health check.
+func (t *TemporalSignaler) CheckHealth(ctx context.Context) error {
+	_, err := t.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return err
+}
+
+// RunningByReferenceQuery is the visibility query for the running workflow whose KycProviderReference is ref.
+// The relay only passes references that ValidReference accepts; quotes and backslashes are escaped all the same.
+func RunningByReferenceQuery(ref string) string {
+	escaped := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(ref)
+	return fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running'", signals.AttrProviderReference.GetName(), escaped)
+}
+
+// ValidReference reports whether a provider's identification or verification ID is safe to look up: 1 to 128
+// characters among letters, digits and . _ : - (Solaris and Yousign IDs are hex strings and UUIDs).
+func ValidReference(ref string) bool {
+	if ref == "" || len(ref) > 128 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == ':' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
