@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +27,9 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/activities/treezor"
+	"github.com/kycflow/kycflow/activities/yousign"
 	"github.com/kycflow/kycflow/internal/devstack"
 	"github.com/kycflow/kycflow/internal/testenv"
 	"github.com/kycflow/kycflow/relay"
@@ -119,6 +123,94 @@ func treezorDelivery(event, webhookID, payload, signedForm string) delivery {
 // treezorSigned is a Treezor webhook signed over its payload's bytes.
 func treezorSigned(event, webhookID, payload string) delivery {
 	return treezorDelivery(event, webhookID, payload, payload)
+}
+
+// hexSignature is Solaris' and Yousign's signature header value: sha256=<hex HMAC-SHA256 of the raw body>.
+func hexSignature(p signals.Provider, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(relaySecrets[p]))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// solarisDelivery is Solaris' IDENTIFICATION webhook for one identification, as its first delivery attempt.
+func solarisDelivery(deliveryID, identificationID, status string) delivery {
+	body := []byte(`{"id":"` + identificationID + `","reference":"TST-RELAY","url":"https://go.test.idnow.example/",` +
+		`"status":"` + status + `","completed_at":null,"method":"idnow"}`)
+	return delivery{path: relay.PathSolaris, body: body, header: http.Header{
+		"Content-Type":               {"application/json"},
+		"Solaris-Webhook-Signature":  {hexSignature(signals.ProviderSolaris, body)},
+		"Solaris-Webhook-Id":         {deliveryID},
+		"Solaris-Webhook-Attempt":    {"1"},
+		"Solaris-Webhook-Event-Type": {"IDENTIFICATION"},
+	}}
+}
+
+// yousignDelivery is Yousign's verification.identity_video.done webhook, as its first delivery attempt.
+func yousignDelivery(eventID, verificationID, status string, codes ...string) delivery {
+	quoted := make([]string, len(codes))
+	for i, c := range codes {
+		quoted[i] = `"` + c + `"`
+	}
+	body := []byte(`{"event_id":"` + eventID + `","event_name":"verification.identity_video.done","event_time":"1790000000",` +
+		`"subscription_id":"sub-1","subscription_description":"kycflow","sandbox":true,"data":{"identity_video":{"id":"` +
+		verificationID + `","status":"` + status + `","status_codes":[` + strings.Join(quoted, ",") + `]}}}`)
+	return delivery{path: relay.PathYousign, body: body, header: http.Header{
+		"Content-Type":            {"application/json"},
+		"X-Yousign-Signature-256": {hexSignature(signals.ProviderYousign, body)},
+		"X-Yousign-Retry":         {"0"},
+	}}
+}
+
+// TestIntegrationRelaySolarisAndYousign: signed Solaris and Yousign webhooks, whose bodies name no subject, reach
+// their workflows through the relay's lookup by provider reference and move them on.
+func TestIntegrationRelaySolarisAndYousign(t *testing.T) {
+	s := testenv.Start(t)
+	r := startRelay(t, s.Client, 5*time.Second)
+	ctx := t.Context()
+
+	const person = "relay1cper"
+	sv, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodSolarisIDnow, SubjectID: person})
+	require.NoError(t, err)
+	status, answer := r.post(t, solarisDelivery("sol-1", "idt-"+person, signals.SolarisStatusPendingSuccessful))
+	require.Equal(t, http.StatusOK, status, "answer %v", answer)
+	require.Equal(t, relay.ResultSignalled, answer["result"])
+	st := requireStep(t, s.Starter, sv, signals.StepProviderProcessing)
+	require.Equal(t, signals.SolarisStatusPendingSuccessful, st.ProviderStatus)
+
+	forged := solarisDelivery("sol-2", "idt-"+person, signals.SolarisStatusSuccessful)
+	forged.header.Set("Solaris-Webhook-Signature", "sha256="+strings.Repeat("0", 64))
+	status, _ = r.post(t, forged)
+	require.Equal(t, http.StatusUnauthorized, status, "a forged webhook is refused")
+
+	s.Solaris.SetStatus("idt-"+person, signals.SolarisStatusSuccessful)
+	status, answer = r.post(t, solarisDelivery("sol-3", "idt-"+person, signals.SolarisStatusSuccessful))
+	require.Equal(t, http.StatusOK, status, "answer %v", answer)
+	o, err := s.Starter.Wait(ctx, sv)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+
+	in := signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "relay-user-1", RedirectURL: "https://app.example/done",
+		Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}}
+	yv, ident, err := s.Starter.Start(ctx, in)
+	require.NoError(t, err)
+	first := strings.TrimPrefix(ident.URL, "https://id.ubble.example/")
+	status, answer = r.post(t, yousignDelivery("ys-1", first, signals.YousignStatusFailed, "IDVV_2101"))
+	require.Equal(t, http.StatusOK, status, "answer %v", answer)
+	require.Equal(t, relay.ResultSignalled, answer["result"])
+	o, err = s.Starter.Wait(ctx, yv)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeRefused, o.Status, "detail: %s", o.Detail)
+	require.Equal(t, "IDVV_2101", o.Reasons[0].Code)
+
+	// The same event after the verification closed. A young delivery cannot tell "closed" from "not visible yet",
+	// so it is answered 503 for Yousign to retry; past the grace attempts it is verified but unwanted.
+	redelivery := yousignDelivery("ys-1", first, signals.YousignStatusFailed, "IDVV_2101")
+	status, _ = r.post(t, redelivery)
+	require.Equal(t, http.StatusServiceUnavailable, status)
+	redelivery.header.Set("X-Yousign-Retry", "4")
+	status, answer = r.post(t, redelivery)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, relay.ResultUnwanted, answer["result"])
 }
 
 func requireStep(t *testing.T, st *starter.Starter, v starter.Verification, want signals.Step) signals.Status {
@@ -277,6 +369,34 @@ var outageCases = []outageCase{
 		signal: signals.SignalTreezorKycLivenessUpdate,
 		after:  signals.StepCollectingDocuments,
 	},
+	{
+		name: "solaris identification",
+		start: func(t *testing.T, o *outageStack) starter.Verification {
+			v, _, err := o.starter.Start(t.Context(), signals.VerificationInput{Method: signals.MethodSolarisIDnow, SubjectID: "outage1cper"})
+			require.NoError(t, err)
+			return v
+		},
+		webhook: func(starter.Verification) delivery {
+			return solarisDelivery("sol-outage", "idt-outage1cper", signals.SolarisStatusPendingSuccessful)
+		},
+		signal: signals.SignalSolarisIdentification,
+		after:  signals.StepProviderProcessing,
+	},
+	{
+		name: "yousign verification done",
+		start: func(t *testing.T, o *outageStack) starter.Verification {
+			v, _, err := o.starter.Start(t.Context(), signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "outage-user",
+				RedirectURL: "https://app.example/done", Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}})
+			require.NoError(t, err)
+			return v
+		},
+		// The fake's first verification is ver-1; the verification stays open on its second attempt.
+		webhook: func(starter.Verification) delivery {
+			return yousignDelivery("ys-outage", "ver-1", signals.YousignStatusInconclusive, "IDVV_1101")
+		},
+		signal: signals.SignalYousignVerificationDone,
+		after:  signals.StepAwaitingUser,
+	},
 }
 
 // outageStack is a dev server of the test's own, on a fixed port with a database file so that it can be stopped
@@ -312,7 +432,20 @@ func startOutageStack(t *testing.T) *outageStack {
 	tz, err := treezor.New(treezor.Config{BaseURL: fake.Server.URL, ClientID: "kycflow-test", ClientSecret: "test-secret"})
 	require.NoError(t, err)
 	w := sdkworker.New(o.client, signals.TaskQueue, sdkworker.Options{})
-	worker.Register(w, worker.Activities{Treezor: &activities.Treezor{Client: tz}})
+	sol := testenv.NewFakeSolaris()
+	t.Cleanup(sol.Server.Close)
+	solClient, err := solaris.New(solaris.Config{BaseURL: sol.Server.URL, TokenURL: sol.Server.URL + "/oauth2/token",
+		ClientID: "kycflow-test", ClientSecret: "test-secret"})
+	require.NoError(t, err)
+	ys := testenv.NewFakeYousign()
+	t.Cleanup(ys.Server.Close)
+	ysClient, err := yousign.New(yousign.Config{BaseURL: ys.Server.URL, APIKey: "yousign-test-key"})
+	require.NoError(t, err)
+	worker.Register(w, worker.Activities{
+		Treezor: &activities.Treezor{Client: tz},
+		Solaris: &activities.Solaris{Client: solClient},
+		Yousign: &activities.Yousign{Client: ysClient},
+	})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
