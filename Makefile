@@ -5,7 +5,7 @@ STATICCHECK_VERSION  := v0.8.2
 BIN                  := $(CURDIR)/bin
 TEMPORAL             := $(BIN)/temporal
 STATICCHECK          := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
-COMMANDS             := kycflow-worker kycflow-devstack
+COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack
 GO_TEST_FLAGS        ?= -race -count=1
 
 export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)

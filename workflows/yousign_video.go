@@ -18,6 +18,9 @@ var ys *activities.Yousign
 // defaultYousignAttempts: Yousign bills nothing for an inconclusive verification and advises a new one.
 const defaultYousignAttempts = 2
 
+// changeClearSpentURL versions hiding an inconclusive attempt's URL while the next verification opens.
+const changeClearSpentURL = "yousign-clear-spent-url"
+
 // yousignExpiredCode is Yousign's "verification expired (after 7 days)".
 const yousignExpiredCode = "IDVV_1199"
 
@@ -102,6 +105,12 @@ func (f *yousignFlow) open(ctx workflow.Context) *signals.Outcome {
 	opts := initiateOptions
 	if f.attempt > 1 {
 		opts = providerCallOptions
+		// The old URL is spent: a status query shows none, and the URL update waits for the new one. Versioned:
+		// the step change is a search attribute command that runs started before it do not have.
+		if workflow.GetVersion(ctx, changeClearSpentURL, workflow.DefaultVersion, 1) >= 1 {
+			f.url = ""
+			f.enterStep(ctx, signals.StepInitiating, time.Time{})
+		}
 	}
 	actx := workflow.WithActivityOptions(ctx, withSummary(opts, fmt.Sprintf("create Yousign verification (attempt %d)", f.attempt)))
 	var created activities.YousignVerification

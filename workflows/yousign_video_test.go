@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/kycflow/kycflow/activities"
@@ -134,6 +135,30 @@ func TestYousignVideoOutcomes(t *testing.T) {
 			require.Equal(t, "yousign", r.attrs["KycProvider"])
 		})
 	}
+}
+
+func TestYousignVideoHidesTheSpentURLWhileReopening(t *testing.T) {
+	r := newRun(t)
+	r.method = signals.MethodYousignVideo
+	r.env.OnActivity(ys.CreateVerification, mock.Anything, mock.Anything).
+		Return(activities.YousignVerification{ID: "ver-1", URL: "https://id.ubble.example/ver-1", Status: signals.YousignStatusPending}, nil).Once()
+	// The second verification is slow to open: the provider fails once, and Temporal retries after a second.
+	r.env.OnActivity(ys.CreateVerification, mock.Anything, mock.Anything).
+		Return(activities.YousignVerification{}, temporal.NewApplicationError("HTTP 503", "ProviderUnavailable")).Once()
+	r.env.OnActivity(ys.CreateVerification, mock.Anything, mock.Anything).
+		Return(activities.YousignVerification{ID: "ver-2", URL: "https://id.ubble.example/ver-2", Status: signals.YousignStatusPending}, nil).Once()
+	r.env.OnActivity(ys.GetVerification, mock.Anything, mock.Anything).
+		Return(activities.YousignVerification{ID: "ver-2", Status: signals.YousignStatusVerified}, nil).Maybe()
+	var reopening signals.Status
+	r.env.RegisterDelayedCallback(func() { reopening = r.queryStatus() }, 20*time.Minute+500*time.Millisecond)
+	r.deliver([]event{
+		{20 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusInconclusive, "IDVV_1121")},
+		{30 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e2", "ver-2", signals.YousignStatusVerified)},
+	})
+	o := r.executeYousign(0)
+	require.Equal(t, signals.OutcomeApproved, o.Status)
+	require.Equal(t, signals.StepInitiating, reopening.Step)
+	require.Empty(t, reopening.IdentificationURL, "the spent URL is not handed out")
 }
 
 func TestYousignVideoNewURLThroughUpdateAndStatus(t *testing.T) {

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"strings"
+	"time"
+
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/starter"
+)
+
+var startCommand = &command{
+	name:     "start",
+	synopsis: "--method METHOD --subject ID [flags]",
+	summary:  "start a verification, or join the one running for the subject, and print its identification URL and workflow ID",
+	timeout:  time.Minute,
+	setup: func(fs *flag.FlagSet) action {
+		in := addInputFlags(fs)
+		key := fs.String("idempotency-key", "", "name this attempt: a retry under the same `key` gets the first answer, even after the verification closed")
+		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
+			input, err := in.input(args)
+			if err != nil {
+				return err
+			}
+			s, err := dial()
+			if err != nil {
+				return err
+			}
+			var opts []starter.StartOption
+			if *key != "" {
+				opts = append(opts, starter.IdempotencyKey(*key))
+			}
+			v, ident, err := s.Start(ctx, input, opts...)
+			if err != nil {
+				return err
+			}
+			p.identification(v, ident)
+			return nil
+		}
+	},
+}
+
+var renewCommand = &command{
+	name:     "renew",
+	synopsis: "--method METHOD --subject ID [flags]",
+	summary: "print a URL the user can use now: the running verification's while it is valid, or a new attempt's " +
+		"once the verification has closed (the flags are those of start, used for a new attempt)",
+	timeout: time.Minute,
+	setup: func(fs *flag.FlagSet) action {
+		in := addInputFlags(fs)
+		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
+			input, err := in.input(args)
+			if err != nil {
+				return err
+			}
+			s, err := dial()
+			if err != nil {
+				return err
+			}
+			v, ident, err := s.Renew(ctx, input)
+			if err != nil {
+				return err
+			}
+			p.identification(v, ident)
+			return nil
+		}
+	},
+}
+
+var statusCommand = &command{
+	name:     "status",
+	synopsis: "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]",
+	summary:  "show where a verification stands: step and its deadline, the URL while it is valid, user-safe reasons, the outcome once decided",
+	timeout:  30 * time.Second,
+	setup: func(fs *flag.FlagSet) action {
+		t := addTargetFlags(fs)
+		internal := addInternalFlag(fs)
+		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
+			v, err := t.verification(args)
+			if err != nil {
+				return err
+			}
+			s, err := dial()
+			if err != nil {
+				return err
+			}
+			st, err := s.Status(ctx, v)
+			if err != nil {
+				return err
+			}
+			p.internal = *internal
+			p.status(v, st)
+			return nil
+		}
+	},
+}
+
+var cancelCommand = &command{
+	name:     "cancel",
+	synopsis: "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]",
+	summary:  "cancel a running verification; its outcome becomes \"cancelled\"",
+	timeout:  30 * time.Second,
+	setup: func(fs *flag.FlagSet) action {
+		t := addTargetFlags(fs)
+		reason := fs.String("reason", "", "why, for operators (never shown to the user)")
+		wait := fs.Bool("wait", false, "wait for the outcome and print it")
+		internal := addInternalFlag(fs)
+		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
+			v, err := t.verification(args)
+			if err != nil {
+				return err
+			}
+			s, err := dial()
+			if err != nil {
+				return err
+			}
+			if err := s.Cancel(ctx, v, *reason); err != nil {
+				return err
+			}
+			if !*wait {
+				p.cancelled(v)
+				return nil
+			}
+			o, err := s.Wait(ctx, v)
+			if err != nil {
+				return err
+			}
+			p.internal = *internal
+			p.outcome(v, o)
+			return nil
+		}
+	},
+}
+
+var waitCommand = &command{
+	name:     "wait",
+	synopsis: "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]",
+	summary: "wait for a verification's outcome and print it: the user message, and reasons with their user-safe " +
+		"text only unless --internal",
+	setup: func(fs *flag.FlagSet) action {
+		t := addTargetFlags(fs)
+		internal := addInternalFlag(fs)
+		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
+			v, err := t.verification(args)
+			if err != nil {
+				return err
+			}
+			s, err := dial()
+			if err != nil {
+				return err
+			}
+			o, err := s.Wait(ctx, v)
+			if err != nil {
+				return err
+			}
+			p.internal = *internal
+			p.outcome(v, o)
+			return nil
+		}
+	},
+}
+
+var listCommand = &command{
+	name:     "list",
+	synopsis: "[--method METHOD] [--subject ID] [--step STEP] [--outcome OUTCOME] [--running] [flags]",
+	summary:  "list verifications, newest first, through Temporal visibility (which lags a moment behind the workflows)",
+	timeout:  30 * time.Second,
+	setup: func(fs *flag.FlagSet) action {
+		method := fs.String("method", "", "only this `method`: "+methodNames())
+		subject := fs.String("subject", "", "only this subject's verifications (the provider's user `ID`)")
+		step := fs.String("step", "", "only verifications at this `step`: initiating, awaiting_user, provider_processing, collecting_documents, kyc_review, completed")
+		outcome := fs.String("outcome", "", "only this `outcome`: approved, refused, fraud_suspected, aborted, canceled, expired, review_timeout, failed, cancelled")
+		running := fs.Bool("running", false, "only verifications that have not closed")
+		limit := fs.Int("limit", 50, "print at most this many (0: all)")
+		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			if *limit < 0 {
+				return usagef("--limit: %d is negative", *limit)
+			}
+			req := starter.ListRequest{Method: signals.Method(*method), Subject: *subject, Step: signals.Step(*step),
+				Outcome: signals.OutcomeStatus(*outcome), Running: *running}
+			if _, err := req.Query(); err != nil {
+				return err
+			}
+			if *limit > 0 {
+				req.PageSize = min(*limit+1, 1000)
+			}
+			s, err := dial()
+			if err != nil {
+				return err
+			}
+			var found []starter.Summary
+			more := false
+			for v, err := range s.ListAll(ctx, req) {
+				if err != nil {
+					return err
+				}
+				if *limit > 0 && len(found) == *limit {
+					more = true
+					break
+				}
+				found = append(found, v)
+			}
+			p.list(found, more)
+			return nil
+		}
+	},
+}
+
+// inputFlags are the flags of a verification request (start, renew).
+type inputFlags struct {
+	method, subject, redirectURL, language, firstName, lastName *string
+	maxAttempts                                                 *int
+	urlValidity, review, verification                           *time.Duration
+}
+
+func addInputFlags(fs *flag.FlagSet) *inputFlags {
+	return &inputFlags{
+		method:       fs.String("method", "", "verification `method`: "+methodNames()),
+		subject:      fs.String("subject", "", "the provider's user `ID` (Treezor userId, Solaris person_id) or, for Yousign, your opaque user reference; never personal data"),
+		redirectURL:  fs.String("redirect-url", "", "where the provider sends the user after the session (required for yousign-video)"),
+		language:     fs.String("language", "", "IDnow session `language` for solaris-idnow: DE or EN (default EN)"),
+		firstName:    fs.String("first-name", "", "the user's first `name` as on their ID document (yousign-video only)"),
+		lastName:     fs.String("last-name", "", "the user's last `name` as on their ID document (yousign-video only)"),
+		maxAttempts:  fs.Int("max-attempts", 0, "yousign-video: how many sessions to open after inconclusive results (0: the default, 2)"),
+		urlValidity:  fs.Duration("url-validity", 0, "override how long the URL is valid (0: the method's default, 15m or 336h)"),
+		review:       fs.Duration("review-deadline", 0, "override the bound on each wait for a review result (0: 24h)"),
+		verification: fs.Duration("verification-deadline", 0, "override the bound on the whole verification where the provider has one (0: yousign-video's 168h)"),
+	}
+}
+
+func (f *inputFlags) input(args []string) (signals.VerificationInput, error) {
+	if len(args) > 0 {
+		return signals.VerificationInput{}, usagef("unexpected argument %q (the subject goes in --subject)", args[0])
+	}
+	if *f.method == "" {
+		return signals.VerificationInput{}, usagef("--method is required: one of %s", methodNames())
+	}
+	if *f.subject == "" {
+		return signals.VerificationInput{}, usagef("--subject is required: the provider's user ID")
+	}
+	in := signals.VerificationInput{
+		Method:      signals.Method(*f.method),
+		SubjectID:   *f.subject,
+		RedirectURL: *f.redirectURL,
+		Language:    *f.language,
+		MaxAttempts: *f.maxAttempts,
+		Deadlines: signals.Deadlines{
+			URLValidity:  signals.Duration(*f.urlValidity),
+			Review:       signals.Duration(*f.review),
+			Verification: signals.Duration(*f.verification),
+		},
+	}
+	if *f.firstName != "" || *f.lastName != "" {
+		if in.Method != signals.MethodYousignVideo {
+			// Names are personal data: they enter a workflow's input only where the provider needs them.
+			return signals.VerificationInput{}, usagef("--first-name/--last-name: only %s takes the user's names", signals.MethodYousignVideo)
+		}
+		in.Yousign = &signals.YousignPerson{FirstName: *f.firstName, LastName: *f.lastName}
+	}
+	return in, starter.Validate(in)
+}
+
+// targetFlags name a verification by subject when no workflow ID is given.
+type targetFlags struct {
+	method, provider, subject *string
+}
+
+func addTargetFlags(fs *flag.FlagSet) *targetFlags {
+	return &targetFlags{
+		method:   fs.String("method", "", "with --subject: the verification's `method` (it names the provider)"),
+		provider: fs.String("provider", "", "with --subject: the `provider`: treezor, solaris or yousign"),
+		subject:  fs.String("subject", "", "the provider's user `ID`, instead of a workflow ID"),
+	}
+}
+
+// verification is the handle named by the workflow ID argument or by the flags.
+func (t *targetFlags) verification(args []string) (starter.Verification, error) {
+	switch {
+	case len(args) > 1:
+		return starter.Verification{}, usagef("one workflow ID at most, got %d arguments", len(args))
+	case len(args) == 1 && *t.subject != "":
+		return starter.Verification{}, usagef("give a workflow ID or --subject, not both")
+	case len(args) == 1:
+		return starter.ParseVerification(args[0])
+	case *t.subject == "":
+		return starter.Verification{}, usagef("name the verification: a workflow ID such as %s, or --subject with --method or --provider",
+			signals.WorkflowID(signals.ProviderTreezor, "123456"))
+	}
+	provider := signals.Provider(*t.provider)
+	if *t.method != "" {
+		m, err := signals.ParseMethod(*t.method)
+		if err != nil {
+			return starter.Verification{}, usagef("--method: %v", err)
+		}
+		if provider != "" && provider != m.Provider() {
+			return starter.Verification{}, usagef("--provider %s does not run %s", provider, m)
+		}
+		provider = m.Provider()
+	}
+	if provider == "" {
+		return starter.Verification{}, usagef("--subject needs --method or --provider")
+	}
+	return starter.ParseVerification(signals.WorkflowID(provider, *t.subject))
+}
+
+func addInternalFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("internal", false, "also print internal detail: provider reason messages, reasons not for the user, operator detail")
+}
+
+func methodNames() string {
+	names := make([]string, len(signals.Methods))
+	for i, m := range signals.Methods {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}
