@@ -10,7 +10,7 @@ GO_TEST_FLAGS        ?= -race -count=1
 
 export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)
 
-.PHONY: all build run test unit lint temporal clean history
+.PHONY: all build run test unit lint fuzz temporal clean history
 
 all: build
 
@@ -33,9 +33,20 @@ build:
 run: temporal build
 	$(BIN)/kycflow-devstack
 
-## test: formatting, vet, staticcheck, then every test: unit, replay and integration against a real dev server.
+## test: formatting, vet, staticcheck, every test (unit, replay, integration against a real dev server), then a
+## short fuzzing run of every parser of untrusted bytes.
 test: temporal lint
 	go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: fuzz each target for FUZZTIME (seed corpora in relay/testdata/fuzz; `make fuzz FUZZTIME=5m` digs deeper).
+FUZZTIME ?= 2s
+fuzz:
+	@log=$$(mktemp); for target in $$(go test -list '^Fuzz' ./relay/ | grep '^Fuzz'); do \
+	  echo "fuzz $$target ($(FUZZTIME))"; \
+	  go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) ./relay/ > $$log 2>&1 \
+	    || { cat $$log; rm -f $$log; exit 1; }; \
+	done; rm -f $$log
 
 ## unit: the tests that need no dev server (fast feedback while editing).
 unit:
