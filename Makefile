@@ -33,11 +33,10 @@ build:
 run: temporal build
 	$(BIN)/kycflow-devstack
 
-## test: formatting, vet, staticcheck, every test (unit, replay, integration against a real dev server), then a
-## short fuzzing run of every parser of untrusted bytes.
-test: temporal lint
+## test: formatting, vet, staticcheck, a short fuzzing run of every parser of untrusted bytes, then every test:
+## unit, replay, and integration and end-to-end against a real dev server.
+test: temporal lint fuzz
 	go test $(GO_TEST_FLAGS) ./...
-	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: fuzz each target for FUZZTIME (seed corpora in relay/testdata/fuzz; `make fuzz FUZZTIME=5m` digs deeper).
 FUZZTIME ?= 2s
