@@ -5,12 +5,12 @@ STATICCHECK_VERSION  := v0.8.2
 BIN                  := $(CURDIR)/bin
 TEMPORAL             := $(BIN)/temporal
 STATICCHECK          := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
-COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack
+COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack kycflow-sandbox kycflow-demo kycflow-bench
 GO_TEST_FLAGS        ?= -race -count=1
 
 export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)
 
-.PHONY: all build run test unit lint fuzz temporal clean history
+.PHONY: all build run demo bench test unit lint fuzz temporal clean history
 
 all: build
 
@@ -29,9 +29,20 @@ $(STATICCHECK):
 build:
 	go build -o $(BIN)/ $(addprefix ./cmd/,$(COMMANDS))
 
-## run: dev server (UI on http://localhost:8233) and the worker, wired together; Ctrl-C stops everything.
+## run: dev server (UI on http://localhost:8233), provider sandbox (:8090), webhook relay (:8088) and worker, wired
+## together; no provider account needed. Ctrl-C stops everything.
 run: temporal build
 	$(BIN)/kycflow-devstack
+
+## demo: with `make run` up, one verification per scenario of every method, then a table of expected and actual outcomes.
+demo: build
+	$(BIN)/kycflow-demo
+
+## bench: the whole stack as real processes, kycflow against the bare engine in one run; table on stdout, JSON in
+## .bench/. Flags for bigger runs: `make bench BENCH_FLAGS="-flows 1000 -waiting 20000"`.
+BENCH_FLAGS ?=
+bench: temporal build
+	$(BIN)/kycflow-bench $(BENCH_FLAGS)
 
 ## test: formatting, vet, staticcheck, a short fuzzing run of every parser of untrusted bytes, then every test:
 ## unit, replay, and integration and end-to-end against a real dev server.

@@ -1,5 +1,8 @@
-// Command kycflow-devstack is `make run`: it starts the pinned Temporal dev server (state in a file, UI on :8233)
-// and the kycflow worker wired to it, prints where everything is, and stops it all on Ctrl-C.
+// Command kycflow-devstack is `make run`: it starts the pinned Temporal dev server (state in a file, UI on :8233),
+// the provider sandbox (Treezor, Solaris and Yousign on :8090), the webhook relay (:8088) and the kycflow worker,
+// wired together, prints where everything is and how to start a verification, and stops it all on Ctrl-C.
+//
+// The worker talks to the sandbox, never to a real provider: `make run` needs no provider account.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kycflow/kycflow/internal/devstack"
+	"github.com/kycflow/kycflow/sandbox"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -25,85 +29,87 @@ func main() {
 
 func run() error {
 	var (
-		dataDir  = flag.String("data", ".data", "folder for the dev server's SQLite file (git-ignored)")
-		port     = flag.Int("port", 7233, "Temporal frontend gRPC port")
-		uiPort   = flag.Int("ui-port", 8233, "Temporal Web UI port")
-		binDir   = flag.String("bin", "bin", "folder holding temporal and the kycflow binaries")
-		logLevel = flag.String("temporal-log-level", "warn", "dev server log level")
+		dataDir     = flag.String("data", ".data", "folder for the dev server's SQLite file (git-ignored)")
+		port        = flag.Int("port", 7233, "Temporal frontend gRPC port")
+		uiPort      = flag.Int("ui-port", 8233, "Temporal Web UI port")
+		binDir      = flag.String("bin", "bin", "folder holding temporal and the kycflow binaries")
+		logLevel    = flag.String("temporal-log-level", "warn", "dev server log level")
+		sandboxAddr = flag.String("sandbox-addr", sandbox.DefaultAddr, "listen address of the provider sandbox")
+		relayAddr   = flag.String("relay-addr", "127.0.0.1:8088", "listen address of the webhook relay")
+		timeScale   = flag.Float64("time-scale", sandbox.DefaultTimeScale, "sandbox time scale: provider delays are multiplied by it")
+		faults      = flag.String("faults", "", "faults the sandbox injects for every subject, e.g. dup,reorder=0.5 (dup, reorder, drop, burst, limit)")
 	)
 	flag.Parse()
+	clock, err := sandbox.NewClock(*timeScale)
+	if err != nil {
+		return fmt.Errorf("-time-scale: %w", err)
+	}
+	if _, err := sandbox.ParseGlobalFaults(*faults); err != nil {
+		return fmt.Errorf("-faults: %w", err)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
-	fmt.Println("Starting the Temporal dev server...")
-	temporal, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
-		Binary:   filepath.Join(*binDir, "temporal"),
-		Port:     *port,
-		UIPort:   *uiPort,
-		DBFile:   filepath.Join(*dataDir, "temporal.db"),
-		LogLevel: *logLevel,
-		Output:   os.Stderr,
+	fmt.Println("Starting the Temporal dev server, the provider sandbox, the webhook relay and the worker...")
+	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
+		BinDir: *binDir,
+		Temporal: devstack.TemporalOptions{
+			Binary:   filepath.Join(*binDir, "temporal"),
+			Port:     *port,
+			UIPort:   *uiPort,
+			DBFile:   filepath.Join(*dataDir, "temporal.db"),
+			LogLevel: *logLevel,
+		},
+		SandboxAddr: *sandboxAddr,
+		RelayAddr:   *relayAddr,
+		TimeScale:   *timeScale,
+		Faults:      *faults,
+		Output:      os.Stdout,
 	})
 	if err != nil {
 		return err
 	}
-	defer temporal.Stop()
+	defer func() {
+		fmt.Println("\nStopping...")
+		stack.Stop()
+	}()
 
-	env := []string{"TEMPORAL_ADDRESS=" + temporal.HostPort, "TEMPORAL_NAMESPACE=default"}
-	env = append(env, providerDefaults()...)
-	worker, err := devstack.StartProcess("worker", filepath.Join(*binDir, "kycflow-worker"), nil, env, os.Stdout)
-	if err != nil {
-		return err
-	}
-	defer worker.Stop(20 * time.Second)
-
+	d := clock.Deadlines(signals.MethodTreezorLiveness)
 	fmt.Printf(`
-kycflow is running.
+kycflow is running, against the provider sandbox (a development tool: no real provider is called).
   Temporal UI:      http://localhost:%[1]d
   Temporal gRPC:    %[2]s (namespace default, task queue %[3]s)
-  Worker:           bin/kycflow-worker (logs below, JSON)
+  Sandbox:          %[4]s (Treezor /treezor, Solaris /solaris, Yousign /yousign; scenarios: %[4]s/sandbox/scenarios)
+  Webhook relay:    %[5]s
+  Time scale:       %[6]g (a provider day lasts %[7]s; pass compressed deadlines, see below)
+  Logs below, one line per event, prefixed with the process' name.
 
-Start a verification and get its identification URL in one round trip (Update-with-Start):
-  bin/temporal workflow execute-update-with-start --address %[2]s \
-    --task-queue %[3]s --type %[4]s --workflow-id %[5]s --id-conflict-policy UseExisting \
-    --input '{"method":"%[6]s","subjectId":"123456"}' \
-    --update-name %[7]s --update-input '{"method":"%[6]s"}'
-Its status:
-  bin/temporal workflow query --address %[2]s --workflow-id %[5]s --name %[8]s
+Run every scenario of every method and print a table (in another terminal):
+  make demo
+
+Or start one verification by hand: create a subject that plays a scenario, then start it with the command the
+sandbox answers (the deadlines in it match the time scale):
+  curl -s %[4]s/sandbox/subjects -d '{"method":"%[8]s","scenario":"HAPPYPATH"}'
+  bin/kycflow start --method %[8]s --subject <subjectId> --url-validity %[9]s --review-deadline %[10]s
+  bin/kycflow wait kyc/treezor/<subjectId>
+
+Filter the runs in the UI, or with:
+  bin/temporal workflow list --address %[2]s --query "KycOutcome = 'approved'"
 
 Ctrl-C stops everything.
-`, *uiPort, temporal.HostPort, signals.TaskQueue, signals.WorkflowTreezorLiveness,
-		signals.WorkflowID(signals.ProviderTreezor, "123456"), signals.MethodTreezorLiveness,
-		signals.UpdateIdentificationURL, signals.QueryStatus)
+`, *uiPort, stack.Temporal.HostPort, signals.TaskQueue, stack.SandboxURL, stack.RelayURL, clock.Scale,
+		clock.Duration(24*time.Hour).Round(time.Millisecond), signals.MethodTreezorLiveness,
+		time.Duration(d.URLValidity), time.Duration(d.Review))
 
 	select {
 	case <-ctx.Done():
-		fmt.Println("\nStopping...")
-	case <-worker.Done():
-		return fmt.Errorf("worker exited: %v", worker.Err())
-	case <-temporal.Done():
+		return nil
+	case name := <-stack.Exited():
+		return fmt.Errorf("%s exited; see its log above", name)
+	case <-stack.Temporal.Done():
 		return fmt.Errorf("temporal dev server exited")
 	}
-	return nil
-}
-
-// providerDefaults point the worker at local placeholders when no provider is configured, so the stack starts on a
-// fresh machine; provider calls then fail (and are retried) until real sandbox credentials are exported.
-func providerDefaults() []string {
-	defaults := map[string]string{
-		"TREEZOR_BASE_URL":      "http://127.0.0.1:8090/treezor",
-		"TREEZOR_CLIENT_ID":     "kycflow-dev",
-		"TREEZOR_CLIENT_SECRET": "kycflow-dev-secret",
-	}
-	var env []string
-	for _, k := range []string{"TREEZOR_BASE_URL", "TREEZOR_CLIENT_ID", "TREEZOR_CLIENT_SECRET"} {
-		if os.Getenv(k) == "" && os.Getenv(k+"_FILE") == "" {
-			env = append(env, k+"="+defaults[k])
-		}
-	}
-	return env
 }

@@ -38,6 +38,9 @@ func StartProcess(name, binary string, args, env []string, out io.Writer) (*Proc
 	return p, nil
 }
 
+// PID is the process ID, for reading its resource use.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
 // Done is closed when the process has exited; Err then tells how.
 func (p *Process) Done() <-chan struct{} { return p.done }
 

@@ -155,6 +155,9 @@ func (t *Temporal) waitReady(ctx context.Context) error {
 // Stop interrupts the server and waits for it, killing it if it does not exit in time.
 func (t *Temporal) Stop() { t.proc.Stop(15 * time.Second) }
 
+// PID is the dev server's process ID.
+func (t *Temporal) PID() int { return t.proc.PID() }
+
 // Done is closed when the server process has exited.
 func (t *Temporal) Done() <-chan struct{} { return t.proc.Done() }
 

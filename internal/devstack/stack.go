@@ -1,0 +1,352 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/kycflow/kycflow/sandbox"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// StackOptions configure a Stack: the Temporal dev server, the provider sandbox, the webhook relay and the
+// worker, each a real process, wired together.
+type StackOptions struct {
+	// BinDir holds kycflow-worker, kycflow-relay and kycflow-sandbox.
+	BinDir string
+	// Temporal configures the dev server (a zero Port picks a free one).
+	Temporal TemporalOptions
+	// SandboxAddr and RelayAddr are listen addresses; empty picks free loopback ports.
+	SandboxAddr string
+	RelayAddr   string
+	// TimeScale is the sandbox's (0: sandbox.DefaultTimeScale); Faults its global faults ("dup,reorder=0.5").
+	TimeScale float64
+	Faults    string
+	// Env adds environment variables to one process: the keys are "sandbox", "relay" and "worker".
+	Env map[string][]string
+	// Output receives the processes' logs, each line prefixed with the process' name; nil discards them.
+	Output io.Writer
+}
+
+// Stack is a running local kycflow: dev server, sandbox, relay and worker. The worker talks to the sandbox as it
+// would to the providers, and the sandbox signs its webhooks with secrets generated for this stack, which the
+// relay checks.
+type Stack struct {
+	Temporal *Temporal
+	Sandbox  *Process
+	Relay    *Process
+	Worker   *Process
+	// SandboxURL and RelayURL are the base URLs of the sandbox and the relay.
+	SandboxURL string
+	RelayURL   string
+	// Credentials are the provider API credentials the sandbox accepts and the worker uses.
+	Credentials sandbox.Credentials
+
+	opts    StackOptions
+	secrets sandbox.WebhookSecrets
+	out     *lockedWriter
+	exited  chan string
+
+	mu      sync.Mutex
+	stopped map[*Process]bool
+}
+
+// StartStack starts the four processes in order, each once the previous one is ready: the dev server, the
+// sandbox, the relay (once it reaches Temporal) and the worker (once it polls the task queue). On error, what was
+// started is stopped.
+func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
+	if opts.TimeScale == 0 {
+		opts.TimeScale = sandbox.DefaultTimeScale
+	}
+	s := &Stack{opts: opts, Credentials: sandbox.DevCredentials(), exited: make(chan string, 4),
+		out: &lockedWriter{w: opts.Output}, stopped: map[*Process]bool{}}
+	if s.out.w == nil {
+		s.out.w = io.Discard
+	}
+	s.secrets = sandbox.WebhookSecrets{Treezor: newSecret(), Solaris: newSecret(), Yousign: newSecret()}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if opts.SandboxAddr, err = addrOrFree(opts.SandboxAddr); err != nil {
+		return nil, err
+	}
+	if opts.RelayAddr, err = addrOrFree(opts.RelayAddr); err != nil {
+		return nil, err
+	}
+	s.opts = opts
+	s.SandboxURL, s.RelayURL = "http://"+opts.SandboxAddr, "http://"+opts.RelayAddr
+
+	if opts.Temporal.Output == nil {
+		opts.Temporal.Output = s.out.prefixed("temporal")
+	}
+	if s.Temporal, err = StartTemporal(ctx, opts.Temporal); err != nil {
+		return nil, err
+	}
+	if s.Sandbox, err = s.start("sandbox", "kycflow-sandbox", s.sandboxEnv()); err != nil {
+		return nil, err
+	}
+	if err := s.waitHTTP(ctx, s.Sandbox, s.SandboxURL+"/sandbox/healthz"); err != nil {
+		return nil, err
+	}
+	if err := s.startRelay(ctx, nil); err != nil {
+		return nil, err
+	}
+	if s.Worker, err = s.start("worker", "kycflow-worker", s.workerEnv()); err != nil {
+		return nil, err
+	}
+	if err := s.waitWorker(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop stops the worker, the relay, the sandbox and the dev server, in that order.
+func (s *Stack) Stop() {
+	for _, p := range []*Process{s.Worker, s.Relay, s.Sandbox} {
+		s.stop(p)
+	}
+	if s.Temporal != nil {
+		s.Temporal.Stop()
+	}
+}
+
+// stop stops a process on purpose: Exited does not report it.
+func (s *Stack) stop(p *Process) {
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	s.stopped[p] = true
+	s.mu.Unlock()
+	p.Stop(20 * time.Second)
+}
+
+// Exited receives the name of a process that exited on its own (the stack is then incomplete).
+func (s *Stack) Exited() <-chan string { return s.exited }
+
+// RestartRelay stops the relay and starts it again with extra environment variables (later values win), for
+// tests of a relay outage or of a secret rotation. It waits until the new relay reaches Temporal.
+func (s *Stack) RestartRelay(ctx context.Context, extraEnv []string) error {
+	s.stop(s.Relay)
+	return s.startRelay(ctx, extraEnv)
+}
+
+// StopRelay stops the relay, for tests of a relay outage; RestartRelay brings it back.
+func (s *Stack) StopRelay() { s.stop(s.Relay) }
+
+func (s *Stack) startRelay(ctx context.Context, extraEnv []string) error {
+	p, err := s.start("relay", "kycflow-relay", append(s.relayEnv(), extraEnv...))
+	if err != nil {
+		return err
+	}
+	s.Relay = p
+	return s.waitHTTP(ctx, p, s.RelayURL+"/readyz")
+}
+
+// WebhookSecrets are the secrets the sandbox signs with and the relay checks.
+func (s *Stack) WebhookSecrets() sandbox.WebhookSecrets { return s.secrets }
+
+func (s *Stack) sandboxEnv() []string {
+	c, w := s.Credentials, s.secrets
+	return append([]string{
+		sandbox.EnvAddr + "=" + s.opts.SandboxAddr,
+		sandbox.EnvPublicURL + "=" + s.SandboxURL,
+		sandbox.EnvWebhookURL + "=" + s.RelayURL,
+		sandbox.EnvTimeScale + "=" + strconv.FormatFloat(s.opts.TimeScale, 'g', -1, 64),
+		sandbox.EnvFaults + "=" + s.opts.Faults,
+		sandbox.EnvTreezorClientID + "=" + c.TreezorClientID,
+		sandbox.EnvTreezorClientSecret + "=" + c.TreezorClientSecret,
+		sandbox.EnvSolarisClientID + "=" + c.SolarisClientID,
+		sandbox.EnvSolarisClientSecret + "=" + c.SolarisClientSecret,
+		sandbox.EnvYousignAPIKey + "=" + c.YousignAPIKey,
+		sandbox.EnvTreezorWebhookSecret + "=" + w.Treezor,
+		sandbox.EnvSolarisWebhookSecret + "=" + w.Solaris,
+		sandbox.EnvYousignWebhookSecret + "=" + w.Yousign,
+	}, s.opts.Env["sandbox"]...)
+}
+
+// relayEnv sets every variable the relay reads that the developer's shell might also set, so that real
+// provider secrets never meet the sandbox.
+func (s *Stack) relayEnv() []string {
+	return append([]string{
+		"KYCFLOW_RELAY_ADDR=" + s.opts.RelayAddr,
+		"TEMPORAL_ADDRESS=" + s.Temporal.HostPort,
+		"TEMPORAL_NAMESPACE=default",
+		"TREEZOR_WEBHOOK_SECRETS=" + s.secrets.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
+		"SOLARIS_WEBHOOK_SECRETS=" + s.secrets.Solaris, "SOLARIS_WEBHOOK_SECRETS_FILE=",
+		"YOUSIGN_WEBHOOK_SECRETS=" + s.secrets.Yousign, "YOUSIGN_WEBHOOK_SECRETS_FILE=",
+	}, s.opts.Env["relay"]...)
+}
+
+// workerEnv points the worker's three provider clients at the sandbox.
+func (s *Stack) workerEnv() []string {
+	c := s.Credentials
+	return append([]string{
+		"TEMPORAL_ADDRESS=" + s.Temporal.HostPort,
+		"TEMPORAL_NAMESPACE=default",
+		"TREEZOR_BASE_URL=" + s.SandboxURL + "/treezor",
+		"TREEZOR_CLIENT_ID=" + c.TreezorClientID, "TREEZOR_CLIENT_SECRET=" + c.TreezorClientSecret,
+		"TREEZOR_CLIENT_SECRET_FILE=", "TREEZOR_SCOPE=",
+		"SOLARIS_BASE_URL=" + s.SandboxURL + "/solaris",
+		"SOLARIS_TOKEN_URL=" + s.SandboxURL + "/solaris/oauth2/token",
+		"SOLARIS_CLIENT_ID=" + c.SolarisClientID, "SOLARIS_CLIENT_SECRET=" + c.SolarisClientSecret,
+		"SOLARIS_CLIENT_SECRET_FILE=",
+		"YOUSIGN_BASE_URL=" + s.SandboxURL + "/yousign/v3",
+		"YOUSIGN_API_KEY=" + c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
+	}, s.opts.Env["worker"]...)
+}
+
+func (s *Stack) start(name, binary string, env []string) (*Process, error) {
+	p, err := StartProcess(name, filepath.Join(s.opts.BinDir, binary), nil, env, s.out.prefixed(name))
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		<-p.Done()
+		s.mu.Lock()
+		onPurpose := s.stopped[p]
+		s.mu.Unlock()
+		if !onPurpose {
+			select {
+			case s.exited <- name:
+			default:
+			}
+		}
+	}()
+	return p, nil
+}
+
+// waitHTTP waits until url answers 200, or the process exits.
+func (s *Stack) waitHTTP(ctx context.Context, p *Process, url string) error {
+	return waitFor(ctx, p, 30*time.Second, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s answered %s", url, resp.Status)
+		}
+		return nil
+	})
+}
+
+// waitWorker waits until the worker polls kycflow's task queue for workflows and activities.
+func (s *Stack) waitWorker(ctx context.Context) error {
+	c, err := client.Dial(client.Options{HostPort: s.Temporal.HostPort, Logger: quietLogger{}})
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", s.Temporal.HostPort, err)
+	}
+	defer c.Close()
+	return waitFor(ctx, s.Worker, 60*time.Second, func(ctx context.Context) error {
+		for _, tq := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := c.DescribeTaskQueue(ctx, signals.TaskQueue, tq)
+			if err != nil {
+				return err
+			}
+			if len(resp.GetPollers()) == 0 {
+				return fmt.Errorf("no %s poller on task queue %s yet", tq, signals.TaskQueue)
+			}
+		}
+		return nil
+	})
+}
+
+func waitFor(ctx context.Context, p *Process, limit time.Duration, ready func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var last error
+	for {
+		attempt, cancelAttempt := context.WithTimeout(ctx, 2*time.Second)
+		last = ready(attempt)
+		cancelAttempt()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-p.Done():
+			return fmt.Errorf("%s exited before it was ready: %v", p.Name, p.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %v (last: %v)", p.Name, ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func addrOrFree(addr string) (string, error) {
+	if addr != "" {
+		return addr, nil
+	}
+	port, err := FreePort()
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+}
+
+// newSecret is a webhook secret for one stack: 32 random bytes, hex.
+func newSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// lockedWriter serializes the processes' output, line by line, each line prefixed with its process' name.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) prefixed(name string) io.Writer {
+	return &prefixWriter{l: l, prefix: []byte(fmt.Sprintf("%-8s| ", name))}
+}
+
+type prefixWriter struct {
+	l       *lockedWriter
+	prefix  []byte
+	mu      sync.Mutex
+	pending []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pending = append(p.pending, b...)
+	for {
+		i := bytes.IndexByte(p.pending, '\n')
+		if i < 0 {
+			break
+		}
+		line := append(append([]byte{}, p.prefix...), p.pending[:i+1]...)
+		p.pending = p.pending[i+1:]
+		p.l.mu.Lock()
+		_, err := p.l.w.Write(line)
+		p.l.mu.Unlock()
+		if err != nil && !errors.Is(err, os.ErrClosed) {
+			return len(b), err
+		}
+	}
+	return len(b), nil
+}

@@ -1,0 +1,419 @@
+package sandbox
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kycflow/kycflow/signals"
+)
+
+// Scenario is one row of the scenario table: a method, the name that selects it, what the sandbox does, and the
+// outcome kycflow must reach. The plan fields say what the sandbox does; Cancel and OmitUserFields say what the
+// backend running the scenario does.
+type Scenario struct {
+	Method signals.Method `json:"method"`
+	// Name is the test case that follows the X-AUTOTEST- (or X-MANUALTEST-) prefix in the subject's name.
+	Name string `json:"name"`
+	// Does says in a line what the sandbox does.
+	Does string `json:"does"`
+	// Expected is the outcome kycflow must reach; Cause is the failed outcome's cause.
+	Expected signals.OutcomeStatus `json:"expected"`
+	Cause    string                `json:"cause,omitempty"`
+
+	// OmitUserFields are Treezor user fields the backend leaves out when it creates the user.
+	OmitUserFields []string `json:"omitUserFields,omitempty"`
+	// Cancel: the backend cancels the verification once it has the identification URL.
+	Cancel bool `json:"cancel,omitempty"`
+
+	// Unavailable: every API call about the subject answers 503.
+	Unavailable bool `json:"-"`
+	// Liveness are the kycliveness webhooks after POST kycliveness; DocumentsGone makes PUT kycliveness answer 410.
+	Liveness      []LivenessStep `json:"-"`
+	DocumentsGone bool           `json:"-"`
+	// Ident are the qes.* or videoConference.* webhooks after the identification is initiated.
+	Ident []IdentStep `json:"-"`
+	// Review is Treezor's KYC review decision after PUT Kycreview (nil: validated).
+	Review *ReviewPlan `json:"-"`
+	// Solaris are the identification's status changes after PATCH .../request.
+	Solaris []SolarisStep `json:"-"`
+	// Yousign is the result of each verification opened for the person: the n-th verification follows
+	// Yousign[n-1], the last entry repeating.
+	Yousign []YousignStep `json:"-"`
+}
+
+// Key names the scenario in logs, tables and test names: "treezor-liveness/HAPPYPATH".
+func (s Scenario) Key() string { return string(s.Method) + "/" + s.Name }
+
+// LastName is the name that selects the scenario, following IDnow's convention.
+func (s Scenario) LastName() string { return AutotestPrefix + s.Name }
+
+// ExpectedText is the expected outcome as the demo prints it: "approved", "failed (user_data_incomplete)".
+func (s Scenario) ExpectedText() string { return OutcomeText(s.Expected, s.Cause) }
+
+// OutcomeText formats an outcome status with its cause, if any.
+func OutcomeText(status signals.OutcomeStatus, cause string) string {
+	if cause == "" {
+		return string(status)
+	}
+	return fmt.Sprintf("%s (%s)", status, cause)
+}
+
+// At is when a step happens, counted from the step before it (or from the call that set the steps off).
+type At struct {
+	// After is a provider delay; the clock compresses it.
+	After time.Duration
+	// PastDeadline, when set, puts the step after a workflow deadline of this length has passed, however the clock
+	// compresses it (After is then ignored): the step is meant to come too late.
+	PastDeadline time.Duration
+}
+
+func after(d time.Duration) At        { return At{After: d} }
+func pastDeadline(d time.Duration) At { return At{PastDeadline: d} }
+
+// real is the step's real delay on this clock.
+func (c Clock) real(a At) time.Duration {
+	if a.PastDeadline > 0 {
+		return c.PastDeadline(a.PastDeadline)
+	}
+	return c.Duration(a.After)
+}
+
+// Reason is a provider reason code with its text.
+type Reason struct {
+	Code    string
+	Message string
+}
+
+// LivenessStep is one kycliveness webhook (and the state change it reports).
+type LivenessStep struct {
+	At    At
+	Event string // signals.SignalTreezorKycLivenessCreate or ...Update
+	// Status is the kyc-status: processing or processed.
+	Status string
+	// Score is set once processed: 1 validated, 0 refused, -1 failed.
+	Score   *int
+	Reasons []Reason
+}
+
+// IdentEvent is a step of Treezor's IDnow-backed methods; the webhook name depends on the method (qes.created,
+// videoConference.created, ...).
+type IdentEvent int
+
+// The QES and video conference events.
+const (
+	IdentCreated IdentEvent = iota
+	IdentProcessing
+	IdentAborted
+	IdentFinalized
+)
+
+// IdentStep is one qes.* or videoConference.* webhook.
+type IdentStep struct {
+	At     At
+	Event  IdentEvent
+	Result string
+	Reason *Reason
+}
+
+// ReviewPlan is Treezor's KYC review: an intermediate user.kycreview (review open) 30 seconds after PUT Kycreview,
+// then the decision.
+type ReviewPlan struct {
+	At        At
+	KycReview int // signals.KycReviewValidated or KycReviewRefused
+}
+
+// SolarisStep is one status change of a Solaris identification, announced by an IDENTIFICATION webhook.
+type SolarisStep struct {
+	At            At
+	Status        string
+	FailureReason string
+}
+
+// YousignStep is the result of one Yousign verification, announced by verification.identity_video.done.
+type YousignStep struct {
+	At     At
+	Status string
+	Codes  []string
+}
+
+// Name prefixes of IDnow's test scenarios. X-AUTOTEST automates the user and the agent; X-MANUALTEST lets a
+// person click through, which the sandbox plays the same way.
+const (
+	AutotestPrefix   = "X-AUTOTEST-"
+	ManualtestPrefix = "X-MANUALTEST-"
+)
+
+// Timings of the scenarios, in provider time.
+const (
+	userSession  = 3 * time.Minute  // the user goes through the session
+	agentReview  = 2 * time.Minute  // IDnow reviews test identifications "right away (~1-2 minutes delay)"
+	kycReview    = 2 * time.Minute  // Treezor's compliance team, in the sandbox
+	documentsLag = 20 * time.Second // Treezor stores the live verification documents
+	reviewBound  = signals.ReviewBound
+	idnowLink    = signals.IDnowURLValidity
+	yousignLife  = 7 * 24 * time.Hour
+)
+
+func score(n int) *int { return &n }
+
+var (
+	validated = &ReviewPlan{At: after(kycReview), KycReview: signals.KycReviewValidated}
+	refused   = &ReviewPlan{At: after(kycReview), KycReview: signals.KycReviewRefused}
+
+	livenessValidated = []LivenessStep{
+		{At: after(userSession), Event: signals.SignalTreezorKycLivenessCreate, Status: signals.LivenessStatusProcessing},
+		{At: after(time.Minute), Event: signals.SignalTreezorKycLivenessUpdate, Status: signals.LivenessStatusProcessed, Score: score(1)},
+	}
+)
+
+// livenessScenarios are Treezor live verification's: the score of the session, then Treezor's KYC review.
+var livenessScenarios = []Scenario{
+	{Name: "HAPPYPATH", Does: "session done, score 1; documents stored after PUT kycliveness; KYC review validated",
+		Expected: signals.OutcomeApproved, Liveness: livenessValidated, Review: validated},
+	{Name: "REFUSED", Does: "session done, score 0 (2101 expired document)", Expected: signals.OutcomeRefused,
+		Liveness: []LivenessStep{
+			{At: after(userSession), Event: signals.SignalTreezorKycLivenessCreate, Status: signals.LivenessStatusProcessing},
+			{At: after(time.Minute), Event: signals.SignalTreezorKycLivenessUpdate, Status: signals.LivenessStatusProcessed,
+				Score: score(0), Reasons: []Reason{{"2101", "Applicant presented an expired document"}}},
+		}},
+	{Name: "FAILED", Does: "the user abandons, score -1 (1201 insufficient connection)",
+		Expected: signals.OutcomeFailed, Cause: signals.CauseVerificationFailed,
+		Liveness: []LivenessStep{
+			{At: after(userSession), Event: signals.SignalTreezorKycLivenessCreate, Status: signals.LivenessStatusProcessing},
+			{At: after(time.Minute), Event: signals.SignalTreezorKycLivenessUpdate, Status: signals.LivenessStatusProcessed,
+				Score: score(-1), Reasons: []Reason{{"1201", "Applicant did not have a sufficient connexion"}}},
+		}},
+	{Name: "LINKEXPIRED", Does: "the user never opens the link; it expires after 15 minutes", Expected: signals.OutcomeExpired},
+	{Name: "KYCREFUSED", Does: "score 1, documents stored; KYC review refused", Expected: signals.OutcomeRefused,
+		Liveness: livenessValidated, Review: refused},
+	{Name: "KYCLONGREVIEW", Does: "score 1, documents stored; the KYC review decides only after the 24-hour bound",
+		Expected: signals.OutcomeReviewTimeout, Liveness: livenessValidated,
+		Review: &ReviewPlan{At: pastDeadline(reviewBound), KycReview: signals.KycReviewValidated}},
+	{Name: "NOSCORE", Does: "session done; the partner scores it only after the 24-hour bound",
+		Expected: signals.OutcomeReviewTimeout, Liveness: []LivenessStep{
+			{At: after(userSession), Event: signals.SignalTreezorKycLivenessCreate, Status: signals.LivenessStatusProcessing},
+			{At: pastDeadline(reviewBound), Event: signals.SignalTreezorKycLivenessUpdate, Status: signals.LivenessStatusProcessed, Score: score(1)},
+		}},
+	{Name: "DOCUMENTSGONE", Does: "score 1; PUT kycliveness answers 410 (identification no longer exists)",
+		Expected: signals.OutcomeFailed, Cause: signals.CauseDocumentsUnavailable,
+		Liveness: livenessValidated, DocumentsGone: true},
+	{Name: "INCOMPLETE", Does: "the user has no birthday: POST kycliveness answers 428",
+		Expected: signals.OutcomeFailed, Cause: signals.CauseUserDataIncomplete, OmitUserFields: []string{"birthday"}},
+}
+
+// identCodes are the reason codes of one of Treezor's IDnow-backed methods.
+type identCodes struct {
+	abort, cancel, fraud Reason
+}
+
+var (
+	qesCodes = identCodes{
+		abort:  Reason{"3013", "USER_CANCELLATION_APP_NOT_RESPONDING"},
+		cancel: Reason{"3101", "ID_BLURRY"},
+		fraud:  Reason{"3204", "WARNING_MANIPULATED_DATA"},
+	}
+	videoConferenceCodes = identCodes{
+		abort:  Reason{"4011", "USER_CANCELLATION_APP_NOT_RESPONDING"},
+		cancel: Reason{"4101", "ID_BLURRY"},
+		fraud:  Reason{"4204", "WARNING_MANIPULATED_DATA"},
+	}
+)
+
+// identSteps is a session the user completes, followed by the provider's result.
+func identSteps(processing string, finalAt At, result string, reason *Reason) []IdentStep {
+	return []IdentStep{
+		{At: after(userSession), Event: IdentCreated, Result: signals.TreezorResultStart},
+		{At: after(5 * time.Second), Event: IdentProcessing, Result: processing},
+		{At: finalAt, Event: IdentFinalized, Result: result, Reason: reason},
+	}
+}
+
+// identScenarios are the IDnow test cases as Treezor's QES and video conference report them, then Treezor's KYC
+// review. IDnow runs HOLDCERTIFICATE with eSigning (QES) only; FRAUDIDENT, which IDnow does not support with
+// eSigning, is played for QES too so that every outcome of the method can be reached.
+func identScenarios(codes identCodes, qes bool) []Scenario {
+	success := identSteps(signals.TreezorResultReviewPending, after(agentReview), signals.TreezorResultSuccess, nil)
+	rows := []Scenario{
+		{Name: "HAPPYPATH", Does: "session done, result SUCCESS; KYC review validated", Expected: signals.OutcomeApproved,
+			Ident: success, Review: validated},
+		{Name: "CHANGEALL", Does: "session done, result SUCCESS_DATA_CHANGE; KYC review validated", Expected: signals.OutcomeApproved,
+			Ident:  identSteps(signals.TreezorResultReviewPending, after(agentReview), signals.TreezorResultSuccessDataChange, nil),
+			Review: validated},
+		{Name: "CHANGEALLREVIEW", Does: "session done, data changed during the review: SUCCESS_DATA_CHANGE; KYC review validated",
+			Expected: signals.OutcomeApproved,
+			Ident:    identSteps(signals.TreezorResultReviewPending, after(2*agentReview), signals.TreezorResultSuccessDataChange, nil),
+			Review:   validated},
+		{Name: "ABORTIDENT", Does: fmt.Sprintf("the session is aborted (%s); the user never comes back", codes.abort.Code),
+			Expected: signals.OutcomeAborted,
+			Ident:    []IdentStep{{At: after(userSession), Event: IdentAborted, Result: signals.TreezorResultAborted, Reason: &codes.abort}}},
+		{Name: "FRAUDOK", Does: "FRAUD_SUSPICION_PENDING, cleared by the review: SUCCESS; KYC review validated",
+			Expected: signals.OutcomeApproved,
+			Ident:    identSteps(signals.TreezorResultFraudSuspicionPending, after(2*agentReview), signals.TreezorResultSuccess, nil),
+			Review:   validated},
+		{Name: "FRAUDIDENT", Does: fmt.Sprintf("FRAUD_SUSPICION_PENDING, then FRAUD_SUSPICION_CONFIRMED (%s)", codes.fraud.Code),
+			Expected: signals.OutcomeFraudSuspected,
+			Ident: identSteps(signals.TreezorResultFraudSuspicionPending, after(2*agentReview),
+				signals.TreezorResultFraudSuspicionConfirmed, &codes.fraud)},
+		{Name: "CANCELED", Does: fmt.Sprintf("session done, the review cancels it: CANCELED (%s)", codes.cancel.Code),
+			Expected: signals.OutcomeCanceled,
+			Ident:    identSteps(signals.TreezorResultReviewPending, after(agentReview), signals.TreezorResultCanceled, &codes.cancel)},
+		{Name: "LONGREVIEW", Does: "session done; IDnow's review answers SUCCESS only after the 24-hour bound",
+			Expected: signals.OutcomeReviewTimeout,
+			Ident:    identSteps(signals.TreezorResultReviewPending, pastDeadline(reviewBound), signals.TreezorResultSuccess, nil),
+			Review:   validated},
+	}
+	if qes {
+		rows = append(rows, Scenario{Name: "HOLDCERTIFICATE", Does: "session done; signed documents and result after 10 minutes: SUCCESS; KYC review validated",
+			Expected: signals.OutcomeApproved,
+			Ident:    identSteps(signals.TreezorResultReviewPending, after(10*time.Minute), signals.TreezorResultSuccess, nil),
+			Review:   validated})
+	}
+	return append(rows,
+		Scenario{Name: "KYCREFUSED", Does: "result SUCCESS; KYC review refused", Expected: signals.OutcomeRefused,
+			Ident: success, Review: refused},
+		Scenario{Name: "LINKEXPIRED", Does: "the user never opens the link; it expires after 14 days", Expected: signals.OutcomeExpired},
+		Scenario{Name: "INCOMPLETE", Does: "the user has no phone: the initiation answers 428",
+			Expected: signals.OutcomeFailed, Cause: signals.CauseUserDataIncomplete, OmitUserFields: []string{"phone"}},
+	)
+}
+
+// solarisScenarios are IDnow's test cases as Solaris reports them.
+var solarisScenarios = []Scenario{
+	{Name: "HAPPYPATH", Does: "status successful; the KYC report is fetched", Expected: signals.OutcomeApproved,
+		Solaris: []SolarisStep{{At: after(userSession + agentReview), Status: signals.SolarisStatusSuccessful}}},
+	{Name: "CHANGEALL", Does: "status successful, with data changed during the identification", Expected: signals.OutcomeApproved,
+		Solaris: []SolarisStep{{At: after(userSession + agentReview), Status: signals.SolarisStatusSuccessful}}},
+	{Name: "CHANGEALLREVIEW", Does: "pending_successful, data changed in the second-line review, then successful",
+		Expected: signals.OutcomeApproved, Solaris: []SolarisStep{
+			{At: after(userSession), Status: signals.SolarisStatusPendingSuccessful},
+			{At: after(agentReview), Status: signals.SolarisStatusSuccessful},
+		}},
+	{Name: "ABORTIDENT", Does: "the agent aborts (BAD_VIDEO); the user never comes back before the link expires",
+		Expected: signals.OutcomeAborted,
+		Solaris:  []SolarisStep{{At: after(userSession), Status: signals.SolarisStatusAborted, FailureReason: "BAD_VIDEO"}}},
+	{Name: "FRAUDOK", Does: "pending_failed (fraud suspicion), cleared by the review: successful", Expected: signals.OutcomeApproved,
+		Solaris: []SolarisStep{
+			{At: after(userSession), Status: signals.SolarisStatusPendingFailed},
+			{At: after(agentReview), Status: signals.SolarisStatusSuccessful},
+		}},
+	{Name: "FRAUDIDENT", Does: "pending_failed (fraud suspicion), confirmed by the review: failed", Expected: signals.OutcomeRefused,
+		Solaris: []SolarisStep{
+			{At: after(userSession), Status: signals.SolarisStatusPendingFailed},
+			{At: after(agentReview), Status: signals.SolarisStatusFailed},
+		}},
+	{Name: "CANCELED", Does: "the review cancels the identification (BAD_PHOTO_QUALITY); the user never uses the link again",
+		Expected: signals.OutcomeAborted,
+		Solaris: []SolarisStep{{At: after(userSession + agentReview), Status: signals.SolarisStatusCanceled,
+			FailureReason: "BAD_PHOTO_QUALITY"}}},
+	{Name: "LONGREVIEW", Does: "pending_successful; the second-line review answers only after the 24-hour bound",
+		Expected: signals.OutcomeReviewTimeout, Solaris: []SolarisStep{
+			{At: after(userSession), Status: signals.SolarisStatusPendingSuccessful},
+			{At: pastDeadline(reviewBound), Status: signals.SolarisStatusSuccessful},
+		}},
+	{Name: "LINKEXPIRED", Does: "the user never opens the link; it expires after 14 days", Expected: signals.OutcomeExpired},
+}
+
+// yousignScenarios are Yousign's verification results.
+var yousignScenarios = []Scenario{
+	{Name: "VERIFIED", Does: "verified; the result is fetched", Expected: signals.OutcomeApproved,
+		Yousign: []YousignStep{{At: after(userSession), Status: signals.YousignStatusVerified}}},
+	{Name: "FAILED", Does: "failed (IDVV_2101 expired document)", Expected: signals.OutcomeRefused,
+		Yousign: []YousignStep{{At: after(userSession), Status: signals.YousignStatusFailed, Codes: []string{"IDVV_2101"}}}},
+	{Name: "INCONCLUSIVE", Does: "every verification inconclusive (IDVV_1112 no document)", Expected: signals.OutcomeAborted,
+		Yousign: []YousignStep{{At: after(2 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1112"}}}},
+	{Name: "INCONCLUSIVETHENVERIFIED", Does: "the first verification inconclusive (IDVV_1111 later), the second verified",
+		Expected: signals.OutcomeApproved, Yousign: []YousignStep{
+			{At: after(2 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1111"}},
+			{At: after(userSession), Status: signals.YousignStatusVerified},
+		}},
+	{Name: "NEVERFINISHED", Does: "the user never finishes; inconclusive (IDVV_1199) once the verification's 7 days are over",
+		Expected: signals.OutcomeExpired, Yousign: []YousignStep{
+			{At: pastDeadline(yousignLife), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1199"}},
+		}},
+}
+
+// commonScenarios apply to every method.
+var commonScenarios = []Scenario{
+	{Name: "UNAVAILABLE", Does: "every API call answers 503 until kycflow's retries run out",
+		Expected: signals.OutcomeFailed, Cause: signals.CauseProviderUnavailable, Unavailable: true},
+	{Name: "CANCELLED", Does: "the user never opens the link; the backend cancels the verification",
+		Expected: signals.OutcomeCancelled, Cancel: true},
+}
+
+// Scenarios is the scenario table: every scenario of every method, in signals.Methods order.
+var Scenarios = buildTable()
+
+func buildTable() []Scenario {
+	perMethod := map[signals.Method][]Scenario{
+		signals.MethodTreezorLiveness:        livenessScenarios,
+		signals.MethodTreezorQES:             identScenarios(qesCodes, true),
+		signals.MethodTreezorVideoConference: identScenarios(videoConferenceCodes, false),
+		signals.MethodSolarisIDnow:           solarisScenarios,
+		signals.MethodYousignVideo:           yousignScenarios,
+	}
+	var table []Scenario
+	for _, m := range signals.Methods {
+		for _, s := range append(slices.Clone(perMethod[m]), commonScenarios...) {
+			s.Method = m
+			table = append(table, s)
+		}
+	}
+	return table
+}
+
+// Lookup finds a method's scenario by name (case-insensitive).
+func Lookup(m signals.Method, name string) (Scenario, bool) {
+	name = strings.ToUpper(strings.TrimSpace(name))
+	for _, s := range Scenarios {
+		if s.Method == m && s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// ScenarioNames lists a method's scenario names, in table order.
+func ScenarioNames(m signals.Method) []string {
+	var names []string
+	for _, s := range Scenarios {
+		if s.Method == m {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// DefaultScenario is played for a subject whose names carry no test case: the provider's happy path.
+func DefaultScenario(m signals.Method) string {
+	if m == signals.MethodYousignVideo {
+		return "VERIFIED"
+	}
+	return "HAPPYPATH"
+}
+
+// ScenarioFromNames reads the test case from a subject's names, IDnow's way: the last name, else the first name,
+// starting with X-AUTOTEST- or X-MANUALTEST-, up to the first space. Empty when neither carries one.
+func ScenarioFromNames(first, last string) string {
+	for _, n := range []string{last, first} {
+		for _, prefix := range []string{AutotestPrefix, ManualtestPrefix} {
+			for _, word := range strings.Fields(n) {
+				if rest, ok := strings.CutPrefix(strings.ToUpper(word), prefix); ok && rest != "" {
+					return rest
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// knownScenario reports whether any method has a scenario of this name.
+func knownScenario(name string) bool {
+	for _, s := range Scenarios {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,104 @@
+package sandbox_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kycflow/kycflow/activities/solaris"
+	"github.com/kycflow/kycflow/sandbox"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// TestEveryOutcomeIsReachable: the table reaches, for each method, every outcome its workflow can return.
+func TestEveryOutcomeIsReachable(t *testing.T) {
+	const (
+		approved = signals.OutcomeApproved
+		refused  = signals.OutcomeRefused
+		fraud    = signals.OutcomeFraudSuspected
+		aborted  = signals.OutcomeAborted
+		canceled = signals.OutcomeCanceled
+		expired  = signals.OutcomeExpired
+		timeout  = signals.OutcomeReviewTimeout
+		failed   = signals.OutcomeFailed
+		stopped  = signals.OutcomeCancelled
+	)
+	ident := []signals.OutcomeStatus{approved, refused, fraud, aborted, canceled, expired, timeout, failed, stopped}
+	want := map[signals.Method][]signals.OutcomeStatus{
+		signals.MethodTreezorLiveness:        {approved, refused, expired, timeout, failed, stopped},
+		signals.MethodTreezorQES:             ident,
+		signals.MethodTreezorVideoConference: ident,
+		signals.MethodSolarisIDnow:           {approved, refused, aborted, expired, timeout, failed, stopped},
+		signals.MethodYousignVideo:           {approved, refused, aborted, expired, failed, stopped},
+	}
+	for _, m := range signals.Methods {
+		got := map[signals.OutcomeStatus]bool{}
+		causes := map[string]bool{}
+		for _, s := range sandbox.Scenarios {
+			if s.Method == m {
+				got[s.Expected] = true
+				causes[s.Cause] = true
+			}
+		}
+		for _, o := range want[m] {
+			require.True(t, got[o], "%s reaches %s", m, o)
+		}
+		require.True(t, causes[signals.CauseProviderUnavailable], "%s: provider_unavailable", m)
+		if m.Provider() == signals.ProviderTreezor {
+			require.True(t, causes[signals.CauseUserDataIncomplete], "%s: user_data_incomplete", m)
+		}
+	}
+}
+
+func TestScenarioTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range sandbox.Scenarios {
+		require.False(t, seen[s.Key()], "duplicate %s", s.Key())
+		seen[s.Key()] = true
+		require.NotEmpty(t, s.Does, s.Key())
+		require.Equal(t, s.Expected == signals.OutcomeFailed, s.Cause != "", "%s: a cause exactly for failed", s.Key())
+		require.NoError(t, solaris.CheckName("last_name", s.LastName()), "%s: a valid Solaris name", s.Key())
+		got, ok := sandbox.Lookup(s.Method, s.Name)
+		require.True(t, ok)
+		require.Equal(t, s.Key(), got.Key())
+		require.Equal(t, s.Name, sandbox.ScenarioFromNames("Ada", s.LastName()))
+	}
+	for _, m := range signals.Methods {
+		_, ok := sandbox.Lookup(m, sandbox.DefaultScenario(m))
+		require.True(t, ok, m)
+	}
+	// IDnow's test cases, as seed 003 lists them (HOLDCERTIFICATE needs eSigning: QES only).
+	for _, name := range []string{"HAPPYPATH", "CHANGEALL", "CHANGEALLREVIEW", "ABORTIDENT", "FRAUDOK", "CANCELED", "LONGREVIEW", "FRAUDIDENT"} {
+		for _, m := range []signals.Method{signals.MethodSolarisIDnow, signals.MethodTreezorQES, signals.MethodTreezorVideoConference} {
+			_, ok := sandbox.Lookup(m, name)
+			require.True(t, ok, "%s/%s", m, name)
+		}
+	}
+	_, ok := sandbox.Lookup(signals.MethodTreezorQES, "holdcertificate")
+	require.True(t, ok)
+}
+
+func TestScenarioFromNames(t *testing.T) {
+	require.Equal(t, "HAPPYPATH", sandbox.ScenarioFromNames("X-MANUALTEST-HAPPYPATH", "Doe"))
+	require.Equal(t, "FRAUDOK", sandbox.ScenarioFromNames("x-autotest-happypath", "X-AUTOTEST-FRAUDOK"), "the last name wins")
+	require.Equal(t, "", sandbox.ScenarioFromNames("Ada", "Lovelace"))
+	require.Equal(t, "", sandbox.ScenarioFromNames("Ada", "X-AUTOTEST-"))
+}
+
+func TestClock(t *testing.T) {
+	c, err := sandbox.NewClock(sandbox.DefaultTimeScale)
+	require.NoError(t, err)
+	require.Equal(t, 1200*time.Microsecond, c.Duration(time.Minute))
+	require.Equal(t, signals.Deadlines{
+		URLValidity: signals.Duration(2 * time.Second), // 15 minutes, floored
+		Review:      signals.Duration(2 * time.Second), // 24 hours, floored
+	}, c.Deadlines(signals.MethodTreezorLiveness))
+	require.Equal(t, signals.Duration(24192*time.Millisecond), c.Deadlines(signals.MethodSolarisIDnow).URLValidity)
+	require.Equal(t, signals.Duration(12096*time.Millisecond), c.Deadlines(signals.MethodYousignVideo).Verification)
+	require.Greater(t, c.PastDeadline(24*time.Hour), c.Deadline(24*time.Hour))
+	for _, bad := range []float64{0, -1, 2} {
+		_, err := sandbox.NewClock(bad)
+		require.Error(t, err)
+	}
+}
