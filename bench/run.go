@@ -1,0 +1,464 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/activities/treezor"
+	"github.com/kycflow/kycflow/internal/devstack"
+	"github.com/kycflow/kycflow/sandbox"
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/starter"
+)
+
+// Options size a run. The defaults finish in a few minutes on 2 cores.
+type Options struct {
+	Flows          int
+	Concurrency    int
+	URLCalls       int
+	WebhookRate    int
+	Webhooks       int
+	Waiting        int
+	WaitingClients int
+}
+
+// Report is what a run measured; it is printed as a table and written as JSON.
+type Report struct {
+	Commit   string    `json:"commit"`
+	Started  time.Time `json:"started"`
+	Machine  string    `json:"machine"`
+	Options  Options   `json:"options"`
+	Baseline Flows     `json:"baseline"`
+	Kycflow  Flows     `json:"kycflow"`
+	// ThroughputRatio is kycflow's flows/s over the bare engine's (target >= 0.9).
+	ThroughputRatio float64    `json:"throughputRatio"`
+	TimeToURL       []URLTimes `json:"timeToUrl"`
+	// SandboxInitiate is the sandbox's own response time to a liveness initiation, which kycflow cannot go below.
+	SandboxInitiate Summary     `json:"sandboxInitiate"`
+	WebhookAck      WebhookAcks `json:"webhookAck"`
+	Waiting         Waiting     `json:"waiting"`
+}
+
+// Flows is the throughput and end-to-end latency of N complete flows.
+type Flows struct {
+	Count      int     `json:"count"`
+	Seconds    float64 `json:"seconds"`
+	PerSecond  float64 `json:"perSecond"`
+	EndToEnd   Summary `json:"endToEnd"`
+	Mismatches int     `json:"mismatches"`
+}
+
+// URLTimes compares kycflow's Start with a bare Update-with-Start at one concurrency.
+type URLTimes struct {
+	Concurrency int     `json:"concurrency"`
+	Bare        Summary `json:"bare"`
+	Kycflow     Summary `json:"kycflow"`
+	// P50Ratio is kycflow's p50 over (bare p50 + the sandbox's p50); target <= 1.2.
+	P50Ratio float64 `json:"p50Ratio"`
+}
+
+// WebhookAcks compares the relay's acknowledgement with a direct SignalWorkflow at the same rate.
+type WebhookAcks struct {
+	Rate   int     `json:"ratePerSecond"`
+	Relay  Summary `json:"relay"`
+	Direct Summary `json:"direct"`
+	// P99Ratio is the relay's p99 over the direct signal's (target <= 1.5).
+	P99Ratio float64 `json:"p99Ratio"`
+	Errors   int     `json:"errors"`
+}
+
+// Waiting is the memory held by verifications parked on their 14-day wait.
+type Waiting struct {
+	Count          int     `json:"count"`
+	StartSeconds   float64 `json:"startSeconds"`
+	WorkerRSSMB    float64 `json:"workerRssMb"`
+	TemporalRSSMB  float64 `json:"temporalRssMb"`
+	WorkerIdleMB   float64 `json:"workerRssBeforeMb"`
+	TemporalIdleMB float64 `json:"temporalRssBeforeMb"`
+}
+
+// Runner holds the stack a run measures.
+type Runner struct {
+	Stack   *devstack.Stack
+	Client  client.Client
+	Starter *starter.Starter
+	Log     io.Writer
+	http    *http.Client
+	opts    Options
+}
+
+// NewRunner starts the bare workflow's worker on the stack's dev server.
+func NewRunner(stack *devstack.Stack, c client.Client, opts Options, log io.Writer) (*Runner, error) {
+	w := sdkworker.New(c, BaselineTaskQueue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(Baseline, workflow.RegisterOptions{Name: BaselineWorkflow})
+	w.RegisterWorkflowWithOptions(BaselineWaiting, workflow.RegisterOptions{Name: "BenchBaselineWaiting"})
+	w.RegisterActivity(Noop)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start the baseline worker: %w", err)
+	}
+	return &Runner{Stack: stack, Client: c, Starter: &starter.Starter{Client: c}, Log: log,
+		http: &http.Client{Timeout: 10 * time.Second}, opts: opts}, nil
+}
+
+func (r *Runner) logf(format string, args ...any) { fmt.Fprintf(r.Log, format+"\n", args...) }
+
+// Run measures every section in turn.
+func (r *Runner) Run(ctx context.Context, rep *Report) error {
+	var err error
+	r.logf("1/5 baseline: %d bare flows at concurrency %d", r.opts.Flows, r.opts.Concurrency)
+	if rep.Baseline, err = r.baselineFlows(ctx); err != nil {
+		return err
+	}
+	r.logf("2/5 kycflow: %d live verifications through starter, worker, sandbox and relay", r.opts.Flows)
+	if rep.Kycflow, err = r.kycflowFlows(ctx); err != nil {
+		return err
+	}
+	rep.ThroughputRatio = round2(rep.Kycflow.PerSecond / rep.Baseline.PerSecond)
+	r.logf("3/5 time to URL")
+	if rep.SandboxInitiate, err = r.sandboxInitiate(ctx); err != nil {
+		return err
+	}
+	for _, c := range []int{1, 16} {
+		u, err := r.timeToURL(ctx, c, rep.SandboxInitiate)
+		if err != nil {
+			return err
+		}
+		rep.TimeToURL = append(rep.TimeToURL, u)
+	}
+	r.logf("4/5 webhook acknowledgement at %d/s", r.opts.WebhookRate)
+	if rep.WebhookAck, err = r.webhookAck(ctx); err != nil {
+		return err
+	}
+	r.logf("5/5 %d verifications waiting on their 14-day link", r.opts.Waiting)
+	rep.Waiting, err = r.waiting(ctx)
+	return err
+}
+
+// parallel runs n jobs on c goroutines and returns the wall time.
+func parallel(ctx context.Context, n, c int, job func(ctx context.Context, i int) error) (time.Duration, error) {
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		firstErr error
+		once     sync.Once
+	)
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := job(ctx, i); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), firstErr
+}
+
+func (r *Runner) baselineFlows(ctx context.Context) (Flows, error) {
+	var lat Latencies
+	run := uuid.NewString()[:8]
+	elapsed, err := parallel(ctx, r.opts.Flows, r.opts.Concurrency, func(ctx context.Context, i int) error {
+		start := time.Now()
+		id := fmt.Sprintf("bench-baseline-%s-%d", run, i)
+		if err := r.bareUpdateWithStart(ctx, id); err != nil {
+			return err
+		}
+		for range BaselineSignals {
+			if err := r.Client.SignalWorkflow(ctx, id, "", BaselineSignal, nil); err != nil {
+				return fmt.Errorf("signal %s: %w", id, err)
+			}
+		}
+		if err := r.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			return fmt.Errorf("result of %s: %w", id, err)
+		}
+		lat.Add(time.Since(start))
+		return nil
+	})
+	if err != nil {
+		return Flows{}, err
+	}
+	return flows(r.opts.Flows, elapsed, &lat, 0), nil
+}
+
+// bareUpdateWithStart starts the bare workflow and waits for its update, as kycflow's Start does.
+func (r *Runner) bareUpdateWithStart(ctx context.Context, id string) error {
+	op := r.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: id, TaskQueue: BaselineTaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, BaselineWorkflow)
+	h, err := r.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: BaselineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err != nil {
+		return fmt.Errorf("update-with-start %s: %w", id, err)
+	}
+	return h.Get(ctx, nil)
+}
+
+// subject asks the sandbox for a user who plays a scenario.
+func (r *Runner) subject(ctx context.Context, method signals.Method, scenario string) (sandbox.SubjectResponse, error) {
+	body, _ := json.Marshal(sandbox.SubjectRequest{Method: method, Scenario: scenario})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Stack.SandboxURL+"/sandbox/subjects", bytes.NewReader(body))
+	if err != nil {
+		return sandbox.SubjectResponse{}, err
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return sandbox.SubjectResponse{}, fmt.Errorf("sandbox subject: %w", err)
+	}
+	defer resp.Body.Close()
+	var out sandbox.SubjectResponse
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		return out, fmt.Errorf("sandbox subject: HTTP %d: %s", resp.StatusCode, b)
+	}
+	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+func (r *Runner) subjects(ctx context.Context, n int, method signals.Method, scenario string) ([]string, error) {
+	ids := make([]string, n)
+	_, err := parallel(ctx, n, 8, func(ctx context.Context, i int) error {
+		s, err := r.subject(ctx, method, scenario)
+		ids[i] = s.SubjectID
+		return err
+	})
+	return ids, err
+}
+
+func (r *Runner) kycflowFlows(ctx context.Context) (Flows, error) {
+	users, err := r.subjects(ctx, r.opts.Flows, signals.MethodTreezorLiveness, "HAPPYPATH")
+	if err != nil {
+		return Flows{}, err
+	}
+	var (
+		lat        Latencies
+		mismatches atomic.Int64
+	)
+	elapsed, err := parallel(ctx, r.opts.Flows, r.opts.Concurrency, func(ctx context.Context, i int) error {
+		start := time.Now()
+		v, _, err := r.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: users[i]})
+		if err != nil {
+			return err
+		}
+		o, err := r.Starter.Wait(ctx, v)
+		if err != nil {
+			return err
+		}
+		lat.Add(time.Since(start))
+		if o.Status != signals.OutcomeApproved {
+			mismatches.Add(1)
+			r.logf("  %s ended %s: %s", v.WorkflowID, o.Status, o.Detail)
+		}
+		return nil
+	})
+	if err != nil {
+		return Flows{}, err
+	}
+	return flows(r.opts.Flows, elapsed, &lat, int(mismatches.Load())), nil
+}
+
+func flows(n int, elapsed time.Duration, lat *Latencies, mismatches int) Flows {
+	return Flows{Count: n, Seconds: round2(elapsed.Seconds()), PerSecond: round2(float64(n) / elapsed.Seconds()),
+		EndToEnd: lat.Summarize(), Mismatches: mismatches}
+}
+
+// sandboxInitiate times the sandbox's liveness initiation through kycflow's own Treezor client (token cached).
+func (r *Runner) sandboxInitiate(ctx context.Context) (Summary, error) {
+	creds := r.Stack.Credentials
+	c, err := treezor.New(treezor.Config{BaseURL: r.Stack.SandboxURL + "/treezor", ClientID: creds.TreezorClientID, ClientSecret: creds.TreezorClientSecret})
+	if err != nil {
+		return Summary{}, err
+	}
+	users, err := r.subjects(ctx, r.opts.URLCalls, signals.MethodTreezorLiveness, "LINKEXPIRED")
+	if err != nil {
+		return Summary{}, err
+	}
+	var lat Latencies
+	for _, u := range users {
+		start := time.Now()
+		if _, err := c.InitiateLiveness(ctx, u, ""); err != nil {
+			return Summary{}, err
+		}
+		lat.Add(time.Since(start))
+	}
+	return lat.Summarize(), nil
+}
+
+func (r *Runner) timeToURL(ctx context.Context, concurrency int, sandboxTime Summary) (URLTimes, error) {
+	n := r.opts.URLCalls * concurrency / min(concurrency, 4)
+	users, err := r.subjects(ctx, n, signals.MethodTreezorLiveness, "LINKEXPIRED")
+	if err != nil {
+		return URLTimes{}, err
+	}
+	var bare, kyc Latencies
+	run := uuid.NewString()[:8]
+	// Interleaved, so that both see the same machine load.
+	_, err = parallel(ctx, n, concurrency, func(ctx context.Context, i int) error {
+		start := time.Now()
+		if err := r.bareUpdateWithStart(ctx, fmt.Sprintf("bench-url-%s-%d", run, i)); err != nil {
+			return err
+		}
+		bare.Add(time.Since(start))
+		start = time.Now()
+		if _, _, err := r.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: users[i]}); err != nil {
+			return err
+		}
+		kyc.Add(time.Since(start))
+		return nil
+	})
+	if err != nil {
+		return URLTimes{}, err
+	}
+	u := URLTimes{Concurrency: concurrency, Bare: bare.Summarize(), Kycflow: kyc.Summarize()}
+	u.P50Ratio = round2(u.Kycflow.P50ms / (u.Bare.P50ms + sandboxTime.P50ms))
+	return u, nil
+}
+
+// webhookAck sends the same document.create events at the same rate through the relay (signed, as Treezor
+// would) and directly with SignalWorkflow, alternating the two in rounds so that both see the same load.
+func (r *Runner) webhookAck(ctx context.Context) (WebhookAcks, error) {
+	users, err := r.subjects(ctx, 20, signals.MethodTreezorLiveness, "LINKEXPIRED")
+	if err != nil {
+		return WebhookAcks{}, err
+	}
+	for _, u := range users {
+		if _, _, err := r.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: u}); err != nil {
+			return WebhookAcks{}, err
+		}
+	}
+	var relayLat, directLat Latencies
+	var errs atomic.Int64
+	const rounds = 4
+	per := r.opts.Webhooks / (2 * rounds)
+	interval := time.Second / time.Duration(r.opts.WebhookRate)
+	for round := range rounds {
+		for _, viaRelay := range []bool{round%2 == 0, round%2 == 1} {
+			var wg sync.WaitGroup
+			tick := time.NewTicker(interval)
+			for i := range per {
+				<-tick.C
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					user := users[i%len(users)]
+					event := fmt.Sprintf("bench-%d-%d-%t", round, i, viaRelay)
+					start := time.Now()
+					if viaRelay {
+						if err := r.postTreezorDocument(ctx, user, event); err != nil {
+							errs.Add(1)
+							return
+						}
+						relayLat.Add(time.Since(start))
+						return
+					}
+					err := r.Client.SignalWorkflow(ctx, signals.WorkflowID(signals.ProviderTreezor, user), "", signals.SignalTreezorDocumentCreate,
+						signals.TreezorDocumentEvent{Webhook: signals.Webhook{EventID: event}, UserID: user, DocumentID: event, DocumentTypeID: 9})
+					if err != nil {
+						errs.Add(1)
+						return
+					}
+					directLat.Add(time.Since(start))
+				}()
+			}
+			tick.Stop()
+			wg.Wait()
+		}
+	}
+	a := WebhookAcks{Rate: r.opts.WebhookRate, Relay: relayLat.Summarize(), Direct: directLat.Summarize(), Errors: int(errs.Load())}
+	a.P99Ratio = round2(a.Relay.P99ms / a.Direct.P99ms)
+	return a, nil
+}
+
+// postTreezorDocument posts a signed document.create webhook to the relay; its payload is plain ASCII without '/',
+// so its bytes are Treezor's canonical form.
+func (r *Runner) postTreezorDocument(ctx context.Context, user, event string) error {
+	payload := `{"documents":[{"documentId":"` + event + `","userId":"` + user + `","documentTypeId":"9","documentStatus":"PENDING"}]}`
+	mac := hmac.New(sha256.New, []byte(r.Stack.WebhookSecrets().Treezor))
+	mac.Write([]byte(payload))
+	body := `{"webhook":"document.create","webhook_id":"` + event + `","webhook_created_at":"` +
+		strconv.FormatInt(time.Now().UnixMicro()/100, 10) + `","object":"document","object_id":"` + event +
+		`","object_payload":` + payload + `,"object_payload_signature":"` + base64.StdEncoding.EncodeToString(mac.Sum(nil)) + `"}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Stack.RelayURL+"/webhooks/treezor", bytes.NewReader([]byte(body)))
+	if err != nil {
+		return err
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("relay answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// waiting parks verifications on their 14-day IDnow link and reads the worker's and the dev server's memory.
+func (r *Runner) waiting(ctx context.Context) (Waiting, error) {
+	w := Waiting{Count: r.opts.Waiting}
+	var err error
+	if w.WorkerIdleMB, w.TemporalIdleMB, err = r.rss(); err != nil {
+		return w, err
+	}
+	users, err := r.subjects(ctx, r.opts.Waiting, signals.MethodTreezorQES, "LINKEXPIRED")
+	if err != nil {
+		return w, err
+	}
+	var done atomic.Int64
+	elapsed, err := parallel(ctx, r.opts.Waiting, r.opts.WaitingClients, func(ctx context.Context, i int) error {
+		_, _, err := r.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorQES, SubjectID: users[i]})
+		if n := done.Add(1); n%1000 == 0 {
+			r.logf("  %d parked", n)
+		}
+		return err
+	})
+	if err != nil {
+		return w, err
+	}
+	w.StartSeconds = round2(elapsed.Seconds())
+	// Let the worker settle: its sticky cache holds the runs it just served.
+	time.Sleep(5 * time.Second)
+	w.WorkerRSSMB, w.TemporalRSSMB, err = r.rss()
+	return w, err
+}
+
+func (r *Runner) rss() (worker, temporal float64, err error) {
+	wb, err := RSSBytes(r.Stack.Worker.PID())
+	if err != nil {
+		return 0, 0, err
+	}
+	tb, err := RSSBytes(r.Stack.Temporal.PID())
+	if err != nil {
+		return 0, 0, err
+	}
+	return round2(float64(wb) / (1 << 20)), round2(float64(tb) / (1 << 20)), nil
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

@@ -1,0 +1,31 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// PrintTable writes the report for people: each kycflow figure beside the bare engine's and the target.
+func PrintTable(w io.Writer, r Report) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "kycflow benchmark\tcommit %s\t%s\n", r.Commit, r.Started.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(tw, "\t\t\n")
+	fmt.Fprintf(tw, "measure\tbare engine\tkycflow\tratio\ttarget\n")
+	fmt.Fprintf(tw, "flows/s (%d flows, %d concurrent)\t%.1f\t%.1f\t%.2f\t>= 0.90\n",
+		r.Options.Flows, r.Options.Concurrency, r.Baseline.PerSecond, r.Kycflow.PerSecond, r.ThroughputRatio)
+	fmt.Fprintf(tw, "flow end-to-end p50 / p99 ms\t%.0f / %.0f\t%.0f / %.0f\t\t\n",
+		r.Baseline.EndToEnd.P50ms, r.Baseline.EndToEnd.P99ms, r.Kycflow.EndToEnd.P50ms, r.Kycflow.EndToEnd.P99ms)
+	for _, u := range r.TimeToURL {
+		fmt.Fprintf(tw, "time to URL p50 / p99 ms, %d caller(s)\t%.1f / %.1f\t%.1f / %.1f\t%.2f\t<= 1.20 (p50 vs bare + sandbox %.1f)\n",
+			u.Concurrency, u.Bare.P50ms, u.Bare.P99ms, u.Kycflow.P50ms, u.Kycflow.P99ms, u.P50Ratio, r.SandboxInitiate.P50ms)
+	}
+	a := r.WebhookAck
+	fmt.Fprintf(tw, "webhook ack p50 / p99 ms at %d/s\t%.1f / %.1f\t%.1f / %.1f\t%.2f\t<= 1.50 (p99)\n",
+		a.Rate, a.Direct.P50ms, a.Direct.P99ms, a.Relay.P50ms, a.Relay.P99ms, a.P99Ratio)
+	wt := r.Waiting
+	fmt.Fprintf(tw, "worker RSS MB, %d waiting\t\t%.0f (idle %.0f)\t\t<= 200\n", wt.Count, wt.WorkerRSSMB, wt.WorkerIdleMB)
+	fmt.Fprintf(tw, "dev server RSS MB, %d waiting\t%.0f (idle %.0f)\t\t\t(engine)\n", wt.Count, wt.TemporalRSSMB, wt.TemporalIdleMB)
+	fmt.Fprintf(tw, "mismatched outcomes / webhook errors\t\t%d / %d\t\t0 / 0\n", r.Kycflow.Mismatches, a.Errors)
+	_ = tw.Flush()
+}

@@ -1,0 +1,122 @@
+// Command kycflow-bench is `make bench`: it starts the whole stack (dev server, sandbox, relay, worker) as real
+// processes, measures kycflow against the bare engine in the same run, prints a table and writes it as JSON
+// under .bench/.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/kycflow/kycflow/bench"
+	"github.com/kycflow/kycflow/internal/devstack"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "kycflow-bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var opts bench.Options
+	flag.IntVar(&opts.Flows, "flows", 200, "complete flows measured for the bare engine and for kycflow")
+	flag.IntVar(&opts.Concurrency, "concurrency", 16, "concurrent flows")
+	flag.IntVar(&opts.URLCalls, "url-calls", 50, "time-to-URL calls per caller count (scaled up for 16 callers)")
+	flag.IntVar(&opts.WebhookRate, "webhook-rate", 50, "webhooks per second for the acknowledgement measure")
+	flag.IntVar(&opts.Webhooks, "webhooks", 800, "webhooks sent in all (half through the relay, half direct)")
+	flag.IntVar(&opts.Waiting, "waiting", 10000, "verifications parked on their 14-day link for the memory measure")
+	flag.IntVar(&opts.WaitingClients, "waiting-clients", 32, "concurrent starts while parking them")
+	var (
+		binDir = flag.String("bin", "bin", "folder holding temporal and the kycflow binaries")
+		outDir = flag.String("out", ".bench", "folder for the JSON reports (git-ignored)")
+		logs   = flag.Bool("v", false, "show the processes' logs")
+	)
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return err
+	}
+	dataDir, err := os.MkdirTemp(*outDir, "run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+
+	var out io.Writer = io.Discard
+	if *logs {
+		out = os.Stderr
+	}
+	fmt.Fprintln(os.Stderr, "Starting dev server, sandbox, relay and worker...")
+	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
+		BinDir: *binDir,
+		// The same dev server as `make run`: SQLite file in WAL mode.
+		Temporal:  devstack.TemporalOptions{Binary: filepath.Join(*binDir, "temporal"), DBFile: filepath.Join(dataDir, "temporal.db")},
+		TimeScale: 1e-6, // provider delays vanish: the sandbox answers and sends webhooks at once
+		Env:       map[string][]string{"worker": {"KYCFLOW_LOG_LEVEL=warn"}, "relay": {"KYCFLOW_LOG_LEVEL=warn"}, "sandbox": {"KYCFLOW_LOG_LEVEL=warn"}},
+		Output:    out,
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := client.Dial(client.Options{HostPort: stack.Temporal.HostPort, Logger: tlog.NewStructuredLogger(quiet)})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	runner, err := bench.NewRunner(stack, c, opts, os.Stderr)
+	if err != nil {
+		return err
+	}
+	rep := bench.Report{Commit: commit(), Started: time.Now().UTC(), Options: opts,
+		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
+	if err := runner.Run(ctx, &rep); err != nil {
+		return err
+	}
+	fmt.Println()
+	bench.PrintTable(os.Stdout, rep)
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(*outDir, rep.Started.Format("20060102-150405")+".json")
+	for _, p := range []string{path, filepath.Join(*outDir, "latest.json")} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\nwritten to %s\n", path)
+	return nil
+}
+
+// commit names the code measured, marking uncommitted changes.
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		c += "-dirty"
+	}
+	return c
+}
