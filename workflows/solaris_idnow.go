@@ -70,7 +70,10 @@ func (f *solarisFlow) receive(ctx workflow.Context, c workflow.ReceiveChannel) {
 
 func (f *solarisFlow) observe(status string) {
 	current := solarisRank(f.status)
-	if current == 3 || solarisRank(status) < current {
+	// Solaris: the second-line review may also resolve negatively with canceled, after which the user may
+	// identify again with the same link; only that status may follow a pending_* one.
+	reviewCanceled := current == 2 && status == signals.SolarisStatusCanceled
+	if current == 3 || (solarisRank(status) < current && !reviewCanceled) {
 		return
 	}
 	f.status = status
@@ -103,41 +106,52 @@ func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
 	return nil
 }
 
-// run follows the identification from the user's session to its final status.
+// run follows the identification from the user's session to its final status. A second-line review that
+// cancels the identification sends the user back to the same link for as long as it is valid.
 func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
-	sessionDone := func() bool { return solarisRank(f.status) >= 2 }
-	done, err := f.waitUntil(ctx, f.urlExpiresAt, "IDnow link valid", sessionDone)
-	if o := f.stopped(err); o != nil {
-		return *o
-	}
-	if !done {
-		// The link's life is over; a webhook may have been lost, so ask Solaris before concluding.
-		if o := f.reconcile(ctx); o != nil {
-			return *o
-		}
-		if !sessionDone() {
-			return f.sessionOutcome(ctx)
-		}
-	}
-
-	if solarisRank(f.status) == 2 {
-		deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
-		f.enterStep(ctx, signals.StepProviderProcessing, deadline)
-		final, err := f.waitUntil(ctx, deadline, "IDnow second-line review", func() bool { return solarisRank(f.status) == 3 })
+	for {
+		sessionDone := func() bool { return solarisRank(f.status) >= 2 }
+		done, err := f.waitUntil(ctx, f.urlExpiresAt, "IDnow link valid", sessionDone)
 		if o := f.stopped(err); o != nil {
 			return *o
 		}
-		if !final {
-			if o := f.reconcile(ctx); o != nil {
-				return *o
-			}
-			if solarisRank(f.status) < 3 {
-				return signals.Outcome{Status: signals.OutcomeReviewTimeout,
-					Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.status, time.Duration(f.deadlines.Review))}
+		if !done {
+			// The link's life is over; a webhook may have been lost, so ask Solaris before concluding.
+			f.reconcile(ctx)
+			if !sessionDone() {
+				return f.sessionOutcome(ctx)
 			}
 		}
+		if solarisRank(f.status) == 2 {
+			if o := f.awaitReview(ctx); o != nil {
+				return *o
+			}
+		}
+		if f.status != signals.SolarisStatusCanceled {
+			return f.finalOutcome(ctx)
+		}
+		f.logger.Info("IDnow's review canceled the identification; the user may retry with the same link")
+		f.enterStep(ctx, signals.StepAwaitingUser, f.urlExpiresAt)
 	}
-	return f.finalOutcome(ctx)
+}
+
+// awaitReview waits for IDnow's second-line review; nil means it decided (a final status, or canceled).
+func (f *solarisFlow) awaitReview(ctx workflow.Context) *signals.Outcome {
+	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
+	f.enterStep(ctx, signals.StepProviderProcessing, deadline)
+	decided := func() bool { return solarisRank(f.status) == 3 || f.status == signals.SolarisStatusCanceled }
+	ok, err := f.waitUntil(ctx, deadline, "IDnow second-line review", decided)
+	if o := f.stopped(err); o != nil {
+		return o
+	}
+	if !ok {
+		f.reconcile(ctx)
+		if !decided() {
+			return &signals.Outcome{Status: signals.OutcomeReviewTimeout,
+				Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.status, time.Duration(f.deadlines.Review))}
+		}
+	}
+	return nil
 }
 
 // sessionOutcome concludes a link that expired: the user left (with IDnow's reason) or never came.
@@ -175,14 +189,13 @@ func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
 }
 
 // reconcile reads the identification once, for a webhook that may not have been delivered.
-func (f *solarisFlow) reconcile(ctx workflow.Context) *signals.Outcome {
+func (f *solarisFlow) reconcile(ctx workflow.Context) {
 	ident, err := f.read(ctx, "reconcile: read the identification", reconcileOptions, false)
 	if err != nil {
 		f.logger.Warn("Reconciliation read failed; concluding from the webhooks received", "error", err)
-		return nil
+		return
 	}
 	f.observe(ident.Status)
-	return nil
 }
 
 // failureReasons reads IDnow's failure reason, which the webhook does not carry.

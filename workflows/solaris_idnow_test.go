@@ -114,6 +114,24 @@ func TestSolarisIDnowOutcomes(t *testing.T) {
 			wantStatus: signals.OutcomeApproved, wantElapsed: 3*day + time.Hour, wantDocuments: true,
 		},
 		{
+			name: "the review cancels, the user comes back with the same link", readStatus: signals.SolarisStatusSuccessful,
+			events: []event{
+				{time.Hour, signals.SignalSolarisIdentification, solarisEvent("e1", signals.SolarisStatusPendingSuccessful)},
+				{5 * time.Hour, signals.SignalSolarisIdentification, solarisEvent("e2", signals.SolarisStatusCanceled)},
+				{2 * day, signals.SignalSolarisIdentification, solarisEvent("e3", signals.SolarisStatusPending)},
+				{2*day + time.Hour, signals.SignalSolarisIdentification, solarisEvent("e4", signals.SolarisStatusSuccessful)},
+			},
+			wantStatus: signals.OutcomeApproved, wantElapsed: 2*day + time.Hour, wantDocuments: true,
+		},
+		{
+			name: "the review cancels and the user never comes back", readStatus: signals.SolarisStatusCanceled, failureReason: "BAD_PHOTO_QUALITY",
+			events: []event{
+				{time.Hour, signals.SignalSolarisIdentification, solarisEvent("e1", signals.SolarisStatusPendingFailed)},
+				{5 * time.Hour, signals.SignalSolarisIdentification, solarisEvent("e2", signals.SolarisStatusCanceled)},
+			},
+			wantStatus: signals.OutcomeAborted, wantElapsed: 14 * day, wantReasons: []string{"BAD_PHOTO_QUALITY"},
+		},
+		{
 			name: "lost webhook: successful found when the link expires", readStatus: signals.SolarisStatusSuccessful,
 			wantStatus: signals.OutcomeApproved, wantElapsed: 14 * day, wantDocuments: true,
 		},
