@@ -20,12 +20,12 @@ const (
 	BaselineSignal   = "event"
 )
 
-// baselineSignalsBefore and baselineSignalsAfter give the bare workflow the shape of a Treezor live verification:
-// kycliveness.create and .update, then document.create after retrieving the documents, then user.kycreview after
-// requesting the review.
+// The bare workflow's signals match what a Treezor live verification receives from the sandbox: kycliveness.create
+// and .update, then two document.create (the identity card and the synthesis document) after retrieving the
+// documents, then user.kycreview after requesting the review.
 const (
 	baselineSignalsBefore = 2
-	baselineSignalsMiddle = 1
+	baselineSignalsMiddle = 2
 	baselineSignalsAfter  = 1
 )
 

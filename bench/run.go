@@ -104,9 +104,16 @@ type Runner struct {
 	opts    Options
 }
 
+// BaselinePollers matches the kycflow worker's default (KYCFLOW_WORKER_POLLERS), so that the ratio measures
+// kycflow's own overhead, not a difference in worker tuning.
+const BaselinePollers = 4
+
 // NewRunner starts the bare workflow's worker on the stack's dev server.
 func NewRunner(stack *devstack.Stack, c client.Client, opts Options, log io.Writer) (*Runner, error) {
-	w := sdkworker.New(c, BaselineTaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, BaselineTaskQueue, sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers: BaselinePollers,
+		MaxConcurrentActivityTaskPollers: BaselinePollers,
+	})
 	w.RegisterWorkflowWithOptions(Baseline, workflow.RegisterOptions{Name: BaselineWorkflow})
 	w.RegisterWorkflowWithOptions(BaselineWaiting, workflow.RegisterOptions{Name: "BenchBaselineWaiting"})
 	w.RegisterActivity(Noop)

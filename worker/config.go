@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,12 @@ type Config struct {
 	LogLevel          slog.Level
 	// StopTimeout bounds how long in-flight activities may finish on shutdown; below fx's 15 s stop timeout.
 	StopTimeout time.Duration
+	// WorkflowCacheSize bounds the workflows kept in memory between their tasks. A verification waits for days, so
+	// caching every one (the SDK's default is 10,000) costs memory for nothing: an evicted workflow is replayed
+	// from its short history when its next webhook arrives.
+	WorkflowCacheSize int
+	// Pollers is the number of concurrent workflow task and activity task polls.
+	Pollers int
 	// A provider is enabled when its base URL is set; its other settings are then required.
 	Treezor TreezorConfig
 	Solaris SolarisConfig
@@ -55,6 +62,8 @@ const (
 	EnvTemporalNamespace   = "TEMPORAL_NAMESPACE"
 	EnvLogLevel            = "KYCFLOW_LOG_LEVEL"
 	EnvStopTimeout         = "KYCFLOW_WORKER_STOP_TIMEOUT"
+	EnvWorkflowCacheSize   = "KYCFLOW_WORKFLOW_CACHE_SIZE"
+	EnvPollers             = "KYCFLOW_WORKER_POLLERS"
 	EnvTreezorBaseURL      = "TREEZOR_BASE_URL"
 	EnvTreezorClientID     = "TREEZOR_CLIENT_ID"
 	EnvTreezorClientSecret = "TREEZOR_CLIENT_SECRET"
@@ -80,6 +89,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		TemporalAddress:   valueOr(getenv(EnvTemporalAddress), "localhost:7233"),
 		TemporalNamespace: valueOr(getenv(EnvTemporalNamespace), "default"),
 		StopTimeout:       10 * time.Second,
+		WorkflowCacheSize: 1000,
+		Pollers:           4,
 		Treezor: TreezorConfig{
 			BaseURL:  strings.TrimRight(getenv(EnvTreezorBaseURL), "/"),
 			ClientID: getenv(EnvTreezorClientID),
@@ -105,6 +116,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			cfg.StopTimeout = d
 		}
 	}
+	errs = append(errs, intSetting(getenv, EnvWorkflowCacheSize, 1, 100000, &cfg.WorkflowCacheSize),
+		intSetting(getenv, EnvPollers, 2, 64, &cfg.Pollers))
 	if cfg.Treezor.BaseURL != "" {
 		errs = append(errs, requireURL(EnvTreezorBaseURL, cfg.Treezor.BaseURL), required(EnvTreezorClientID, cfg.Treezor.ClientID))
 		secret, err := secretFrom(getenv, EnvTreezorClientSecret, EnvTreezorSecretFile)
@@ -138,6 +151,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			EnvTreezorBaseURL, EnvSolarisBaseURL, EnvYousignBaseURL))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// intSetting reads an optional whole number within [lo, hi] into dst.
+func intSetting(getenv func(string) string, name string, lo, hi int, dst *int) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("%s=%q: want a whole number from %d to %d", name, v, lo, hi)
+	}
+	*dst = n
+	return nil
 }
 
 func required(name, v string) error {

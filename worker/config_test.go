@@ -30,6 +30,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.Equal(t, "localhost:7233", cfg.TemporalAddress)
 	require.Equal(t, "default", cfg.TemporalNamespace)
 	require.Equal(t, 10*time.Second, cfg.StopTimeout)
+	require.Equal(t, 1000, cfg.WorkflowCacheSize)
+	require.Equal(t, 4, cfg.Pollers)
 	require.Equal(t, "https://acme.sandbox.treezor.co", cfg.Treezor.BaseURL, "trailing slash trimmed")
 	require.Equal(t, "s3cret-value", cfg.Treezor.ClientSecret)
 }
@@ -52,6 +54,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"stop timeout too long", map[string]string{"KYCFLOW_WORKER_STOP_TIMEOUT": "1m"}, []string{"KYCFLOW_WORKER_STOP_TIMEOUT=1m0s"}},
 		{"stop timeout malformed", map[string]string{"KYCFLOW_WORKER_STOP_TIMEOUT": "ten"}, []string{"KYCFLOW_WORKER_STOP_TIMEOUT"}},
 		{"address without port", map[string]string{"TEMPORAL_ADDRESS": "temporal"}, []string{"TEMPORAL_ADDRESS"}},
+		{"cache size zero", map[string]string{"KYCFLOW_WORKFLOW_CACHE_SIZE": "0"}, []string{"KYCFLOW_WORKFLOW_CACHE_SIZE", "from 1 to 100000"}},
+		{"one poller", map[string]string{"KYCFLOW_WORKER_POLLERS": "1"}, []string{"KYCFLOW_WORKER_POLLERS"}},
 		{"solaris half configured", map[string]string{"SOLARIS_BASE_URL": "https://api.solaris-sandbox.de"},
 			[]string{"SOLARIS_TOKEN_URL is required", "SOLARIS_CLIENT_ID is required", "SOLARIS_CLIENT_SECRET (or SOLARIS_CLIENT_SECRET_FILE) is required"}},
 		{"yousign without key", map[string]string{"YOUSIGN_BASE_URL": "https://api-sandbox.yousign.app/v3"},

@@ -110,8 +110,11 @@ func NewActivities(cfg Config, logger *slog.Logger) (Activities, error) {
 // in OnStop; a fatal worker error shuts the application down with a non-zero exit code.
 var WorkerModule = fx.Module("worker",
 	fx.Invoke(func(lc fx.Lifecycle, sd fx.Shutdowner, c client.Client, cfg Config, acts Activities, logger *slog.Logger) {
+		sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 		w := sdkworker.New(c, signals.TaskQueue, sdkworker.Options{
-			WorkerStopTimeout: cfg.StopTimeout,
+			WorkerStopTimeout:                cfg.StopTimeout,
+			MaxConcurrentWorkflowTaskPollers: cfg.Pollers,
+			MaxConcurrentActivityTaskPollers: cfg.Pollers,
 			OnFatalError: func(err error) {
 				logger.Error("Temporal worker stopped on a fatal error", "error", err)
 				_ = sd.Shutdown(fx.ExitCode(1))

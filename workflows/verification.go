@@ -73,13 +73,6 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (*ve
 		workflow.UpdateHandlerOptions{Validator: v.validateURLRequest}); err != nil {
 		return nil, fmt.Errorf("register identification_url update: %w", err)
 	}
-	cancelCh := workflow.GetSignalChannel(ctx, signals.SignalCancel)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		var req signals.CancelRequest
-		for cancelCh.Receive(ctx, &req) {
-			v.onCancel(req)
-		}
-	})
 	err := workflow.UpsertTypedSearchAttributes(ctx,
 		signals.AttrMethod.ValueSet(string(input.Method)),
 		signals.AttrProvider.ValueSet(string(input.Method.Provider())),
@@ -97,8 +90,11 @@ type receiver struct {
 	handle func(ctx workflow.Context, c workflow.ReceiveChannel)
 }
 
-// listen starts one coroutine that records every webhook as it arrives, whatever the main flow is doing.
+// listen starts one coroutine that records every webhook, and the backend's cancel signal, as they arrive,
+// whatever the main flow is doing. One coroutine for all of them keeps a parked verification small in the
+// worker's cache.
 func (v *verification) listen(ctx workflow.Context, receivers ...receiver) {
+	receivers = append(receivers, receiver{workflow.GetSignalChannel(ctx, signals.SignalCancel), v.receiveCancel})
 	v.receivers = receivers
 	sel := workflow.NewSelector(ctx)
 	for _, r := range receivers {
@@ -124,6 +120,12 @@ func (v *verification) complete(ctx workflow.Context, o signals.Outcome) signals
 		v.logger.Info("Webhooks arrived after the outcome was decided; they change nothing", "count", late)
 	}
 	return v.finish(ctx, o)
+}
+
+func (v *verification) receiveCancel(ctx workflow.Context, c workflow.ReceiveChannel) {
+	var req signals.CancelRequest
+	c.Receive(ctx, &req)
+	v.onCancel(req)
 }
 
 func (v *verification) onCancel(req signals.CancelRequest) {
