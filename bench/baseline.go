@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -38,8 +39,12 @@ var baselineActivityOptions = workflow.ActivityOptions{
 }
 
 // Baseline is the bare workflow: no-op activities where kycflow calls a provider, plain signal counts where
-// kycflow records webhooks, an update that returns once the first activity ran, as kycflow's URL update does.
-func Baseline(ctx workflow.Context) (string, error) {
+// kycflow records webhooks (each group after the activity that causes it), an update that returns once the first
+// activity ran, as kycflow's URL update does.
+//
+// With park set it stops after the update, waiting on a 14-day timer like a verification whose user has not come
+// yet: the time-to-URL measure compares kycflow's parked verifications with these.
+func Baseline(ctx workflow.Context, park bool) (string, error) {
 	ctx = workflow.WithActivityOptions(ctx, baselineActivityOptions)
 	ready := false
 	if err := workflow.SetUpdateHandler(ctx, BaselineUpdate, func(ctx workflow.Context) (string, error) {
@@ -55,9 +60,19 @@ func Baseline(ctx workflow.Context) (string, error) {
 			received++
 		}
 	})
-	steps := []int{baselineSignalsBefore, baselineSignalsBefore + baselineSignalsMiddle, BaselineSignals}
-	for _, want := range steps {
-		if err := workflow.ExecuteActivity(ctx, Noop).Get(ctx, nil); err != nil {
+	var acts *BaselineActivities
+	if park {
+		if err := workflow.ExecuteActivity(ctx, acts.Step, 0).Get(ctx, nil); err != nil {
+			return "", err
+		}
+		ready = true
+		return "parked", workflow.Sleep(ctx, 14*24*time.Hour)
+	}
+	steps := []int{baselineSignalsBefore, baselineSignalsMiddle, baselineSignalsAfter}
+	want := 0
+	for _, n := range steps {
+		want += n
+		if err := workflow.ExecuteActivity(ctx, acts.Step, n).Get(ctx, nil); err != nil {
 			return "", err
 		}
 		ready = true
@@ -68,10 +83,27 @@ func Baseline(ctx workflow.Context) (string, error) {
 	return "done", workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
-// BaselineWaiting is a bare workflow parked on a 14-day timer, like a verification waiting on its IDnow link.
-func BaselineWaiting(ctx workflow.Context) error {
-	return workflow.Sleep(ctx, 14*24*time.Hour)
+// BaselineActivities plays the provider for the bare workflow. Each step is a no-op activity after which the
+// provider's webhooks for it arrive, sent directly with the Temporal client, as the sandbox sends kycflow's after
+// each API call (documents after PUT kycliveness, the review after PUT Kycreview).
+type BaselineActivities struct {
+	// Signal delivers one event to the workflow; nil leaves the signals to the test that drives the workflow.
+	Signal func(ctx context.Context, workflowID string) error
 }
 
-// Noop is the bare workflow's activity.
-func Noop(context.Context) error { return nil }
+// Step returns at once and sends n signals in the background, like a provider answering an API call and sending
+// its webhooks afterwards.
+func (a *BaselineActivities) Step(ctx context.Context, n int) error {
+	if a.Signal == nil {
+		return nil
+	}
+	id := activity.GetInfo(ctx).WorkflowExecution.ID
+	go func() {
+		for range n {
+			if err := a.Signal(context.Background(), id); err != nil {
+				return
+			}
+		}
+	}()
+	return nil
+}

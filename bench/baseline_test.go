@@ -16,7 +16,7 @@ func TestBaselineHasTheShapeOfALiveVerification(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Baseline, workflow.RegisterOptions{Name: BaselineWorkflow})
-	env.RegisterActivity(Noop)
+	env.RegisterActivity(&BaselineActivities{})
 	activities := 0
 	env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) { activities++ })
 	var url string
@@ -32,7 +32,7 @@ func TestBaselineHasTheShapeOfALiveVerification(t *testing.T) {
 	for i := range BaselineSignals {
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(BaselineSignal, nil) }, time.Duration(i+1)*time.Second)
 	}
-	env.ExecuteWorkflow(BaselineWorkflow)
+	env.ExecuteWorkflow(BaselineWorkflow, false)
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, 3, activities, "initiate, retrieve documents, request review")
 	require.Equal(t, "https://example.test/session", url)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,8 @@ type Flows struct {
 	PerSecond  float64 `json:"perSecond"`
 	EndToEnd   Summary `json:"endToEnd"`
 	Mismatches int     `json:"mismatches"`
+	// CPUMsPerFlow is each process' CPU time per flow: where the 2 cores went.
+	CPUMsPerFlow map[string]float64 `json:"cpuMsPerFlow"`
 }
 
 // URLTimes compares kycflow's Start with a bare Update-with-Start at one concurrency.
@@ -102,6 +105,8 @@ type Runner struct {
 	Log     io.Writer
 	http    *http.Client
 	opts    Options
+
+	flowUsers []string
 }
 
 // BaselinePollers matches the kycflow worker's default (KYCFLOW_WORKER_POLLERS), so that the ratio measures
@@ -115,8 +120,9 @@ func NewRunner(stack *devstack.Stack, c client.Client, opts Options, log io.Writ
 		MaxConcurrentActivityTaskPollers: BaselinePollers,
 	})
 	w.RegisterWorkflowWithOptions(Baseline, workflow.RegisterOptions{Name: BaselineWorkflow})
-	w.RegisterWorkflowWithOptions(BaselineWaiting, workflow.RegisterOptions{Name: "BenchBaselineWaiting"})
-	w.RegisterActivity(Noop)
+	w.RegisterActivity(&BaselineActivities{Signal: func(ctx context.Context, id string) error {
+		return c.SignalWorkflow(ctx, id, "", BaselineSignal, nil)
+	}})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start the baseline worker: %w", err)
 	}
@@ -130,13 +136,20 @@ func (r *Runner) logf(format string, args ...any) { fmt.Fprintf(r.Log, format+"\
 func (r *Runner) Run(ctx context.Context, rep *Report) error {
 	var err error
 	r.logf("1/5 baseline: %d bare flows at concurrency %d", r.opts.Flows, r.opts.Concurrency)
+	cpu := r.cpu()
 	if rep.Baseline, err = r.baselineFlows(ctx); err != nil {
 		return err
 	}
+	rep.Baseline.CPUMsPerFlow = r.cpuPerFlow(cpu, rep.Baseline.Count)
 	r.logf("2/5 kycflow: %d live verifications through starter, worker, sandbox and relay", r.opts.Flows)
+	if err := r.prepareKycflowFlows(ctx); err != nil {
+		return err
+	}
+	cpu = r.cpu()
 	if rep.Kycflow, err = r.kycflowFlows(ctx); err != nil {
 		return err
 	}
+	rep.Kycflow.CPUMsPerFlow = r.cpuPerFlow(cpu, rep.Kycflow.Count)
 	rep.ThroughputRatio = round2(rep.Kycflow.PerSecond / rep.Baseline.PerSecond)
 	r.logf("3/5 time to URL")
 	if rep.SandboxInitiate, err = r.sandboxInitiate(ctx); err != nil {
@@ -193,13 +206,8 @@ func (r *Runner) baselineFlows(ctx context.Context) (Flows, error) {
 	elapsed, err := parallel(ctx, r.opts.Flows, r.opts.Concurrency, func(ctx context.Context, i int) error {
 		start := time.Now()
 		id := fmt.Sprintf("bench-baseline-%s-%d", run, i)
-		if err := r.bareUpdateWithStart(ctx, id); err != nil {
+		if err := r.bareUpdateWithStart(ctx, id, false); err != nil {
 			return err
-		}
-		for range BaselineSignals {
-			if err := r.Client.SignalWorkflow(ctx, id, "", BaselineSignal, nil); err != nil {
-				return fmt.Errorf("signal %s: %w", id, err)
-			}
 		}
 		if err := r.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
 			return fmt.Errorf("result of %s: %w", id, err)
@@ -214,10 +222,10 @@ func (r *Runner) baselineFlows(ctx context.Context) (Flows, error) {
 }
 
 // bareUpdateWithStart starts the bare workflow and waits for its update, as kycflow's Start does.
-func (r *Runner) bareUpdateWithStart(ctx context.Context, id string) error {
+func (r *Runner) bareUpdateWithStart(ctx context.Context, id string, park bool) error {
 	op := r.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: id, TaskQueue: BaselineTaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, BaselineWorkflow)
+	}, BaselineWorkflow, park)
 	h, err := r.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: BaselineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted},
@@ -258,11 +266,16 @@ func (r *Runner) subjects(ctx context.Context, n int, method signals.Method, sce
 	return ids, err
 }
 
+// prepareKycflowFlows creates the sandbox users before the measure, as a signup backend's users exist before
+// their verification.
+func (r *Runner) prepareKycflowFlows(ctx context.Context) error {
+	var err error
+	r.flowUsers, err = r.subjects(ctx, r.opts.Flows, signals.MethodTreezorLiveness, "HAPPYPATH")
+	return err
+}
+
 func (r *Runner) kycflowFlows(ctx context.Context) (Flows, error) {
-	users, err := r.subjects(ctx, r.opts.Flows, signals.MethodTreezorLiveness, "HAPPYPATH")
-	if err != nil {
-		return Flows{}, err
-	}
+	users := r.flowUsers
 	var (
 		lat        Latencies
 		mismatches atomic.Int64
@@ -328,7 +341,7 @@ func (r *Runner) timeToURL(ctx context.Context, concurrency int, sandboxTime Sum
 	// Interleaved, so that both see the same machine load.
 	_, err = parallel(ctx, n, concurrency, func(ctx context.Context, i int) error {
 		start := time.Now()
-		if err := r.bareUpdateWithStart(ctx, fmt.Sprintf("bench-url-%s-%d", run, i)); err != nil {
+		if err := r.bareUpdateWithStart(ctx, fmt.Sprintf("bench-url-%s-%d", run, i), true); err != nil {
 			return err
 		}
 		bare.Add(time.Since(start))
@@ -466,6 +479,28 @@ func (r *Runner) rss() (worker, temporal float64, err error) {
 		return 0, 0, err
 	}
 	return round2(float64(wb) / (1 << 20)), round2(float64(tb) / (1 << 20)), nil
+}
+
+// cpu reads the CPU seconds used so far by each process of the stack and by this one (the load generator and the
+// bare engine's worker).
+func (r *Runner) cpu() map[string]float64 {
+	pids := map[string]int{"temporal": r.Stack.Temporal.PID(), "worker": r.Stack.Worker.PID(), "relay": r.Stack.Relay.PID(),
+		"sandbox": r.Stack.Sandbox.PID(), "bench": os.Getpid()}
+	out := map[string]float64{}
+	for name, pid := range pids {
+		if s, err := CPUSeconds(pid); err == nil {
+			out[name] = s
+		}
+	}
+	return out
+}
+
+func (r *Runner) cpuPerFlow(before map[string]float64, flows int) map[string]float64 {
+	out := map[string]float64{}
+	for name, s := range r.cpu() {
+		out[name] = round2((s - before[name]) * 1000 / float64(flows))
+	}
+	return out
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

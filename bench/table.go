@@ -16,6 +16,10 @@ func PrintTable(w io.Writer, r Report) {
 		r.Options.Flows, r.Options.Concurrency, r.Baseline.PerSecond, r.Kycflow.PerSecond, r.ThroughputRatio)
 	fmt.Fprintf(tw, "flow end-to-end p50 / p99 ms\t%.0f / %.0f\t%.0f / %.0f\t\t\n",
 		r.Baseline.EndToEnd.P50ms, r.Baseline.EndToEnd.P99ms, r.Kycflow.EndToEnd.P50ms, r.Kycflow.EndToEnd.P99ms)
+	fmt.Fprintf(tw, "CPU ms per flow: dev server\t%.0f\t%.0f\t\t\n", r.Baseline.CPUMsPerFlow["temporal"], r.Kycflow.CPUMsPerFlow["temporal"])
+	fmt.Fprintf(tw, "CPU ms per flow: worker (bare: in bench)\t%.0f\t%.0f\t\t\n", r.Baseline.CPUMsPerFlow["bench"], r.Kycflow.CPUMsPerFlow["worker"])
+	fmt.Fprintf(tw, "CPU ms per flow: relay + sandbox + client\t\t%.0f + %.0f + %.0f\t\t\n",
+		r.Kycflow.CPUMsPerFlow["relay"], r.Kycflow.CPUMsPerFlow["sandbox"], r.Kycflow.CPUMsPerFlow["bench"])
 	for _, u := range r.TimeToURL {
 		fmt.Fprintf(tw, "time to URL p50 / p99 ms, %d caller(s)\t%.1f / %.1f\t%.1f / %.1f\t%.2f\t<= 1.20 (p50 vs bare + sandbox %.1f)\n",
 			u.Concurrency, u.Bare.P50ms, u.Bare.P99ms, u.Kycflow.P50ms, u.Kycflow.P99ms, u.P50Ratio, r.SandboxInitiate.P50ms)
