@@ -16,28 +16,14 @@ var startCommand = &command{
 	summary:  "start a verification, or join the one running for the subject, and print its identification URL and workflow ID",
 	timeout:  time.Minute,
 	setup: func(fs *flag.FlagSet) action {
-		in := addInputFlags(fs)
 		key := fs.String("idempotency-key", "", "name this attempt: a retry under the same `key` gets the first answer, even after the verification closed")
-		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
-			input, err := in.input(args)
-			if err != nil {
-				return err
-			}
-			s, err := dial()
-			if err != nil {
-				return err
-			}
+		return requestAction(fs, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput) (starter.Verification, signals.Identification, error) {
 			var opts []starter.StartOption
 			if *key != "" {
 				opts = append(opts, starter.IdempotencyKey(*key))
 			}
-			v, ident, err := s.Start(ctx, input, opts...)
-			if err != nil {
-				return err
-			}
-			p.identification(v, ident)
-			return nil
-		}
+			return s.Start(ctx, in, opts...)
+		})
 	},
 }
 
@@ -48,73 +34,38 @@ var renewCommand = &command{
 		"once the verification has closed (the flags are those of start, used for a new attempt)",
 	timeout: time.Minute,
 	setup: func(fs *flag.FlagSet) action {
-		in := addInputFlags(fs)
-		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
-			input, err := in.input(args)
-			if err != nil {
-				return err
-			}
-			s, err := dial()
-			if err != nil {
-				return err
-			}
-			v, ident, err := s.Renew(ctx, input)
-			if err != nil {
-				return err
-			}
-			p.identification(v, ident)
-			return nil
-		}
+		return requestAction(fs, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput) (starter.Verification, signals.Identification, error) {
+			return s.Renew(ctx, in)
+		})
 	},
 }
 
 var statusCommand = &command{
 	name:     "status",
-	synopsis: "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]",
+	synopsis: targetSynopsis,
 	summary:  "show where a verification stands: step and its deadline, the URL while it is valid, user-safe reasons, the outcome once decided",
 	timeout:  30 * time.Second,
 	setup: func(fs *flag.FlagSet) action {
-		t := addTargetFlags(fs)
-		internal := addInternalFlag(fs)
-		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
-			v, err := t.verification(args)
-			if err != nil {
-				return err
-			}
-			s, err := dial()
-			if err != nil {
-				return err
-			}
+		return targetAction(fs, func(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error {
 			st, err := s.Status(ctx, v)
 			if err != nil {
 				return err
 			}
-			p.internal = *internal
 			p.status(v, st)
 			return nil
-		}
+		})
 	},
 }
 
 var cancelCommand = &command{
 	name:     "cancel",
-	synopsis: "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]",
+	synopsis: targetSynopsis,
 	summary:  "cancel a running verification; its outcome becomes \"cancelled\"",
 	timeout:  30 * time.Second,
 	setup: func(fs *flag.FlagSet) action {
-		t := addTargetFlags(fs)
 		reason := fs.String("reason", "", "why, for operators (never shown to the user)")
 		wait := fs.Bool("wait", false, "wait for the outcome and print it")
-		internal := addInternalFlag(fs)
-		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
-			v, err := t.verification(args)
-			if err != nil {
-				return err
-			}
-			s, err := dial()
-			if err != nil {
-				return err
-			}
+		return targetAction(fs, func(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error {
 			if err := s.Cancel(ctx, v, *reason); err != nil {
 				return err
 			}
@@ -122,43 +73,75 @@ var cancelCommand = &command{
 				p.cancelled(v)
 				return nil
 			}
-			o, err := s.Wait(ctx, v)
-			if err != nil {
-				return err
-			}
-			p.internal = *internal
-			p.outcome(v, o)
-			return nil
-		}
+			return waitForOutcome(ctx, s, v, p)
+		})
 	},
 }
 
 var waitCommand = &command{
 	name:     "wait",
-	synopsis: "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]",
+	synopsis: targetSynopsis,
 	summary: "wait for a verification's outcome and print it: the user message, and reasons with their user-safe " +
 		"text only unless --internal",
 	setup: func(fs *flag.FlagSet) action {
-		t := addTargetFlags(fs)
-		internal := addInternalFlag(fs)
-		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
-			v, err := t.verification(args)
-			if err != nil {
-				return err
-			}
-			s, err := dial()
-			if err != nil {
-				return err
-			}
-			o, err := s.Wait(ctx, v)
-			if err != nil {
-				return err
-			}
-			p.internal = *internal
-			p.outcome(v, o)
-			return nil
-		}
+		return targetAction(fs, waitForOutcome)
 	},
+}
+
+// targetSynopsis is the usage line of the commands that act on an existing verification (targetAction).
+const targetSynopsis = "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]"
+
+// identificationRequest asks the Starter for a verification's identification URL (Start, Renew).
+type identificationRequest func(ctx context.Context, s *starter.Starter, in signals.VerificationInput) (starter.Verification, signals.Identification, error)
+
+// requestAction defines the verification-input flags of a command that asks for an identification URL (start,
+// renew); its action builds the input from them, sends request and prints the identification.
+func requestAction(fs *flag.FlagSet, request identificationRequest) action {
+	return resolveThenDial(addInputFlags(fs).input, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput, p *printer) error {
+		v, ident, err := request(ctx, s, in)
+		if err != nil {
+			return err
+		}
+		p.identification(v, ident)
+		return nil
+	})
+}
+
+// targetAction defines the flags of a command that acts on an existing verification (status, cancel, wait): those
+// that name it, and --internal, which act's printing follows.
+func targetAction(fs *flag.FlagSet, act func(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error) action {
+	target := addTargetFlags(fs)
+	internal := addInternalFlag(fs)
+	return resolveThenDial(target.verification, func(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error {
+		p.internal = *internal
+		return act(ctx, s, v, p)
+	})
+}
+
+// resolveThenDial is an action that turns its arguments into what the command works on and dials Temporal only
+// once that succeeded, so that a usage error needs no server; run does the rest over the connection.
+func resolveThenDial[T any](resolve func(args []string) (T, error), run func(ctx context.Context, s *starter.Starter, resolved T, p *printer) error) action {
+	return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
+		resolved, err := resolve(args)
+		if err != nil {
+			return err
+		}
+		s, err := dial()
+		if err != nil {
+			return err
+		}
+		return run(ctx, s, resolved, p)
+	}
+}
+
+// waitForOutcome waits for the verification to close and prints its outcome: the wait command, and cancel --wait.
+func waitForOutcome(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error {
+	o, err := s.Wait(ctx, v)
+	if err != nil {
+		return err
+	}
+	p.outcome(v, o)
+	return nil
 }
 
 var listCommand = &command{
