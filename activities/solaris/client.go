@@ -15,12 +15,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/kycflow/kycflow/activities/providerhttp"
 )
@@ -56,16 +52,17 @@ type Client struct {
 func New(cfg Config) (*Client, error) {
 	var problems []string
 	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if base == "" {
-		problems = append(problems, "BaseURL is required")
-	} else if err := checkURL(base, "https://api.solaris-sandbox.de"); err != nil {
-		problems = append(problems, "BaseURL "+err.Error())
+	const exposed = "the client secret and tokens"
+	if err := providerhttp.CheckBaseURL("BaseURL", base, providerhttp.URLHint{
+		Example: "https://api.solaris-sandbox.de", Exposed: exposed,
+	}); err != nil {
+		problems = append(problems, err.Error())
 	}
 	tokenURL := strings.TrimSpace(cfg.TokenURL)
-	if tokenURL == "" {
-		problems = append(problems, "TokenURL is required")
-	} else if err := checkURL(tokenURL, "https://auth.solaris-sandbox.de/oauth2/token"); err != nil {
-		problems = append(problems, "TokenURL "+err.Error())
+	if err := providerhttp.CheckBaseURL("TokenURL", tokenURL, providerhttp.URLHint{
+		Example: "https://auth.solaris-sandbox.de/oauth2/token", Exposed: exposed,
+	}); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if cfg.ClientID == "" {
 		problems = append(problems, "ClientID is required")
@@ -92,138 +89,17 @@ func New(cfg Config) (*Client, error) {
 	return &Client{baseURL: base, http: httpClient, tokens: tokens}, nil
 }
 
-// checkURL accepts an absolute https URL without query or fragment (http for loopback hosts only). example
-// goes into the error message.
-func checkURL(raw, example string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("is not a URL: %w", err)
-	}
-	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("must be an absolute https URL, e.g. %s", example)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("must use https: the client secret and tokens would travel in clear text")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("must not have a query or fragment")
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func isWebURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
-}
-
-// request is one Solaris API call.
-type request struct {
-	op     string
-	method string
-	path   string // escaped, built with pathID
-	query  url.Values
-	body   any // marshalled as JSON when non-nil
-}
-
 // send makes the call with a bearer token. Solaris' tokens last an hour and an expired one is answered with
-// 401, so a 401 invalidates the token and the call is retried exactly once with a fresh one; a second 401 is a
-// non-retryable ProviderUnauthorized. Any other status is returned for the caller to classify.
-func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, error) {
-	var payload []byte
-	if r.body != nil {
-		var err error
-		if payload, err = json.Marshal(r.body); err != nil {
-			return nil, nil, fmt.Errorf("%s: encode request: %w", r.op, err)
-		}
-	}
-	target := c.baseURL + r.path
-	if len(r.query) > 0 {
-		target += "?" + r.query.Encode()
-	}
-
-	for attempt := 1; ; attempt++ {
-		token, err := c.tokens.Token(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		var body *bytes.Reader
-		if payload != nil {
-			body = bytes.NewReader(payload)
-		}
-		req, err := newRequest(ctx, r.method, target, body)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: build request: %w", r.op, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept", "application/json")
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-
-		resp, respBody, err := c.http.Do(req, r.op)
-		if err != nil {
-			return nil, nil, err
-		}
-		if resp.StatusCode != http.StatusUnauthorized {
-			return resp, respBody, nil
-		}
-		c.tokens.Invalidate(token)
-		if attempt == 2 {
-			return nil, nil, temporal.NewNonRetryableApplicationError(
-				providerhttp.StatusMessage(r.op, resp, respBody)+" (rejected again with a fresh access token)",
-				providerhttp.ErrTypeUnauthorized, nil)
-		}
-	}
+// 401, so a 401 invalidates the token and the call is retried exactly once with a fresh one (see
+// providerhttp.Client.SendJSON). Any other status is returned for the caller to classify.
+func (c *Client) send(ctx context.Context, r providerhttp.Request) (*http.Response, []byte, error) {
+	return c.http.SendJSON(ctx, c.baseURL, c.tokens, r)
 }
 
-// newRequest avoids handing http.NewRequest a typed nil reader, which it would treat as a body.
-func newRequest(ctx context.Context, method, target string, body *bytes.Reader) (*http.Request, error) {
-	if body == nil {
-		return http.NewRequestWithContext(ctx, method, target, nil)
-	}
-	return http.NewRequestWithContext(ctx, method, target, body)
-}
-
-// maxIDLength bounds a Solaris resource ID. Solaris' IDs are 32 hex digits and a 4-letter suffix
-// ("…cper", "…cidt"); the bound only keeps garbage out of URLs.
-const maxIDLength = 200
-
-// checkID says what is wrong with a Solaris resource ID, or returns "". The value is never quoted: a mix-up
-// (an e-mail address in place of a person ID) could be personal data.
-func checkID(id string) string {
-	switch {
-	case id == "":
-		return "is empty"
-	case len(id) > maxIDLength:
-		return fmt.Sprintf("is %d bytes long, %d at most", len(id), maxIDLength)
-	case id == "." || id == "..":
-		return "is a relative path segment"
-	}
-	for _, r := range id {
-		if r == '/' {
-			return "must not contain '/'"
-		}
-		if r <= ' ' || r > '~' {
-			return "must be printable ASCII without spaces"
-		}
-	}
-	return ""
-}
-
-// pathID checks one ID for use in a path and returns it escaped. what names it in the error ("person ID").
+// pathID checks one Solaris resource ID for use in a path and returns it escaped. what names it in the error
+// ("person ID"). Solaris' IDs are 32 hex digits and a 4-letter suffix ("…cper", "…cidt").
 func pathID(op, what, id string) (string, error) {
-	if problem := checkID(id); problem != "" {
-		return "", providerhttp.InvalidArgument(op, "the Solaris "+what+" "+problem)
-	}
-	return url.PathEscape(id), nil
+	return providerhttp.PathID(op, "Solaris "+what, id)
 }
 
 // text decodes a JSON string (trimmed), number or boolean as its text, and null, objects and arrays as "".
@@ -248,33 +124,8 @@ func (t *text) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// redact replaces every occurrence of the given values in msg. Provider error texts may quote what was sent
-// (a name Solaris rejected); those values are personal data and must not reach an error. Values shorter than
-// two characters are left alone: replacing single letters would garble the message and protect nothing.
-func redact(msg string, values ...string) string {
-	for _, v := range values {
-		v = strings.TrimSpace(v)
-		if len([]rune(v)) < 2 {
-			continue
-		}
-		msg = strings.ReplaceAll(msg, v, "[redacted]")
-	}
-	return msg
-}
-
 // redactError rebuilds a classified error with values redacted from its message, keeping its type,
-// retryability and retry delay. Errors without any of the values are returned as they are.
+// retryability and retry delay. Solaris' error texts may quote what was sent (a name it rejected).
 func redactError(err error, values ...string) error {
-	appErr, ok := err.(*temporal.ApplicationError)
-	if !ok {
-		return err
-	}
-	msg := redact(appErr.Message(), values...)
-	if msg == appErr.Message() {
-		return err
-	}
-	return temporal.NewApplicationErrorWithOptions(msg, appErr.Type(), temporal.ApplicationErrorOptions{
-		NonRetryable:   appErr.NonRetryable(),
-		NextRetryDelay: appErr.NextRetryDelay(),
-	})
+	return providerhttp.Reword(err, func(msg string) string { return providerhttp.Redact(msg, values...) })
 }

@@ -70,8 +70,8 @@ func (c *Client) CreateIdentification(ctx context.Context, personID, language st
 		Method   string `json:"method"`
 		Language string `json:"language"`
 	}{Method: methodIDnow, Language: lang}
-	return c.identification(ctx, request{op: op, method: http.MethodPost,
-		path: "/v1/persons/" + pid + "/identifications", body: body}, "")
+	return c.identification(ctx, providerhttp.Request{Op: op, Method: http.MethodPost,
+		Path: "/v1/persons/" + pid + "/identifications", Body: body}, "")
 }
 
 // RequestIdentification asks Solaris to start the identification with IDnow (PATCH
@@ -83,7 +83,7 @@ func (c *Client) RequestIdentification(ctx context.Context, personID, identifica
 	if err != nil {
 		return Identification{}, err
 	}
-	id, err := c.identification(ctx, request{op: op, method: http.MethodPatch, path: path + "/request"}, identificationID)
+	id, err := c.identification(ctx, providerhttp.Request{Op: op, Method: http.MethodPatch, Path: path + "/request"}, identificationID)
 	if err != nil {
 		return Identification{}, err
 	}
@@ -106,7 +106,7 @@ func (c *Client) GetIdentification(ctx context.Context, personID, identification
 	if includeDocuments {
 		query = url.Values{"include_documents": {"true"}}
 	}
-	return c.identification(ctx, request{op: op, method: http.MethodGet, path: path, query: query}, identificationID)
+	return c.identification(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: path, Query: query}, identificationID)
 }
 
 func identificationPath(op, personID, identificationID string) (string, error) {
@@ -137,32 +137,32 @@ type identificationResponse struct {
 
 // identification makes the call and decodes the identification it answers with. wantID, when set, is the
 // identification asked about: an answer about another one is refused rather than taken for it.
-func (c *Client) identification(ctx context.Context, r request, wantID string) (Identification, error) {
+func (c *Client) identification(ctx context.Context, r providerhttp.Request, wantID string) (Identification, error) {
 	resp, body, err := c.send(ctx, r)
 	if err != nil {
 		return Identification{}, err
 	}
-	if err := providerhttp.Classify(resp, body, r.op); err != nil {
+	if err := providerhttp.Classify(resp, body, r.Op); err != nil {
 		return Identification{}, err
 	}
 	var ir identificationResponse
 	if err := json.Unmarshal(body, &ir); err != nil {
-		return Identification{}, providerhttp.InvalidResponse(r.op, "the response is not the expected identification object")
+		return Identification{}, providerhttp.InvalidResponse(r.Op, "the response is not the expected identification object")
 	}
 	switch {
 	case ir.ID == "" && wantID != "":
 		ir.ID = wantID
 	case wantID != "" && ir.ID != wantID:
-		return Identification{}, providerhttp.InvalidResponse(r.op, "the response is about another identification")
+		return Identification{}, providerhttp.InvalidResponse(r.Op, "the response is about another identification")
 	}
-	if problem := checkID(ir.ID); problem != "" {
-		return Identification{}, providerhttp.InvalidResponse(r.op, "the identification ID "+problem)
+	if problem := providerhttp.IDProblem(ir.ID); problem != "" {
+		return Identification{}, providerhttp.InvalidResponse(r.Op, "the identification ID "+problem)
 	}
 	if ir.Status == "" {
-		return Identification{}, providerhttp.InvalidResponse(r.op, "the response has no identification status")
+		return Identification{}, providerhttp.InvalidResponse(r.Op, "the response has no identification status")
 	}
-	if ir.URL != "" && !isWebURL(string(ir.URL)) {
-		return Identification{}, providerhttp.InvalidResponse(r.op, "the identification URL is not an absolute http(s) URL")
+	if ir.URL != "" && !providerhttp.IsWebURL(string(ir.URL)) {
+		return Identification{}, providerhttp.InvalidResponse(r.Op, "the identification URL is not an absolute http(s) URL")
 	}
 	id := Identification{
 		ID:            ir.ID,

@@ -41,7 +41,7 @@ func (c *Client) CreatePerson(ctx context.Context, p signals.SolarisPerson) (str
 		return "", providerhttp.InvalidArgument(op, strings.Join(problems, "; "))
 	}
 
-	resp, body, err := c.send(ctx, request{op: op, method: http.MethodPost, path: "/v1/persons", body: p})
+	resp, body, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodPost, Path: "/v1/persons", Body: p})
 	if err != nil {
 		return "", err
 	}
@@ -56,7 +56,7 @@ func (c *Client) CreatePerson(ctx context.Context, p signals.SolarisPerson) (str
 	if err := json.Unmarshal(body, &person); err != nil {
 		return "", providerhttp.InvalidResponse(op, "the response is not the expected person object")
 	}
-	if problem := checkID(person.ID); problem != "" {
+	if problem := providerhttp.IDProblem(person.ID); problem != "" {
 		return "", providerhttp.InvalidResponse(op, "the person ID "+problem)
 	}
 	return person.ID, nil

@@ -14,12 +14,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/kycflow/kycflow/activities/providerhttp"
 )
@@ -51,10 +48,11 @@ type Client struct {
 func New(cfg Config) (*Client, error) {
 	var problems []string
 	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if base == "" {
-		problems = append(problems, "BaseURL is required")
-	} else if err := checkBaseURL(base); err != nil {
-		problems = append(problems, "BaseURL "+err.Error())
+	if err := providerhttp.CheckBaseURL("BaseURL", base, providerhttp.URLHint{
+		Example: "https://<company>.sandbox.treezor.co",
+		Exposed: "the client secret and tokens",
+	}); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if cfg.ClientID == "" {
 		problems = append(problems, "ClientID is required")
@@ -82,97 +80,11 @@ func New(cfg Config) (*Client, error) {
 	return &Client{baseURL: base, http: httpClient, tokens: tokens}, nil
 }
 
-func checkBaseURL(base string) error {
-	u, err := url.Parse(base)
-	if err != nil {
-		return fmt.Errorf("is not a URL: %w", err)
-	}
-	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("must be an absolute https URL, e.g. https://<company>.sandbox.treezor.co")
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("must use https: the client secret and tokens would travel in clear text")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("must not have a query or fragment")
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// request is one Treezor API call.
-type request struct {
-	op     string
-	method string
-	path   string // escaped, from userPath
-	query  url.Values
-	body   any // marshalled as JSON when non-nil
-}
-
 // send makes the call with a bearer token. Treezor's tokens last an hour but may be revoked or rotated early,
-// so a 401 invalidates the token and the call is retried exactly once with a fresh one; a second 401 is a
-// non-retryable ProviderUnauthorized. Any other status is returned for the caller to classify.
-func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, error) {
-	var payload []byte
-	if r.body != nil {
-		var err error
-		if payload, err = json.Marshal(r.body); err != nil {
-			return nil, nil, fmt.Errorf("%s: encode request: %w", r.op, err)
-		}
-	}
-	target := c.baseURL + r.path
-	if len(r.query) > 0 {
-		target += "?" + r.query.Encode()
-	}
-
-	for attempt := 1; ; attempt++ {
-		token, err := c.tokens.Token(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		var body *bytes.Reader
-		if payload != nil {
-			body = bytes.NewReader(payload)
-		}
-		req, err := newRequest(ctx, r.method, target, body)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: build request: %w", r.op, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept", "application/json")
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-
-		resp, respBody, err := c.http.Do(req, r.op)
-		if err != nil {
-			return nil, nil, err
-		}
-		if resp.StatusCode != http.StatusUnauthorized {
-			return resp, respBody, nil
-		}
-		c.tokens.Invalidate(token)
-		if attempt == 2 {
-			return nil, nil, temporal.NewNonRetryableApplicationError(
-				providerhttp.StatusMessage(r.op, resp, respBody)+" (rejected again with a fresh access token)",
-				providerhttp.ErrTypeUnauthorized, nil)
-		}
-	}
-}
-
-// newRequest avoids handing http.NewRequest a typed nil reader, which it would treat as a body.
-func newRequest(ctx context.Context, method, target string, body *bytes.Reader) (*http.Request, error) {
-	if body == nil {
-		return http.NewRequestWithContext(ctx, method, target, nil)
-	}
-	return http.NewRequestWithContext(ctx, method, target, body)
+// so a 401 invalidates the token and the call is retried exactly once with a fresh one (see
+// providerhttp.Client.SendJSON). Any other status is returned for the caller to classify.
+func (c *Client) send(ctx context.Context, r providerhttp.Request) (*http.Response, []byte, error) {
+	return c.http.SendJSON(ctx, c.baseURL, c.tokens, r)
 }
 
 // userPath builds /v1/users/{userId}{suffix}. Treezor user IDs are integers: anything else is refused before a

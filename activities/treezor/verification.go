@@ -85,11 +85,11 @@ func (c *Client) initiate(ctx context.Context, op, userID, suffix, redirectURL, 
 	if err != nil {
 		return Identification{}, err
 	}
-	if redirectURL != "" && !isWebURL(redirectURL) {
+	if redirectURL != "" && !providerhttp.IsWebURL(redirectURL) {
 		return Identification{}, providerhttp.InvalidArgument(op, "the redirect URL must be an absolute http(s) URL")
 	}
-	resp, body, err := c.send(ctx, request{op: op, method: http.MethodPost, path: path,
-		body: initiateRequest{RedirectURL: redirectURL}})
+	resp, body, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodPost, Path: path,
+		Body: initiateRequest{RedirectURL: redirectURL}})
 	if err != nil {
 		return Identification{}, err
 	}
@@ -155,17 +155,12 @@ func parseIdentification(op string, body []byte) (Identification, error) {
 		if id.URL == "" {
 			continue
 		}
-		if !isWebURL(id.URL) {
+		if !providerhttp.IsWebURL(id.URL) {
 			return Identification{}, providerhttp.InvalidResponse(op, "the identification URL is not an absolute http(s) URL")
 		}
 		return id, nil
 	}
 	return Identification{}, providerhttp.InvalidResponse(op, "the response has no identification URL")
-}
-
-func isWebURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // RetrieveLivenessDocuments asks Treezor to fetch the documents of the user's last live verification from its
@@ -181,7 +176,7 @@ func (c *Client) RetrieveLivenessDocuments(ctx context.Context, userID string) e
 	if err != nil {
 		return err
 	}
-	resp, body, err := c.send(ctx, request{op: op, method: http.MethodPut, path: path})
+	resp, body, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodPut, Path: path})
 	if err != nil {
 		return err
 	}
@@ -214,7 +209,7 @@ func (c *Client) RequestKYCReview(ctx context.Context, userID, accessTag string)
 	if accessTag != "" {
 		query = url.Values{"accessTag": {accessTag}}
 	}
-	return c.userKYC(ctx, request{op: op, method: http.MethodPut, path: path, query: query}, userID)
+	return c.userKYC(ctx, providerhttp.Request{Op: op, Method: http.MethodPut, Path: path, Query: query}, userID)
 }
 
 // GetUserKYC reads the user's KYC state (GET /v1/users/{userId}), e.g. to reconcile when a user.kycreview
@@ -225,7 +220,7 @@ func (c *Client) GetUserKYC(ctx context.Context, userID string) (UserKYC, error)
 	if err != nil {
 		return UserKYC{}, err
 	}
-	return c.userKYC(ctx, request{op: op, method: http.MethodGet, path: path}, userID)
+	return c.userKYC(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: path}, userID)
 }
 
 // usersResponse is the part of Treezor's UserObject ({"users":[{...}]}) this package uses. Every other field,
@@ -238,21 +233,21 @@ type usersResponse struct {
 	} `json:"users"`
 }
 
-func (c *Client) userKYC(ctx context.Context, r request, userID string) (UserKYC, error) {
+func (c *Client) userKYC(ctx context.Context, r providerhttp.Request, userID string) (UserKYC, error) {
 	resp, body, err := c.send(ctx, r)
 	if err != nil {
 		return UserKYC{}, err
 	}
-	if err := providerhttp.Classify(resp, body, r.op); err != nil {
+	if err := providerhttp.Classify(resp, body, r.Op); err != nil {
 		return UserKYC{}, err
 	}
 	var users usersResponse
 	if err := json.Unmarshal(body, &users); err != nil {
-		return UserKYC{}, providerhttp.InvalidResponse(r.op, "the response is not the expected User object")
+		return UserKYC{}, providerhttp.InvalidResponse(r.Op, "the response is not the expected User object")
 	}
 	if len(users.Users) == 0 {
 		return UserKYC{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("%s: Treezor returned no user for this user ID", r.op), providerhttp.ErrTypeNotFound, nil)
+			fmt.Sprintf("%s: Treezor returned no user for this user ID", r.Op), providerhttp.ErrTypeNotFound, nil)
 	}
 	for _, u := range users.Users {
 		// A response about another user must never be taken for this one's KYC state.
@@ -262,11 +257,11 @@ func (c *Client) userKYC(ctx context.Context, r request, userID string) (UserKYC
 		review, err1 := atoi(u.KycReview)
 		level, err2 := atoi(u.KycLevel)
 		if err1 != nil || err2 != nil {
-			return UserKYC{}, providerhttp.InvalidResponse(r.op, "kycReview or kycLevel is not an integer")
+			return UserKYC{}, providerhttp.InvalidResponse(r.Op, "kycReview or kycLevel is not an integer")
 		}
 		return UserKYC{UserID: userID, KycReview: review, KycLevel: level}, nil
 	}
-	return UserKYC{}, providerhttp.InvalidResponse(r.op, "the response is about another user")
+	return UserKYC{}, providerhttp.InvalidResponse(r.Op, "the response is about another user")
 }
 
 // sameUserID compares user IDs as the integers they are ("0042" is user 42).

@@ -11,16 +11,11 @@
 package yousign
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/kycflow/kycflow/activities/providerhttp"
 )
@@ -49,10 +44,11 @@ type Client struct {
 func New(cfg Config) (*Client, error) {
 	var problems []string
 	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if base == "" {
-		problems = append(problems, "BaseURL is required")
-	} else if err := checkBaseURL(base); err != nil {
-		problems = append(problems, "BaseURL "+err.Error())
+	if err := providerhttp.CheckBaseURL("BaseURL", base, providerhttp.URLHint{
+		Example: "https://api-sandbox.yousign.app/v3",
+		Exposed: "the API key",
+	}); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if cfg.APIKey == "" {
 		problems = append(problems, "APIKey is required")
@@ -66,80 +62,16 @@ func New(cfg Config) (*Client, error) {
 	return &Client{baseURL: base, apiKey: cfg.APIKey, http: providerhttp.New(cfg.HTTP)}, nil
 }
 
-func checkBaseURL(base string) error {
-	u, err := url.Parse(base)
-	if err != nil {
-		return fmt.Errorf("is not a URL: %w", err)
-	}
-	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("must be an absolute https URL, e.g. https://api-sandbox.yousign.app/v3")
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("must use https: the API key would travel in clear text")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("must not have a query or fragment")
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func isWebURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
-}
-
-// request is one Yousign API call.
-type request struct {
-	op     string
-	method string
-	path   string // escaped
-	body   any    // marshalled as JSON when non-nil
-	// personal are values sent in the request that Yousign's error text might quote back; they are redacted
-	// from errors.
-	personal []string
-}
-
-// send makes the call and classifies a non-2xx answer. There is no token to refresh: a 401 means the API key
-// is wrong or belongs to the other environment, and is a non-retryable ProviderUnauthorized.
-func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
-	var payload []byte
-	if r.body != nil {
-		var err error
-		if payload, err = json.Marshal(r.body); err != nil {
-			return nil, fmt.Errorf("%s: encode request: %w", r.op, err)
-		}
-	}
-	var (
-		req *http.Request
-		err error
-	)
-	if payload != nil {
-		req, err = http.NewRequestWithContext(ctx, r.method, c.baseURL+r.path, bytes.NewReader(payload))
-	} else {
-		req, err = http.NewRequestWithContext(ctx, r.method, c.baseURL+r.path, nil)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: build request: %w", r.op, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	req.Header.Set("Accept", "application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-
-	resp, body, err := c.http.Do(req, r.op)
+// send makes the call with the API key and classifies a non-2xx answer. There is no token to refresh: a 401
+// means the API key is wrong or belongs to the other environment, and is a non-retryable ProviderUnauthorized.
+// personal are values sent in the request that Yousign's error text might quote back; they are redacted from
+// errors.
+func (c *Client) send(ctx context.Context, r providerhttp.Request, personal ...string) ([]byte, error) {
+	resp, body, err := c.http.SendJSON(ctx, c.baseURL, providerhttp.APIKey(c.apiKey), r)
 	if err != nil {
 		return nil, err
 	}
-	if err := classify(resp, body, r.op, r.personal); err != nil {
+	if err := classify(resp, body, r.Op, personal); err != nil {
 		return nil, err
 	}
 	return body, nil
@@ -154,25 +86,14 @@ var statusHints = map[int]string{
 // classify is providerhttp.Classify with Yousign's invalid_params and a hint added to the message, and the
 // request's personal values redacted from it. Type, retryability and retry delay stay Classify's.
 func classify(resp *http.Response, body []byte, op string, personal []string) error {
-	err := providerhttp.Classify(resp, body, op)
-	appErr, ok := err.(*temporal.ApplicationError)
-	if !ok {
-		return err
-	}
-	msg := appErr.Message()
-	if params := invalidParams(body); params != "" {
-		msg += "; invalid parameters: " + params
-	}
-	if hint := statusHints[resp.StatusCode]; hint != "" {
-		msg += " (" + hint + ")"
-	}
-	msg = redact(msg, personal...)
-	if msg == appErr.Message() {
-		return err
-	}
-	return temporal.NewApplicationErrorWithOptions(msg, appErr.Type(), temporal.ApplicationErrorOptions{
-		NonRetryable:   appErr.NonRetryable(),
-		NextRetryDelay: appErr.NextRetryDelay(),
+	return providerhttp.Reword(providerhttp.Classify(resp, body, op), func(msg string) string {
+		if params := invalidParams(body); params != "" {
+			msg += "; invalid parameters: " + params
+		}
+		if hint := statusHints[resp.StatusCode]; hint != "" {
+			msg += " (" + hint + ")"
+		}
+		return providerhttp.Redact(msg, personal...)
 	})
 }
 
@@ -227,17 +148,4 @@ func clean(s string, n int) string {
 		return string(runes[:n-1]) + "…"
 	}
 	return string(runes)
-}
-
-// redact replaces every occurrence of the given values in msg. Values shorter than two characters are left
-// alone: replacing single letters would garble the message and protect nothing.
-func redact(msg string, values ...string) string {
-	for _, v := range values {
-		v = strings.TrimSpace(v)
-		if len([]rune(v)) < 2 {
-			continue
-		}
-		msg = strings.ReplaceAll(msg, v, "[redacted]")
-	}
-	return msg
 }

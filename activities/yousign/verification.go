@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -62,7 +61,7 @@ func (c *Client) CreateVerification(ctx context.Context, firstName, lastName, re
 	case len(redirectURL) > MaxRedirectURLLength:
 		problems = append(problems, fmt.Sprintf("the redirect URL is %d bytes long, Yousign accepts at most %d",
 			len(redirectURL), MaxRedirectURLLength))
-	case !isWebURL(redirectURL):
+	case !providerhttp.IsWebURL(redirectURL):
 		problems = append(problems, "the redirect URL must be an absolute http(s) URL")
 	}
 	if len(problems) > 0 {
@@ -74,8 +73,8 @@ func (c *Client) CreateVerification(ctx context.Context, firstName, lastName, re
 		LastName       string `json:"last_name"`
 		RedirectionURL string `json:"redirection_url"`
 	}{FirstName: firstName, LastName: lastName, RedirectionURL: redirectURL}
-	respBody, err := c.send(ctx, request{op: op, method: http.MethodPost, path: verificationsPath, body: body,
-		personal: []string{firstName, lastName}})
+	respBody, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodPost, Path: verificationsPath, Body: body},
+		firstName, lastName)
 	if err != nil {
 		return Verification{}, err
 	}
@@ -108,38 +107,15 @@ func checkName(name string) string {
 // verification.identity_video.done webhook arrived, or to reconcile when it did not.
 func (c *Client) GetVerification(ctx context.Context, id string) (Verification, error) {
 	const op = "yousign: get verification"
-	if problem := checkID(id); problem != "" {
-		return Verification{}, providerhttp.InvalidArgument(op, "the Yousign verification ID "+problem)
+	pid, err := providerhttp.PathID(op, "Yousign verification ID", id)
+	if err != nil {
+		return Verification{}, err
 	}
-	body, err := c.send(ctx, request{op: op, method: http.MethodGet, path: verificationsPath + "/" + url.PathEscape(id)})
+	body, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: verificationsPath + "/" + pid})
 	if err != nil {
 		return Verification{}, err
 	}
 	return parseVerification(op, body, id)
-}
-
-// maxIDLength bounds a verification ID (Yousign's are UUIDs); it only keeps garbage out of URLs.
-const maxIDLength = 200
-
-// checkID says what is wrong with a verification ID, or returns "". The value is never quoted.
-func checkID(id string) string {
-	switch {
-	case id == "":
-		return "is empty"
-	case len(id) > maxIDLength:
-		return fmt.Sprintf("is %d bytes long, %d at most", len(id), maxIDLength)
-	case id == "." || id == "..":
-		return "is a relative path segment"
-	}
-	for _, r := range id {
-		if r == '/' {
-			return "must not contain '/'"
-		}
-		if r <= ' ' || r > '~' {
-			return "must be printable ASCII without spaces"
-		}
-	}
-	return ""
 }
 
 // verificationResponse is the part of Yousign's identity video object this package uses. data (what was
@@ -164,13 +140,13 @@ func parseVerification(op string, body []byte, wantID string) (Verification, err
 	case wantID != "" && vr.ID != wantID:
 		return Verification{}, providerhttp.InvalidResponse(op, "the response is about another verification")
 	}
-	if problem := checkID(vr.ID); problem != "" {
+	if problem := providerhttp.IDProblem(vr.ID); problem != "" {
 		return Verification{}, providerhttp.InvalidResponse(op, "the verification ID "+problem)
 	}
 	if strings.TrimSpace(vr.Status) == "" {
 		return Verification{}, providerhttp.InvalidResponse(op, "the response has no verification status")
 	}
-	if vr.VerificationURL != "" && !isWebURL(vr.VerificationURL) {
+	if vr.VerificationURL != "" && !providerhttp.IsWebURL(vr.VerificationURL) {
 		return Verification{}, providerhttp.InvalidResponse(op, "the verification URL is not an absolute http(s) URL")
 	}
 	return Verification{
