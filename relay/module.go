@@ -11,11 +11,10 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
-	"github.com/kycflow/kycflow/payloadcodec"
+	"github.com/kycflow/kycflow/internal/temporalconn"
 )
 
 // Module is the whole relay application for a validated configuration: logger, Temporal client, handler and the
@@ -52,17 +51,9 @@ func newFxLogger(l *slog.Logger) fxevent.Logger {
 // NewTemporalClient dials Temporal lazily: the relay starts (and answers 503) while Temporal is down, and
 // /readyz tells when it is reachable.
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
-	c, err := client.NewLazyClient(client.Options{
-		HostPort:      cfg.TemporalAddress,
-		Namespace:     cfg.TemporalNamespace,
-		Logger:        tlog.NewStructuredLogger(logger),
-		DataConverter: payloadcodec.DataConverter(cfg.PayloadCodec),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
-	}
-	lc.Append(fx.StopHook(c.Close))
-	return c, nil
+	return temporalconn.NewLazy(lc, temporalconn.Settings{
+		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Codec: cfg.PayloadCodec,
+	}, logger)
 }
 
 // Server is the relay's HTTP server.

@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -18,7 +17,7 @@ import (
 	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/activities/treezor"
 	"github.com/kycflow/kycflow/activities/yousign"
-	"github.com/kycflow/kycflow/payloadcodec"
+	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -55,17 +54,9 @@ var TemporalModule = fx.Module("temporal",
 
 // NewTemporalClient dials Temporal lazily, so the worker starts even if the server comes up a moment later.
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
-	c, err := client.NewLazyClient(client.Options{
-		HostPort:      cfg.TemporalAddress,
-		Namespace:     cfg.TemporalNamespace,
-		Logger:        tlog.NewStructuredLogger(logger),
-		DataConverter: payloadcodec.DataConverter(cfg.PayloadCodec),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
-	}
-	lc.Append(fx.StopHook(c.Close))
-	return c, nil
+	return temporalconn.NewLazy(lc, temporalconn.Settings{
+		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Codec: cfg.PayloadCodec,
+	}, logger)
 }
 
 // ProvidersModule provides the activity structs over the configured providers' clients. An unconfigured provider
