@@ -20,6 +20,9 @@ type Webhook struct {
 	EmittedAt time.Time `json:"emittedAt,omitzero"`
 }
 
+// DeliveryID is the event ID: every webhook payload embeds Webhook, so workflows deduplicate them all alike.
+func (w Webhook) DeliveryID() string { return w.EventID }
+
 // ProviderReason is a reason code as the provider sent it.
 type ProviderReason struct {
 	Code    string `json:"code"`

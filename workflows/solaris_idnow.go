@@ -27,7 +27,7 @@ func SolarisIDnow(ctx workflow.Context, input signals.VerificationInput) (signal
 		return signals.Outcome{}, err
 	}
 	f := &solarisFlow{verification: v}
-	f.listen(ctx, receiver{workflow.GetSignalChannel(ctx, signals.SignalSolarisIdentification), f.receive})
+	f.listen(ctx, on(v, workflow.GetSignalChannel(ctx, signals.SignalSolarisIdentification), f.record))
 	if o := f.initiate(ctx); o != nil {
 		return f.complete(ctx, *o), nil
 	}
@@ -55,12 +55,7 @@ func solarisRank(status string) int {
 	return 0
 }
 
-func (f *solarisFlow) receive(ctx workflow.Context, c workflow.ReceiveChannel) {
-	var ev signals.SolarisIdentificationEvent
-	c.Receive(ctx, &ev)
-	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
-		return
-	}
+func (f *solarisFlow) record(ev signals.SolarisIdentificationEvent) {
 	if ev.IdentificationID != f.identificationID {
 		f.logger.Info("Ignoring a webhook for another identification", "identificationId", ev.IdentificationID)
 		return

@@ -69,29 +69,19 @@ func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (*tre
 // and each method adds its own.
 func (f *treezorFlow) listenTreezor(ctx workflow.Context, own ...receiver) {
 	f.listen(ctx, append(own,
-		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorDocumentCreate), f.receiveDocument},
-		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycReview), f.receiveReview},
+		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorDocumentCreate), f.recordDocument),
+		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycReview), f.recordReview),
 	)...)
 }
 
-func (f *treezorFlow) receiveLiveness(ctx workflow.Context, c workflow.ReceiveChannel) {
-	var ev signals.TreezorLivenessEvent
-	c.Receive(ctx, &ev)
-	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
-		return
-	}
+func (f *treezorFlow) recordLiveness(ev signals.TreezorLivenessEvent) {
 	f.events.livenessStarted = true
 	if ev.KycStatus == signals.LivenessStatusProcessed && ev.Score != nil && f.events.livenessResult == nil {
 		f.events.livenessResult = &ev
 	}
 }
 
-func (f *treezorFlow) receiveDocument(ctx workflow.Context, c workflow.ReceiveChannel) {
-	var ev signals.TreezorDocumentEvent
-	c.Receive(ctx, &ev)
-	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
-		return
-	}
+func (f *treezorFlow) recordDocument(ev signals.TreezorDocumentEvent) {
 	for _, d := range f.events.documents {
 		if d.DocumentID == ev.DocumentID {
 			return
@@ -100,12 +90,7 @@ func (f *treezorFlow) receiveDocument(ctx workflow.Context, c workflow.ReceiveCh
 	f.events.documents = append(f.events.documents, ev)
 }
 
-func (f *treezorFlow) receiveReview(ctx workflow.Context, c workflow.ReceiveChannel) {
-	var ev signals.TreezorKycReviewEvent
-	c.Receive(ctx, &ev)
-	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
-		return
-	}
+func (f *treezorFlow) recordReview(ev signals.TreezorKycReviewEvent) {
 	if !f.events.reviewRequested {
 		f.logger.Info("Ignoring user.kycreview received before this verification requested a review", "kycReview", ev.KycReview)
 		return

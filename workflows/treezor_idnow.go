@@ -47,13 +47,11 @@ func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m id
 		return signals.Outcome{}, err
 	}
 	var st identState
-	record := func(ctx workflow.Context, c workflow.ReceiveChannel) { f.receiveIdent(ctx, c, m, &st) }
-	f.listenTreezor(ctx,
-		receiver{workflow.GetSignalChannel(ctx, m.events.Created), record},
-		receiver{workflow.GetSignalChannel(ctx, m.events.Processing), record},
-		receiver{workflow.GetSignalChannel(ctx, m.events.Aborted), record},
-		receiver{workflow.GetSignalChannel(ctx, m.events.Finalized), record},
-	)
+	event := func(signal string) receiver {
+		return on(f.verification, workflow.GetSignalChannel(ctx, signal),
+			func(ev signals.TreezorIdentEvent) { f.recordIdent(signal, ev, m, &st) })
+	}
+	f.listenTreezor(ctx, event(m.events.Created), event(m.events.Processing), event(m.events.Aborted), event(m.events.Finalized))
 	if o := f.initiate(ctx); o != nil {
 		return f.complete(ctx, *o), nil
 	}
@@ -63,13 +61,8 @@ func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m id
 	return f.complete(ctx, f.review(ctx)), nil
 }
 
-func (f *treezorFlow) receiveIdent(ctx workflow.Context, c workflow.ReceiveChannel, m identMethod, st *identState) {
-	var ev signals.TreezorIdentEvent
-	c.Receive(ctx, &ev)
-	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
-		return
-	}
-	aborted := c.Name() == m.events.Aborted || ev.Result == signals.TreezorResultAborted
+func (f *treezorFlow) recordIdent(signal string, ev signals.TreezorIdentEvent, m identMethod, st *identState) {
+	aborted := signal == m.events.Aborted || ev.Result == signals.TreezorResultAborted
 	switch {
 	case aborted:
 		// An abort delivered after the user completed a later attempt is stale.
@@ -80,7 +73,7 @@ func (f *treezorFlow) receiveIdent(ctx workflow.Context, c workflow.ReceiveChann
 				f.reasons = []signals.Reason{m.catalogue.Explain(ev.Reason.Code, ev.Reason.Message)}
 			}
 		}
-	case c.Name() == m.events.Finalized && isDecisive(ev.Result):
+	case signal == m.events.Finalized && isDecisive(ev.Result):
 		st.completed = true
 		if st.final == nil {
 			st.final = &ev
@@ -88,7 +81,7 @@ func (f *treezorFlow) receiveIdent(ctx workflow.Context, c workflow.ReceiveChann
 	case ev.Result == signals.TreezorResultFraudSuspicionPending:
 		st.completed = true
 		st.fraudPending = true
-	case c.Name() == m.events.Created, c.Name() == m.events.Processing, ev.Result == signals.TreezorResultReviewPending:
+	case signal == m.events.Created, signal == m.events.Processing, ev.Result == signals.TreezorResultReviewPending:
 		st.completed = true
 	}
 }

@@ -19,8 +19,8 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 		return signals.Outcome{}, err
 	}
 	f.listenTreezor(ctx,
-		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate), f.receiveLiveness},
-		receiver{workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate), f.receiveLiveness},
+		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate), f.recordLiveness),
+		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate), f.recordLiveness),
 	)
 	if o := f.initiate(ctx); o != nil {
 		return f.complete(ctx, *o), nil

@@ -90,6 +90,19 @@ type receiver struct {
 	handle func(ctx workflow.Context, c workflow.ReceiveChannel)
 }
 
+// on makes the receiver of one webhook signal: it decodes each delivery and hands it to record, unless it is a
+// redelivery of an event already seen or arrives once the outcome is decided.
+func on[T interface{ DeliveryID() string }](v *verification, ch workflow.ReceiveChannel, record func(T)) receiver {
+	return receiver{ch, func(ctx workflow.Context, c workflow.ReceiveChannel) {
+		var ev T
+		c.Receive(ctx, &ev)
+		if !v.firstDelivery(ev.DeliveryID()) || v.outcome != nil {
+			return
+		}
+		record(ev)
+	}}
+}
+
 // listen starts one coroutine that records every webhook, and the backend's cancel signal, as they arrive,
 // whatever the main flow is doing. One coroutine for all of them keeps a parked verification small in the
 // worker's cache.

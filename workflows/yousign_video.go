@@ -33,7 +33,7 @@ func YousignVideo(ctx workflow.Context, input signals.VerificationInput) (signal
 		return signals.Outcome{}, err
 	}
 	f := &yousignFlow{verification: v, results: map[string]signals.YousignVerificationEvent{}}
-	f.listen(ctx, receiver{workflow.GetSignalChannel(ctx, signals.SignalYousignVerificationDone), f.receive})
+	f.listen(ctx, on(v, workflow.GetSignalChannel(ctx, signals.SignalYousignVerificationDone), f.record))
 	return f.complete(ctx, f.run(ctx)), nil
 }
 
@@ -46,12 +46,7 @@ type yousignFlow struct {
 	results map[string]signals.YousignVerificationEvent
 }
 
-func (f *yousignFlow) receive(ctx workflow.Context, c workflow.ReceiveChannel) {
-	var ev signals.YousignVerificationEvent
-	c.Receive(ctx, &ev)
-	if !f.firstDelivery(ev.EventID) || f.outcome != nil {
-		return
-	}
+func (f *yousignFlow) record(ev signals.YousignVerificationEvent) {
 	if _, seen := f.results[ev.VerificationID]; !seen && isYousignFinal(ev.Status) {
 		f.results[ev.VerificationID] = ev
 	}
