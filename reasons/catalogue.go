@@ -113,7 +113,6 @@ func newCatalogue(method signals.Method, tables ...[]Entry) *Catalogue {
 }
 
 func sameApartFromGroups(a, b Entry) bool {
-	a.Groups, b.Groups = nil, nil
 	return a.Code == b.Code && a.Message == b.Message && a.Description == b.Description &&
 		a.ProviderCategory == b.ProviderCategory && a.Permanent == b.Permanent && a.CausedByUser == b.CausedByUser &&
 		a.Category == b.Category && a.UserMayRetry == b.UserMayRetry && a.UserShowable == b.UserShowable &&

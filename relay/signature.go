@@ -30,6 +30,19 @@ func parseSHA256Header(v string) ([]byte, error) {
 	return mac, nil
 }
 
+// verifySHA256Header checks a "sha256=<hex>" signature header against HMAC-SHA256(key, body) for every key. It
+// returns nil when one matches, and otherwise an error whose text is the reason to report as unauthorized.
+func verifySHA256Header(keys [][]byte, header string, body []byte) error {
+	mac, err := parseSHA256Header(header)
+	if err != nil {
+		return err
+	}
+	if !macMatches(keys, [][]byte{body}, mac) {
+		return errors.New("signature does not match")
+	}
+	return nil
+}
+
 // parseBase64MAC reads Treezor's object_payload_signature: a base64 HMAC-SHA256 (padding optional).
 func parseBase64MAC(v string) ([]byte, error) {
 	v = strings.TrimSpace(v)

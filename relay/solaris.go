@@ -37,12 +37,8 @@ func (h *Handler) solaris(r *http.Request, body []byte) reply {
 		// signals nothing.
 		return unwanted(SolarisEventSubscription, "subscription check")
 	}
-	mac, err := parseSHA256Header(r.Header.Get(HeaderSolarisSignature))
-	if err != nil {
+	if err := verifySHA256Header(h.solarisKeys, r.Header.Get(HeaderSolarisSignature), body); err != nil {
 		return unauthorized(event, err.Error())
-	}
-	if !macMatches(h.solarisKeys, [][]byte{body}, mac) {
-		return unauthorized(event, "signature does not match")
 	}
 	if event == "" {
 		// One subscription per event type points here, and kycflow subscribes to IDENTIFICATION only.

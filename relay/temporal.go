@@ -61,10 +61,13 @@ func (t *TemporalSignaler) CheckHealth(ctx context.Context) error {
 	return err
 }
 
+// queryQuoteEscaper escapes backslashes and single quotes inside a single-quoted visibility query string.
+var queryQuoteEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
 // RunningByReferenceQuery is the visibility query for the running workflow whose KycProviderReference is ref.
 // The relay only passes references that ValidReference accepts; quotes and backslashes are escaped all the same.
 func RunningByReferenceQuery(ref string) string {
-	escaped := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(ref)
+	escaped := queryQuoteEscaper.Replace(ref)
 	return fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running'", signals.AttrProviderReference.GetName(), escaped)
 }
 

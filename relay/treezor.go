@@ -186,7 +186,7 @@ func decodeTreezorEvent(event string, payload json.RawMessage, wh signals.Webhoo
 			ev.userID, ev.payload, err = decodeKycReview(obj, wh)
 		}
 	default:
-		if _, ok := identEvents[event]; !ok {
+		if !treezorEventLabels[event] {
 			return treezorEvent{}, fmt.Errorf("event type %s is not forwarded", event)
 		}
 		obj, err = treezorObject(payload, []string{"qes", "videoConference", "videoconference", "identification", "identifications"}, treezorUserIDKeys)
@@ -201,13 +201,6 @@ func decodeTreezorEvent(event string, payload json.RawMessage, wh signals.Webhoo
 		return treezorEvent{}, errors.New("object_payload: user ID is not a valid subject ID")
 	}
 	return ev, nil
-}
-
-var identEvents = map[string]struct{}{
-	signals.TreezorQESEvents.Created: {}, signals.TreezorQESEvents.Processing: {},
-	signals.TreezorQESEvents.Aborted: {}, signals.TreezorQESEvents.Finalized: {},
-	signals.TreezorVideoConferenceEvents.Created: {}, signals.TreezorVideoConferenceEvents.Processing: {},
-	signals.TreezorVideoConferenceEvents.Aborted: {}, signals.TreezorVideoConferenceEvents.Finalized: {},
 }
 
 // treezorObject finds the object an event is about inside object_payload, whose shape is documented only for

@@ -31,12 +31,8 @@ type yousignEnvelope struct {
 }
 
 func (h *Handler) yousign(r *http.Request, body []byte) reply {
-	mac, err := parseSHA256Header(r.Header.Get(HeaderYousignSignature))
-	if err != nil {
+	if err := verifySHA256Header(h.yousignKeys, r.Header.Get(HeaderYousignSignature), body); err != nil {
 		return unauthorized("", err.Error())
-	}
-	if !macMatches(h.yousignKeys, [][]byte{body}, mac) {
-		return unauthorized("", "signature does not match")
 	}
 	attempt := r.Header.Get(HeaderYousignRetry)
 	if attempt == "" {

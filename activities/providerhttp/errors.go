@@ -145,22 +145,22 @@ func transportError(operation string, err error) error {
 //   - Yousign: {"type","title","detail"} (RFC 9457 problem details)
 //   - OAuth2 token endpoints: {"error","error_description"} (RFC 6749 section 5.2)
 //
-// Every field is a looseString so that an unexpected type (a numeric code) does not hide the rest.
+// Every field is a LooseString so that an unexpected type (a numeric code) does not hide the rest.
 type errorBody struct {
 	Errors []struct {
-		Type      looseString `json:"type"`
-		Code      looseString `json:"code"`
-		Message   looseString `json:"message"`
-		Title     looseString `json:"title"`
-		Detail    looseString `json:"detail"`
-		RequestID looseString `json:"requestId"`
+		Type      LooseString `json:"type"`
+		Code      LooseString `json:"code"`
+		Message   LooseString `json:"message"`
+		Title     LooseString `json:"title"`
+		Detail    LooseString `json:"detail"`
+		RequestID LooseString `json:"requestId"`
 	} `json:"errors"`
-	Type             looseString `json:"type"`
-	Title            looseString `json:"title"`
-	Detail           looseString `json:"detail"`
-	Message          looseString `json:"message"`
-	Error            looseString `json:"error"`
-	ErrorDescription looseString `json:"error_description"`
+	Type             LooseString `json:"type"`
+	Title            LooseString `json:"title"`
+	Detail           LooseString `json:"detail"`
+	Message          LooseString `json:"message"`
+	Error            LooseString `json:"error"`
+	ErrorDescription LooseString `json:"error_description"`
 }
 
 // ProviderMessage extracts a provider's error text from an error body, at most 300 characters. A body in none
@@ -174,7 +174,7 @@ func ProviderMessage(body []byte) string {
 	var eb errorBody
 	if err := json.Unmarshal(body, &eb); err == nil {
 		if msg := eb.message(); msg != "" {
-			return truncate(msg, maxProviderMessage)
+			return Truncate(msg, maxProviderMessage)
 		}
 		// JSON we cannot read: quoting it could echo whatever the provider put in it.
 		return ""
@@ -182,7 +182,7 @@ func ProviderMessage(body []byte) string {
 	if !utf8.Valid(body) {
 		return ""
 	}
-	return truncate(strings.Join(strings.Fields(string(body)), " "), maxProviderMessage)
+	return Truncate(strings.Join(strings.Fields(string(body)), " "), maxProviderMessage)
 }
 
 func (eb errorBody) message() string {
@@ -233,9 +233,9 @@ func firstNonEmpty(values ...string) string {
 	return ""
 }
 
-// truncate cuts s to at most n runes, marking the cut, and drops control characters so that a provider's text
-// cannot forge extra log lines.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n runes, marking the cut, and replaces control characters with spaces so that a
+// provider's text cannot forge extra log lines.
+func Truncate(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
@@ -249,11 +249,12 @@ func truncate(s string, n int) string {
 	return string(runes[:n-1]) + "…"
 }
 
-// looseString decodes a JSON string, number or boolean as its text, and anything else (null, objects, arrays)
-// as "".
-type looseString string
+// LooseString decodes a JSON string (trimmed), number or boolean as its text, and anything else (null, objects,
+// arrays) as "". A field of an unexpected type then reads as "" or as its literal text instead of failing the
+// whole decode.
+type LooseString string
 
-func (s *looseString) UnmarshalJSON(data []byte) error {
+func (s *LooseString) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	switch {
 	case len(data) == 0:
@@ -263,11 +264,11 @@ func (s *looseString) UnmarshalJSON(data []byte) error {
 		if err := json.Unmarshal(data, &v); err != nil {
 			return err
 		}
-		*s = looseString(strings.TrimSpace(v))
+		*s = LooseString(strings.TrimSpace(v))
 	case data[0] == '{', data[0] == '[', string(data) == "null":
 		*s = ""
 	default:
-		*s = looseString(data)
+		*s = LooseString(data)
 	}
 	return nil
 }

@@ -11,9 +11,7 @@
 package solaris
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -100,28 +98,6 @@ func (c *Client) send(ctx context.Context, r providerhttp.Request) (*http.Respon
 // ("person ID"). Solaris' IDs are 32 hex digits and a 4-letter suffix ("…cper", "…cidt").
 func pathID(op, what, id string) (string, error) {
 	return providerhttp.PathID(op, "Solaris "+what, id)
-}
-
-// text decodes a JSON string (trimmed), number or boolean as its text, and null, objects and arrays as "".
-// Solaris' fields such as failure_reason depend on the identification method; a shape we did not expect must
-// not fail a call over a field that is informational.
-type text string
-
-func (t *text) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0, string(data) == "null", data[0] == '{', data[0] == '[':
-		*t = ""
-	case data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*t = text(strings.TrimSpace(s))
-	default:
-		*t = text(data)
-	}
-	return nil
 }
 
 // redactError rebuilds a classified error with values redacted from its message, keeping its type,

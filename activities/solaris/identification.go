@@ -124,14 +124,14 @@ func identificationPath(op, personID, identificationID string) (string, error) {
 // identificationResponse is the part of Solaris' identification object this package uses. Everything else,
 // IDnow's reference and the person's address included, is skipped by the decoder.
 type identificationResponse struct {
-	ID            string    `json:"id"`
-	URL           text      `json:"url"`
-	Status        text      `json:"status"`
-	FailureReason text      `json:"failure_reason"`
-	CompletedAt   timestamp `json:"completed_at"`
+	ID            string                   `json:"id"`
+	URL           providerhttp.LooseString `json:"url"`
+	Status        providerhttp.LooseString `json:"status"`
+	FailureReason providerhttp.LooseString `json:"failure_reason"`
+	CompletedAt   timestamp                `json:"completed_at"`
 	Documents     []struct {
-		ID           text `json:"id"`
-		DocumentType text `json:"document_type"`
+		ID           providerhttp.LooseString `json:"id"`
+		DocumentType providerhttp.LooseString `json:"document_type"`
 	} `json:"documents"`
 }
 

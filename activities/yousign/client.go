@@ -124,7 +124,7 @@ func invalidParams(body []byte) string {
 			parts = append(parts, reason)
 		}
 	}
-	return clean(strings.Join(parts, ", "), maxParamsMessage)
+	return providerhttp.Truncate(strings.Join(parts, ", "), maxParamsMessage)
 }
 
 // jsonString is the trimmed text of a JSON string, and "" for anything else.
@@ -134,18 +134,4 @@ func jsonString(raw json.RawMessage) string {
 		return ""
 	}
 	return strings.TrimSpace(s)
-}
-
-// clean replaces control characters (a provider's text must not forge log lines) and cuts s to n runes.
-func clean(s string, n int) string {
-	runes := []rune(s)
-	for i, r := range runes {
-		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			runes[i] = ' '
-		}
-	}
-	if len(runes) > n {
-		return string(runes[:n-1]) + "…"
-	}
-	return string(runes)
 }
