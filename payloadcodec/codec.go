@@ -99,7 +99,9 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, fmt.Errorf("encode payload: %w", err)
 		}
-		nonce := make([]byte, c.aead.NonceSize())
+		// Room for the sealed output, so Seal appends the ciphertext in place.
+		n := c.aead.NonceSize()
+		nonce := make([]byte, n, n+len(plain)+c.aead.Overhead())
 		if _, err := rand.Read(nonce); err != nil {
 			return nil, fmt.Errorf("encode payload: nonce: %w", err)
 		}

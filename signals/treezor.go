@@ -90,7 +90,12 @@ type TreezorKycReviewEvent struct {
 
 // Decided reports whether the review reached a final value.
 func (e TreezorKycReviewEvent) Decided() bool {
-	return e.KycReview == KycReviewValidated || e.KycReview == KycReviewRefused
+	return KycReviewDecided(e.KycReview)
+}
+
+// KycReviewDecided reports whether a kycReview value is final: validated or refused.
+func KycReviewDecided(kycReview int) bool {
+	return kycReview == KycReviewValidated || kycReview == KycReviewRefused
 }
 
 // TreezorIdentEvents names the webhooks of one of Treezor's IDnow-backed methods (QES, video conference). The

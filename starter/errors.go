@@ -227,19 +227,14 @@ func kindOfFailure(typ string) Kind {
 		return ErrMethodMismatch
 	case errTypeInvalidInput:
 		return ErrInvalidRequest
-	case errTypeNotInitiated:
-		return ErrNoURL
 	}
-	// The run ended before it issued a URL without a provider failure: cancelled while initiating, or
-	// errTypeAlreadyComplete.
+	// The run ended before it issued a URL without a provider failure: cancelled while initiating.
 	return ErrClosed
 }
 
 // The workflows' error types (workflows.ErrType*), repeated here so that a backend importing this package does
 // not link the worker's workflows and provider clients; a test keeps them equal.
 const (
-	errTypeInvalidInput    = "InvalidInput"
-	errTypeMethodMismatch  = "MethodMismatch"
-	errTypeNotInitiated    = "IdentificationNotInitiated"
-	errTypeAlreadyComplete = "VerificationComplete"
+	errTypeInvalidInput   = "InvalidInput"
+	errTypeMethodMismatch = "MethodMismatch"
 )

@@ -40,8 +40,6 @@ func TestClassify(t *testing.T) {
 		{"provider rejected", live, appErr(signals.CauseProviderRejected), ErrProviderUnavailable, signals.CauseProviderRejected},
 		{"method mismatch", live, appErr(workflows.ErrTypeMethodMismatch), ErrMethodMismatch, workflows.ErrTypeMethodMismatch},
 		{"invalid input in the workflow", live, appErr(workflows.ErrTypeInvalidInput), ErrInvalidRequest, workflows.ErrTypeInvalidInput},
-		{"not initiated", live, appErr(workflows.ErrTypeNotInitiated), ErrNoURL, workflows.ErrTypeNotInitiated},
-		{"already complete", live, appErr(workflows.ErrTypeAlreadyComplete), ErrClosed, workflows.ErrTypeAlreadyComplete},
 		{"cancelled while initiating (no cause)", live, appErr(""), ErrClosed, ""},
 		{"the workflow's answer beats a passed deadline", expired, appErr(signals.CauseUserDataIncomplete), ErrUserDataIncomplete, signals.CauseUserDataIncomplete},
 		{"wrapped application error", live, fmt.Errorf("failed workflow update: %w", appErr(workflows.ErrTypeMethodMismatch)), ErrMethodMismatch, workflows.ErrTypeMethodMismatch},
@@ -97,8 +95,6 @@ func TestClassify(t *testing.T) {
 func TestErrorTypesMatchTheWorkflows(t *testing.T) {
 	require.Equal(t, workflows.ErrTypeInvalidInput, errTypeInvalidInput)
 	require.Equal(t, workflows.ErrTypeMethodMismatch, errTypeMethodMismatch)
-	require.Equal(t, workflows.ErrTypeNotInitiated, errTypeNotInitiated)
-	require.Equal(t, workflows.ErrTypeAlreadyComplete, errTypeAlreadyComplete)
 }
 
 func TestValidate(t *testing.T) {

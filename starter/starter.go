@@ -7,6 +7,7 @@
 package starter
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -146,15 +147,8 @@ func OptionsFromEnv(getenv func(string) string) (client.Options, error) {
 		return client.Options{}, invalid("config", payloadcodec.EnvKey, err)
 	}
 	return client.Options{
-		HostPort:      valueOr(getenv(EnvTemporalAddress), "localhost:7233"),
-		Namespace:     valueOr(getenv(EnvTemporalNamespace), "default"),
+		HostPort:      cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
+		Namespace:     cmp.Or(getenv(EnvTemporalNamespace), "default"),
 		DataConverter: payloadcodec.DataConverter(codec),
 	}, nil
-}
-
-func valueOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,8 +87,8 @@ const maxStopTimeout = 14 * time.Second
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	cfg := Config{
-		TemporalAddress:   valueOr(getenv(EnvTemporalAddress), "localhost:7233"),
-		TemporalNamespace: valueOr(getenv(EnvTemporalNamespace), "default"),
+		TemporalAddress:   cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
+		TemporalNamespace: cmp.Or(getenv(EnvTemporalNamespace), "default"),
 		StopTimeout:       10 * time.Second,
 		WorkflowCacheSize: 1000,
 		Pollers:           4,
@@ -172,13 +173,6 @@ func required(name, v string) error {
 		return fmt.Errorf("%s is required", name)
 	}
 	return nil
-}
-
-func valueOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func requireURL(name, v string) error {

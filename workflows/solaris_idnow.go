@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -34,11 +35,10 @@ func SolarisIDnow(ctx workflow.Context, input signals.VerificationInput) (signal
 	return f.complete(ctx, f.run(ctx)), nil
 }
 
+// solarisFlow follows one identification: verification.providerRef is its ID, and verification.providerStatus the
+// most advanced status reported so far (see solarisRank).
 type solarisFlow struct {
 	*verification
-	identificationID string
-	// status is the most advanced status reported so far (see solarisRank).
-	status string
 }
 
 // solarisRank orders statuses so that a late, stale webhook never moves the identification backwards. Equal ranks
@@ -56,7 +56,7 @@ func solarisRank(status string) int {
 }
 
 func (f *solarisFlow) record(ev signals.SolarisIdentificationEvent) {
-	if ev.IdentificationID != f.identificationID {
+	if ev.IdentificationID != f.providerRef {
 		f.logger.Info("Ignoring a webhook for another identification", "identificationId", ev.IdentificationID)
 		return
 	}
@@ -64,26 +64,24 @@ func (f *solarisFlow) record(ev signals.SolarisIdentificationEvent) {
 }
 
 func (f *solarisFlow) observe(status string) {
-	current := solarisRank(f.status)
+	current := solarisRank(f.providerStatus)
 	// Solaris: the second-line review may also resolve negatively with canceled, after which the user may
 	// identify again with the same link; only that status may follow a pending_* one.
 	reviewCanceled := current == 2 && status == signals.SolarisStatusCanceled
 	if current == 3 || (solarisRank(status) < current && !reviewCanceled) {
 		return
 	}
-	f.status = status
 	f.providerStatus = status
 }
 
 func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
-	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, Language: valueOr(f.input.Language, "EN")}
+	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, Language: cmp.Or(f.input.Language, "EN")}
 	var ident activities.SolarisIdentification
 	actx := workflow.WithActivityOptions(ctx, withSummary(initiateOptions, "create IDnow identification"))
 	if err := workflow.ExecuteActivity(actx, sol.CreateIdentification, req).Get(actx, &ident); err != nil {
 		return f.initFailed(failureOutcome(err, "create identification"))
 	}
 	// Published before the request: the first webhook may arrive before the request's response.
-	f.identificationID = ident.ID
 	f.setProviderReference(ctx, ident.ID)
 
 	req.IdentificationID = ident.ID
@@ -105,7 +103,7 @@ func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
 // cancels the identification sends the user back to the same link for as long as it is valid.
 func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 	for {
-		sessionDone := func() bool { return solarisRank(f.status) >= 2 }
+		sessionDone := func() bool { return solarisRank(f.providerStatus) >= 2 }
 		done, err := f.waitUntil(ctx, f.urlExpiresAt, "IDnow link valid", sessionDone)
 		if o := f.stopped(err); o != nil {
 			return *o
@@ -117,12 +115,12 @@ func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 				return f.sessionOutcome(ctx)
 			}
 		}
-		if solarisRank(f.status) == 2 {
+		if solarisRank(f.providerStatus) == 2 {
 			if o := f.awaitReview(ctx); o != nil {
 				return *o
 			}
 		}
-		if f.status != signals.SolarisStatusCanceled {
+		if f.providerStatus != signals.SolarisStatusCanceled {
 			return f.finalOutcome(ctx)
 		}
 		f.logger.Info("IDnow's review canceled the identification; the user may retry with the same link")
@@ -134,7 +132,9 @@ func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 func (f *solarisFlow) awaitReview(ctx workflow.Context) *signals.Outcome {
 	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
 	f.enterStep(ctx, signals.StepProviderProcessing, deadline)
-	decided := func() bool { return solarisRank(f.status) == 3 || f.status == signals.SolarisStatusCanceled }
+	decided := func() bool {
+		return solarisRank(f.providerStatus) == 3 || f.providerStatus == signals.SolarisStatusCanceled
+	}
 	ok, err := f.waitUntil(ctx, deadline, "IDnow second-line review", decided)
 	if o := f.stopped(err); o != nil {
 		return o
@@ -143,7 +143,7 @@ func (f *solarisFlow) awaitReview(ctx workflow.Context) *signals.Outcome {
 		f.reconcile(ctx)
 		if !decided() {
 			return &signals.Outcome{Status: signals.OutcomeReviewTimeout,
-				Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.status, time.Duration(f.deadlines.Review))}
+				Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.providerStatus, time.Duration(f.deadlines.Review))}
 		}
 	}
 	return nil
@@ -152,23 +152,21 @@ func (f *solarisFlow) awaitReview(ctx workflow.Context) *signals.Outcome {
 // sessionOutcome concludes a link that expired: the user left (with IDnow's reason) or never came.
 func (f *solarisFlow) sessionOutcome(ctx workflow.Context) signals.Outcome {
 	validity := time.Duration(f.deadlines.URLValidity)
-	if f.status == signals.SolarisStatusAborted || f.status == signals.SolarisStatusCanceled {
+	if f.providerStatus == signals.SolarisStatusAborted || f.providerStatus == signals.SolarisStatusCanceled {
 		rs := f.failureReasons(ctx)
 		return signals.Outcome{Status: signals.OutcomeAborted, Reasons: rs, UserMayRetry: true,
-			Detail: fmt.Sprintf("identification %s and not resumed within the link's %s", f.status, validity)}
+			Detail: fmt.Sprintf("identification %s and not resumed within the link's %s", f.providerStatus, validity)}
 	}
 	return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true,
 		Detail: fmt.Sprintf("the user did not complete the identification within the link's %s", validity)}
 }
 
 func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
-	switch f.status {
+	switch f.providerStatus {
 	case signals.SolarisStatusSuccessful:
 		f.enterStep(ctx, signals.StepKYCReview, time.Time{})
-		var ident activities.SolarisIdentification
-		actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "fetch the identification and its documents"))
-		req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, IdentificationID: f.identificationID, IncludeDocuments: true}
-		if err := workflow.ExecuteActivity(actx, sol.GetIdentification, req).Get(actx, &ident); err != nil {
+		ident, err := f.read(ctx, "fetch the identification and its documents", providerCallOptions, true)
+		if err != nil {
 			o := failureOutcome(err, "fetch the successful identification")
 			o.Cause = signals.CauseDocumentsUnavailable
 			return o
@@ -205,14 +203,7 @@ func (f *solarisFlow) failureReasons(ctx workflow.Context) []signals.Reason {
 func (f *solarisFlow) read(ctx workflow.Context, summary string, opts workflow.ActivityOptions, docs bool) (activities.SolarisIdentification, error) {
 	var ident activities.SolarisIdentification
 	actx := workflow.WithActivityOptions(ctx, withSummary(opts, summary))
-	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, IdentificationID: f.identificationID, IncludeDocuments: docs}
+	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, IdentificationID: f.providerRef, IncludeDocuments: docs}
 	err := workflow.ExecuteActivity(actx, sol.GetIdentification, req).Get(actx, &ident)
 	return ident, err
-}
-
-func valueOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

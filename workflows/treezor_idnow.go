@@ -68,10 +68,7 @@ func (f *treezorFlow) recordIdent(signal string, ev signals.TreezorIdentEvent, m
 		// An abort delivered after the user completed a later attempt is stale.
 		if !st.completed && st.final == nil {
 			st.lastAbort = ev.Reason
-			f.reasons = nil
-			if ev.Reason != nil {
-				f.reasons = []signals.Reason{m.catalogue.Explain(ev.Reason.Code, ev.Reason.Message)}
-			}
+			f.reasons = explainReason(m.catalogue, ev.Reason)
 		}
 	case signal == m.events.Finalized && isDecisive(ev.Result):
 		st.completed = true
@@ -135,10 +132,7 @@ func (f *treezorFlow) awaitIdent(ctx workflow.Context, m identMethod, st *identS
 	}
 
 	final := st.final
-	var rs []signals.Reason
-	if final.Reason != nil {
-		rs = []signals.Reason{m.catalogue.Explain(final.Reason.Code, final.Reason.Message)}
-	}
+	rs := explainReason(m.catalogue, final.Reason)
 	f.reasons = rs
 	switch final.Result {
 	case signals.TreezorResultSuccess, signals.TreezorResultSuccessDataChange:

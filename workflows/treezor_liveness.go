@@ -129,3 +129,11 @@ func explainAll(c *reasons.Catalogue, rs []signals.ProviderReason) []signals.Rea
 	}
 	return out
 }
+
+// explainReason explains an optional provider reason: nil without one.
+func explainReason(c *reasons.Catalogue, r *signals.ProviderReason) []signals.Reason {
+	if r == nil {
+		return nil
+	}
+	return []signals.Reason{c.Explain(r.Code, r.Message)}
+}

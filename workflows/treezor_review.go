@@ -49,7 +49,7 @@ func (f *treezorFlow) reconcileReview(ctx workflow.Context) signals.Outcome {
 		timeout.Detail += "; reading the user's state failed: " + err.Error()
 		return timeout
 	}
-	if state.KycReview == signals.KycReviewValidated || state.KycReview == signals.KycReviewRefused {
+	if signals.KycReviewDecided(state.KycReview) {
 		f.logger.Info("KYC review decided without a webhook; reconciled by reading the user", "kycReview", state.KycReview)
 		return f.reviewOutcome(state.KycReview, "reconciliation after the review deadline")
 	}

@@ -21,10 +21,8 @@ import (
 
 // Error types the identification_url update and the workflow return; the starter branches on them.
 const (
-	ErrTypeInvalidInput    = "InvalidInput"
-	ErrTypeMethodMismatch  = "MethodMismatch"
-	ErrTypeNotInitiated    = "IdentificationNotInitiated"
-	ErrTypeAlreadyComplete = "VerificationComplete"
+	ErrTypeInvalidInput   = "InvalidInput"
+	ErrTypeMethodMismatch = "MethodMismatch"
 )
 
 // verification is the state every method's workflow shares. It is only touched from workflow code.

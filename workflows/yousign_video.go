@@ -39,8 +39,8 @@ func YousignVideo(ctx workflow.Context, input signals.VerificationInput) (signal
 
 type yousignFlow struct {
 	*verification
-	attempt        int
-	verificationID string
+	// attempt counts the verifications opened; verification.providerRef is the current one's ID.
+	attempt int
 	// results holds the first done event of each verification this run opened, by verification ID; a result for
 	// an earlier attempt arriving late is stale and never decides the current one.
 	results map[string]signals.YousignVerificationEvent
@@ -121,7 +121,6 @@ func (f *yousignFlow) open(ctx workflow.Context) *signals.Outcome {
 		}
 		return &o
 	}
-	f.verificationID = created.ID
 	f.setProviderReference(ctx, created.ID)
 	f.publishURL(ctx, created.URL)
 	return nil
@@ -130,7 +129,7 @@ func (f *yousignFlow) open(ctx workflow.Context) *signals.Outcome {
 // await waits for the current verification's result. A result that never arrives is read from Yousign: once the
 // URL and the review bound have passed, and at the verification's 7-day expiry.
 func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.YousignVerificationEvent, *signals.Outcome) {
-	has := func() bool { _, ok := f.results[f.verificationID]; return ok }
+	has := func() bool { _, ok := f.results[f.providerRef]; return ok }
 	checkpoints := []time.Time{f.urlExpiresAt.Add(time.Duration(f.deadlines.Review)), expiresAt}
 	for i, deadline := range checkpoints {
 		if deadline.After(expiresAt) {
@@ -144,7 +143,7 @@ func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.
 			return signals.YousignVerificationEvent{}, o
 		}
 		if got {
-			return f.results[f.verificationID], nil
+			return f.results[f.providerRef], nil
 		}
 		if ev, ok := f.reconcile(ctx); ok {
 			return ev, nil
@@ -157,7 +156,7 @@ func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.
 func (f *yousignFlow) reconcile(ctx workflow.Context) (signals.YousignVerificationEvent, bool) {
 	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the verification"))
 	var got activities.YousignVerification
-	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.verificationID).Get(actx, &got); err != nil {
+	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.providerRef).Get(actx, &got); err != nil {
 		f.logger.Warn("Reconciliation read failed", "error", err)
 		return signals.YousignVerificationEvent{}, false
 	}
@@ -173,7 +172,7 @@ func (f *yousignFlow) fetchResult(ctx workflow.Context) signals.Outcome {
 	f.enterStep(ctx, signals.StepKYCReview, time.Time{})
 	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "fetch the verification result"))
 	var got activities.YousignVerification
-	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.verificationID).Get(actx, &got); err != nil {
+	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.providerRef).Get(actx, &got); err != nil {
 		return failureOutcome(err, "fetch the verification result")
 	}
 	if got.Status != signals.YousignStatusVerified {
