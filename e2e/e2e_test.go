@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestEndToEnd(t *testing.T) {
 			require.True(t, r.OK(), "expected %s, got %s", r.Scenario.ExpectedText(), r.Actual())
 			e.requireExactlyOnce(ctx, t, r)
 			requireFaults(t, r, stats[r.Subject])
-			if contains(r.Faults, sandbox.FaultDuplicate) {
+			if slices.Contains(r.Faults, sandbox.FaultDuplicate) {
 				st, err := e.starter.Status(ctx, r.Verification)
 				require.NoError(t, err)
 				require.Positive(t, st.Webhooks.Duplicates, "the workflow saw and ignored redeliveries")
@@ -292,26 +293,18 @@ func (e *env) relayOutage(ctx context.Context, t *testing.T) {
 func (e *env) requireNoPersonalData(t *testing.T, results []matrix.Result) {
 	logs, err := os.ReadFile(e.logFile)
 	require.NoError(t, err)
+	text := string(logs)
 	fixed := []string{"@example.test\"", "1990-01-01", "+33600000000", "rue de la Paix"}
-	for _, line := range strings.Split(string(logs), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		for _, s := range fixed {
 			require.NotContains(t, line, s)
 		}
 	}
 	for _, r := range results {
 		if r.FirstName != "" {
-			require.NotContains(t, string(logs), r.FirstName, "%s: its first name is in the logs", r.Name())
+			require.NotContains(t, text, r.FirstName, "%s: its first name is in the logs", r.Name())
 		}
 	}
-}
-
-func contains(fs []sandbox.Fault, f sandbox.Fault) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 // dumpLog prints the end of the processes' logs, for a failure's diagnosis.

@@ -24,18 +24,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/kycflow/kycflow/activities"
-	"github.com/kycflow/kycflow/activities/solaris"
-	"github.com/kycflow/kycflow/activities/treezor"
-	"github.com/kycflow/kycflow/activities/yousign"
 	"github.com/kycflow/kycflow/internal/devstack"
 	"github.com/kycflow/kycflow/internal/testenv"
 	"github.com/kycflow/kycflow/relay"
 	"github.com/kycflow/kycflow/signals"
 	"github.com/kycflow/kycflow/starter"
-	"github.com/kycflow/kycflow/worker"
 )
 
 // The relay's webhook secrets in these tests. Each provider has two, the first standing for a secret being
@@ -427,27 +421,9 @@ func startOutageStack(t *testing.T) *outageStack {
 	t.Cleanup(o.client.Close)
 	o.starter = &starter.Starter{Client: o.client}
 
-	fake := testenv.NewFakeTreezor()
-	t.Cleanup(fake.Server.Close)
-	tz, err := treezor.New(treezor.Config{BaseURL: fake.Server.URL, ClientID: "kycflow-test", ClientSecret: "test-secret"})
+	_, stopWorker, err := testenv.StartWorker(o.client)
 	require.NoError(t, err)
-	w := sdkworker.New(o.client, signals.TaskQueue, sdkworker.Options{})
-	sol := testenv.NewFakeSolaris()
-	t.Cleanup(sol.Server.Close)
-	solClient, err := solaris.New(solaris.Config{BaseURL: sol.Server.URL, TokenURL: sol.Server.URL + "/oauth2/token",
-		ClientID: "kycflow-test", ClientSecret: "test-secret"})
-	require.NoError(t, err)
-	ys := testenv.NewFakeYousign()
-	t.Cleanup(ys.Server.Close)
-	ysClient, err := yousign.New(yousign.Config{BaseURL: ys.Server.URL, APIKey: "yousign-test-key"})
-	require.NoError(t, err)
-	worker.Register(w, worker.Activities{
-		Treezor: &activities.Treezor{Client: tz},
-		Solaris: &activities.Solaris{Client: solClient},
-		Yousign: &activities.Yousign{Client: ysClient},
-	})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	t.Cleanup(stopWorker)
 
 	// A short signal timeout: the provider waits on the relay while Temporal is down.
 	o.relay = startRelay(t, o.client, 3*time.Second)

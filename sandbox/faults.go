@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ func FaultsFromNames(first, last string) []Fault {
 			continue
 		}
 		for _, part := range strings.Split(rest, "-") {
-			if f, ok := parseFault(part); ok && !containsFault(out, f) {
+			if f, ok := parseFault(part); ok && !slices.Contains(out, f) {
 				out = append(out, f)
 			}
 		}
@@ -78,15 +79,6 @@ func parseFault(s string) (Fault, bool) {
 		}
 	}
 	return "", false
-}
-
-func containsFault(fs []Fault, f Fault) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 // FaultRate applies a fault to a share of the subjects.
@@ -166,9 +158,9 @@ type apiFaults struct {
 
 func newAPIFaults(faults []Fault) apiFaults {
 	var a apiFaults
-	if containsFault(faults, FaultBurst) {
+	if slices.Contains(faults, FaultBurst) {
 		a.burst = len(burstStatuses)
 	}
-	a.limitPending = containsFault(faults, FaultLimit)
+	a.limitPending = slices.Contains(faults, FaultLimit)
 	return a
 }

@@ -64,7 +64,7 @@ type subject struct {
 	stats    SubjectStats
 }
 
-func (sub *subject) has(f Fault) bool { return containsFault(sub.faults, f) }
+func (sub *subject) has(f Fault) bool { return slices.Contains(sub.faults, f) }
 
 // scenarioFor resolves the subject's scenario for a method.
 func (sub *subject) scenarioFor(m signals.Method) (Scenario, error) {
@@ -164,7 +164,7 @@ func (s *Server) Clock() Clock { return s.clock }
 // newSubject registers a subject with the faults its names and the global configuration give it. Call with s.mu.
 func (s *Server) newSubject(p signals.Provider, id, scenario string, faults []Fault) *subject {
 	for _, f := range s.cfg.Faults.draw() {
-		if !containsFault(faults, f) {
+		if !slices.Contains(faults, f) {
 			faults = append(faults, f)
 		}
 	}

@@ -60,7 +60,6 @@ func (o TemporalOptions) Args() []string {
 type Temporal struct {
 	proc     *Process
 	HostPort string
-	UIPort   int
 }
 
 // TemporalBinary finds the pinned CLI: $KYCFLOW_TEMPORAL_BIN, else bin/temporal in the repository that contains
@@ -118,7 +117,7 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Temporal{proc: proc, HostPort: net.JoinHostPort(o.IP, strconv.Itoa(o.Port)), UIPort: o.UIPort}
+	t := &Temporal{proc: proc, HostPort: net.JoinHostPort(o.IP, strconv.Itoa(o.Port))}
 	if err := t.waitReady(ctx); err != nil {
 		t.Stop()
 		return nil, err

@@ -100,13 +100,7 @@ func NewFakeYousign() *FakeYousign {
 	}))
 	mux.HandleFunc("GET /verifications/identity_videos/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		f.mu.Lock()
-		status, ok := f.status[id]
-		f.mu.Unlock()
-		if !ok {
-			status = "pending"
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": status, "status_codes": []string{},
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": f.Status(id), "status_codes": []string{},
 			"verification_url": "https://id.ubble.example/" + id})
 	}))
 	f.Server = httptest.NewServer(mux)
@@ -118,4 +112,14 @@ func (f *FakeYousign) SetStatus(verificationID, status string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.status[verificationID] = status
+}
+
+// Status is the status reads of a verification answer.
+func (f *FakeYousign) Status(verificationID string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.status[verificationID]; ok {
+		return s
+	}
+	return "pending"
 }

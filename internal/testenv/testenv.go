@@ -87,7 +87,7 @@ func newStack() (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Temporal: temporal, Treezor: NewFakeTreezor(), Solaris: NewFakeSolaris(), Yousign: NewFakeYousign()}
+	s := &Stack{Temporal: temporal}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s.Client, err = client.Dial(client.Options{HostPort: temporal.HostPort, Logger: tlog.NewStructuredLogger(logger),
 		DataConverter: payloadcodec.DataConverter(PayloadCodec())})
@@ -96,36 +96,68 @@ func newStack() (*Stack, error) {
 		return nil, fmt.Errorf("dial %s: %w", temporal.HostPort, err)
 	}
 	s.Starter = &starter.Starter{Client: s.Client}
+	// The shared stack's worker runs until the test binary exits; close shuts the fakes down.
+	fakes, _, err := StartWorker(s.Client)
+	if err != nil {
+		s.Client.Close()
+		temporal.Stop()
+		return nil, err
+	}
+	s.Treezor, s.Solaris, s.Yousign = fakes.Treezor, fakes.Solaris, fakes.Yousign
+	return s, nil
+}
+
+// Fakes are the fake provider APIs a worker started by StartWorker calls.
+type Fakes struct {
+	Treezor *FakeTreezor
+	Solaris *FakeSolaris
+	Yousign *FakeYousign
+}
+
+// StartWorker starts the three fake provider APIs and a kycflow worker polling c in-process, its activities
+// calling the fakes with the credentials they accept. The shared stack and the tests that run a dev server of
+// their own (the relay's outage test) both use it, so that every in-process worker is wired the same way. stop
+// stops the worker, then closes the Yousign, Solaris and Treezor fakes. On error nothing is left running.
+func StartWorker(c client.Client) (fakes *Fakes, stop func(), err error) {
+	f := &Fakes{Treezor: NewFakeTreezor(), Solaris: NewFakeSolaris(), Yousign: NewFakeYousign()}
+	closeFakes := func() {
+		f.Yousign.Server.Close()
+		f.Solaris.Server.Close()
+		f.Treezor.Server.Close()
+	}
 	tzClient, err := treezor.New(treezor.Config{
-		BaseURL: s.Treezor.Server.URL, ClientID: "kycflow-test", ClientSecret: "test-secret",
+		BaseURL: f.Treezor.Server.URL, ClientID: "kycflow-test", ClientSecret: "test-secret",
 	})
 	if err != nil {
-		s.close()
-		return nil, err
+		closeFakes()
+		return nil, nil, err
 	}
 	solClient, err := solaris.New(solaris.Config{
-		BaseURL: s.Solaris.Server.URL, TokenURL: s.Solaris.Server.URL + "/oauth2/token", ClientID: "kycflow-test", ClientSecret: "test-secret",
+		BaseURL: f.Solaris.Server.URL, TokenURL: f.Solaris.Server.URL + "/oauth2/token", ClientID: "kycflow-test", ClientSecret: "test-secret",
 	})
 	if err != nil {
-		s.close()
-		return nil, err
+		closeFakes()
+		return nil, nil, err
 	}
-	ysClient, err := yousign.New(yousign.Config{BaseURL: s.Yousign.Server.URL, APIKey: "yousign-test-key"})
+	ysClient, err := yousign.New(yousign.Config{BaseURL: f.Yousign.Server.URL, APIKey: "yousign-test-key"})
 	if err != nil {
-		s.close()
-		return nil, err
+		closeFakes()
+		return nil, nil, err
 	}
-	w := sdkworker.New(s.Client, signals.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, signals.TaskQueue, sdkworker.Options{})
 	worker.Register(w, worker.Activities{
 		Treezor: &activities.Treezor{Client: tzClient},
 		Solaris: &activities.Solaris{Client: solClient},
 		Yousign: &activities.Yousign{Client: ysClient},
 	})
 	if err := w.Start(); err != nil {
-		s.close()
-		return nil, fmt.Errorf("start worker: %w", err)
+		closeFakes()
+		return nil, nil, fmt.Errorf("start worker: %w", err)
 	}
-	return s, nil
+	return f, func() {
+		w.Stop()
+		closeFakes()
+	}, nil
 }
 
 func (s *Stack) close() {
@@ -166,9 +198,7 @@ func (s *Stack) Signal(t testing.TB, workflowID, name string, payload any) {
 // SignalTreezor delivers a Treezor webhook the way the relay does: a real signal to the user's workflow.
 func (s *Stack) SignalTreezor(t testing.TB, userID, name string, payload any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, s.Client.SignalWorkflow(ctx, signals.WorkflowID(signals.ProviderTreezor, userID), "", name, payload))
+	s.Signal(t, signals.WorkflowID(signals.ProviderTreezor, userID), name, payload)
 }
 
 // FakeTreezor plays Treezor's API closely enough for the real client: OAuth token, kycliveness, qes,
