@@ -240,3 +240,48 @@ func TestRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// A steady load of concurrent calls reuses its connections: the second wave of calls opens none.
+func TestDoReusesConnectionsUnderConcurrentLoad(t *testing.T) {
+	const inFlight = 16
+	var opened atomic.Int32
+	arrived := make(chan struct{}, inFlight)
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := New(fastOptions())
+
+	// Each wave holds every call on the server until all have arrived, so that they are truly concurrent.
+	wave := func() {
+		done := make(chan error, inFlight)
+		for range inFlight {
+			go func() {
+				_, _, err := c.Do(post(t, srv.URL), "op")
+				done <- err
+			}()
+		}
+		for range inFlight {
+			<-arrived
+		}
+		for range inFlight {
+			release <- struct{}{}
+		}
+		for range inFlight {
+			require.NoError(t, <-done)
+		}
+	}
+	wave()
+	require.EqualValues(t, inFlight, opened.Load(), "first wave")
+	wave()
+	assert.EqualValues(t, inFlight, opened.Load(), "the second wave reuses the first wave's connections")
+}
