@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/kycflow/kycflow/activities/treezor"
 	"github.com/kycflow/kycflow/internal/devstack"
@@ -42,12 +43,14 @@ type Options struct {
 
 // Report is what a run measured; it is printed as a table and written as JSON.
 type Report struct {
-	Commit   string    `json:"commit"`
-	Started  time.Time `json:"started"`
-	Machine  string    `json:"machine"`
-	Options  Options   `json:"options"`
-	Baseline Flows     `json:"baseline"`
-	Kycflow  Flows     `json:"kycflow"`
+	Commit  string    `json:"commit"`
+	Started time.Time `json:"started"`
+	Machine string    `json:"machine"`
+	Options Options   `json:"options"`
+	// DevServerConfig is the dynamic configuration the dev server ran with, beyond start-dev's own.
+	DevServerConfig []string `json:"devServerConfig"`
+	Baseline        Flows    `json:"baseline"`
+	Kycflow         Flows    `json:"kycflow"`
 	// ThroughputRatio is kycflow's flows/s over the bare engine's (target >= 0.9).
 	ThroughputRatio float64    `json:"throughputRatio"`
 	TimeToURL       []URLTimes `json:"timeToUrl"`
@@ -66,6 +69,24 @@ type Flows struct {
 	Mismatches int     `json:"mismatches"`
 	// CPUMsPerFlow is each process' CPU time per flow: where the 2 cores went.
 	CPUMsPerFlow map[string]float64 `json:"cpuMsPerFlow"`
+	// EnginePerFlow is the engine's work per flow, from the dev server's metrics.
+	EnginePerFlow EngineWork `json:"enginePerFlow"`
+	// Shape is one flow's history, read back from the dev server: what the engine persisted for it.
+	Shape Shape `json:"shape"`
+}
+
+// Shape counts one flow's history events by kind, so that the table shows that the bare flow still has a live
+// verification's shape, and what kycflow adds to it. Workflow tasks vary from flow to flow with load: signals that
+// arrive together share one.
+type Shape struct {
+	Events        int `json:"events"`
+	Signals       int `json:"signals"`
+	Activities    int `json:"activities"`
+	WorkflowTasks int `json:"workflowTasks"`
+	Timers        int `json:"timers"`
+	Upserts       int `json:"searchAttributeUpserts"`
+	// HistoryBytes is the size of the history's events as the engine stores them (protobuf).
+	HistoryBytes int `json:"historyBytes"`
 }
 
 // URLTimes compares kycflow's Start with a bare Update-with-Start at one concurrency.
@@ -136,20 +157,29 @@ func (r *Runner) logf(format string, args ...any) { fmt.Fprintf(r.Log, format+"\
 func (r *Runner) Run(ctx context.Context, rep *Report) error {
 	var err error
 	r.logf("1/5 baseline: %d bare flows at concurrency %d", r.opts.Flows, r.opts.Concurrency)
-	cpu := r.cpu()
-	if rep.Baseline, err = r.baselineFlows(ctx); err != nil {
+	cpu, work := r.cpu(), r.engineWork(ctx)
+	var lastID string
+	if rep.Baseline, lastID, err = r.baselineFlows(ctx); err != nil {
 		return err
 	}
 	rep.Baseline.CPUMsPerFlow = r.cpuPerFlow(cpu, rep.Baseline.Count)
+	rep.Baseline.EnginePerFlow = r.engineWork(ctx).PerFlow(work, rep.Baseline.Count)
+	if rep.Baseline.Shape, err = r.shape(ctx, lastID); err != nil {
+		return err
+	}
 	r.logf("2/5 kycflow: %d live verifications through starter, worker, sandbox and relay", r.opts.Flows)
 	if err := r.prepareKycflowFlows(ctx); err != nil {
 		return err
 	}
-	cpu = r.cpu()
-	if rep.Kycflow, err = r.kycflowFlows(ctx); err != nil {
+	cpu, work = r.cpu(), r.engineWork(ctx)
+	if rep.Kycflow, lastID, err = r.kycflowFlows(ctx); err != nil {
 		return err
 	}
 	rep.Kycflow.CPUMsPerFlow = r.cpuPerFlow(cpu, rep.Kycflow.Count)
+	rep.Kycflow.EnginePerFlow = r.engineWork(ctx).PerFlow(work, rep.Kycflow.Count)
+	if rep.Kycflow.Shape, err = r.shape(ctx, lastID); err != nil {
+		return err
+	}
 	rep.ThroughputRatio = round2(rep.Kycflow.PerSecond / rep.Baseline.PerSecond)
 	r.logf("3/5 time to URL")
 	if rep.SandboxInitiate, err = r.sandboxInitiate(ctx); err != nil {
@@ -200,12 +230,14 @@ func parallel(ctx context.Context, n, c int, job func(ctx context.Context, i int
 	return time.Since(start), firstErr
 }
 
-func (r *Runner) baselineFlows(ctx context.Context) (Flows, error) {
+// baselineFlows runs the bare flows and returns their figures and one flow's workflow ID.
+func (r *Runner) baselineFlows(ctx context.Context) (Flows, string, error) {
 	var lat Latencies
 	run := uuid.NewString()[:8]
+	id := func(i int) string { return fmt.Sprintf("bench-baseline-%s-%d", run, i) }
 	elapsed, err := parallel(ctx, r.opts.Flows, r.opts.Concurrency, func(ctx context.Context, i int) error {
 		start := time.Now()
-		id := fmt.Sprintf("bench-baseline-%s-%d", run, i)
+		id := id(i)
 		if err := r.bareUpdateWithStart(ctx, id, false); err != nil {
 			return err
 		}
@@ -216,9 +248,9 @@ func (r *Runner) baselineFlows(ctx context.Context) (Flows, error) {
 		return nil
 	})
 	if err != nil {
-		return Flows{}, err
+		return Flows{}, "", err
 	}
-	return flows(r.opts.Flows, elapsed, &lat, 0), nil
+	return flows(r.opts.Flows, elapsed, &lat, 0), id(0), nil
 }
 
 // bareUpdateWithStart starts the bare workflow and waits for its update, as kycflow's Start does.
@@ -274,7 +306,8 @@ func (r *Runner) prepareKycflowFlows(ctx context.Context) error {
 	return err
 }
 
-func (r *Runner) kycflowFlows(ctx context.Context) (Flows, error) {
+// kycflowFlows runs the live verifications and returns their figures and one flow's workflow ID.
+func (r *Runner) kycflowFlows(ctx context.Context) (Flows, string, error) {
 	users := r.flowUsers
 	var (
 		lat        Latencies
@@ -298,9 +331,36 @@ func (r *Runner) kycflowFlows(ctx context.Context) (Flows, error) {
 		return nil
 	})
 	if err != nil {
-		return Flows{}, err
+		return Flows{}, "", err
 	}
-	return flows(r.opts.Flows, elapsed, &lat, int(mismatches.Load())), nil
+	return flows(r.opts.Flows, elapsed, &lat, int(mismatches.Load())), signals.WorkflowID(signals.ProviderTreezor, users[0]), nil
+}
+
+// shape reads a finished flow's history back from the dev server.
+func (r *Runner) shape(ctx context.Context, workflowID string) (Shape, error) {
+	var s Shape
+	it := r.Client.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return Shape{}, fmt.Errorf("history of %s: %w", workflowID, err)
+		}
+		s.Events++
+		s.HistoryBytes += proto.Size(e)
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			s.Signals++
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			s.Activities++
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			s.WorkflowTasks++
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			s.Timers++
+		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+			s.Upserts++
+		}
+	}
+	return s, nil
 }
 
 func flows(n int, elapsed time.Duration, lat *Latencies, mismatches int) Flows {
@@ -493,6 +553,18 @@ func (r *Runner) cpu() map[string]float64 {
 		}
 	}
 	return out
+}
+
+// engineWork reads the engine's counters; without a metrics endpoint the figures stay empty.
+func (r *Runner) engineWork(ctx context.Context) EngineWork {
+	if r.Stack.Temporal.MetricsURL == "" {
+		return EngineWork{}
+	}
+	w, err := ReadEngineWork(ctx, r.http, r.Stack.Temporal.MetricsURL)
+	if err != nil {
+		r.logf("  %v", err)
+	}
+	return w
 }
 
 func (r *Runner) cpuPerFlow(before map[string]float64, flows int) map[string]float64 {

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -16,6 +17,14 @@ func PrintTable(w io.Writer, r Report) {
 		r.Options.Flows, r.Options.Concurrency, r.Baseline.PerSecond, r.Kycflow.PerSecond, r.ThroughputRatio)
 	fmt.Fprintf(tw, "flow end-to-end p50 / p99 ms\t%.0f / %.0f\t%.0f / %.0f\t\t\n",
 		r.Baseline.EndToEnd.P50ms, r.Baseline.EndToEnd.P99ms, r.Kycflow.EndToEnd.P50ms, r.Kycflow.EndToEnd.P99ms)
+	b, k := r.Baseline.Shape, r.Kycflow.Shape
+	be, ke := r.Baseline.EnginePerFlow, r.Kycflow.EnginePerFlow
+	fmt.Fprintf(tw, "engine per flow: DB calls, visibility writes\t%.1f, %.1f\t%.1f, %.1f\t\t\n",
+		Total(be.DBCalls), be.VisibilityWrites(), Total(ke.DBCalls), ke.VisibilityWrites())
+	fmt.Fprintf(tw, "one history: events (signals, activities, WFTs)\t%d (%d, %d, %d)\t%d (%d, %d, %d)\t\t\n",
+		b.Events, b.Signals, b.Activities, b.WorkflowTasks, k.Events, k.Signals, k.Activities, k.WorkflowTasks)
+	fmt.Fprintf(tw, "one history: timers, upserts, KB\t%d, %d, %.1f\t%d, %d, %.1f\t\t\n",
+		b.Timers, b.Upserts, float64(b.HistoryBytes)/1024, k.Timers, k.Upserts, float64(k.HistoryBytes)/1024)
 	fmt.Fprintf(tw, "CPU ms per flow: dev server\t%.0f\t%.0f\t\t\n", r.Baseline.CPUMsPerFlow["temporal"], r.Kycflow.CPUMsPerFlow["temporal"])
 	fmt.Fprintf(tw, "CPU ms per flow: worker (bare: in bench)\t%.0f\t%.0f\t\t\n", r.Baseline.CPUMsPerFlow["bench"], r.Kycflow.CPUMsPerFlow["worker"])
 	fmt.Fprintf(tw, "CPU ms per flow: relay + sandbox + client\t\t%.0f + %.0f + %.0f\t\t\n",
@@ -32,4 +41,5 @@ func PrintTable(w io.Writer, r Report) {
 	fmt.Fprintf(tw, "dev server RSS MB, %d waiting\t%.0f (idle %.0f)\t\t\t(engine)\n", wt.Count, wt.TemporalRSSMB, wt.TemporalIdleMB)
 	fmt.Fprintf(tw, "mismatched outcomes / webhook errors\t\t%d / %d\t\t0 / 0\n", r.Kycflow.Mismatches, a.Errors)
 	_ = tw.Flush()
+	fmt.Fprintf(w, "dev server settings: %s\n", strings.Join(r.DevServerConfig, " "))
 }

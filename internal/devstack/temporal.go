@@ -31,7 +31,11 @@ type TemporalOptions struct {
 	// DBFile keeps state across restarts; empty keeps it in memory.
 	DBFile   string
 	LogLevel string
-	Output   io.Writer
+	// MetricsPort serves the server's Prometheus metrics; 0 leaves start-dev's random port unannounced.
+	MetricsPort int
+	// DynamicConfig are extra server settings, "key=JSON value" (start-dev's --dynamic-config-value).
+	DynamicConfig []string
+	Output        io.Writer
 }
 
 // Args are the start-dev arguments: the search attributes kycflow upserts are registered at start, and a file
@@ -53,6 +57,12 @@ func (o TemporalOptions) Args() []string {
 	for _, key := range signals.SearchAttributes {
 		args = append(args, "--search-attribute", key.GetName()+"=Keyword")
 	}
+	if o.MetricsPort != 0 {
+		args = append(args, "--metrics-port", strconv.Itoa(o.MetricsPort))
+	}
+	for _, kv := range o.DynamicConfig {
+		args = append(args, "--dynamic-config-value", kv)
+	}
 	return args
 }
 
@@ -60,6 +70,8 @@ func (o TemporalOptions) Args() []string {
 type Temporal struct {
 	proc     *Process
 	HostPort string
+	// MetricsURL is the server's Prometheus endpoint, when TemporalOptions.MetricsPort asked for one.
+	MetricsURL string
 }
 
 // TemporalBinary finds the pinned CLI: $KYCFLOW_TEMPORAL_BIN, else bin/temporal in the repository that contains
@@ -118,6 +130,9 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 		return nil, err
 	}
 	t := &Temporal{proc: proc, HostPort: net.JoinHostPort(o.IP, strconv.Itoa(o.Port))}
+	if o.MetricsPort != 0 {
+		t.MetricsURL = "http://" + net.JoinHostPort(o.IP, strconv.Itoa(o.MetricsPort)) + "/metrics"
+	}
 	if err := t.waitReady(ctx); err != nil {
 		t.Stop()
 		return nil, err

@@ -1,0 +1,99 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// EngineWork is what the engine did, from its own counters: database calls by operation, and the background
+// tasks it ran (transfer, timer and visibility tasks) by type.
+type EngineWork struct {
+	DBCalls map[string]float64 `json:"dbCalls"`
+	Tasks   map[string]float64 `json:"tasks"`
+}
+
+var (
+	operationLabel = regexp.MustCompile(`operation="([^"]+)"`)
+	taskTypeLabel  = regexp.MustCompile(`task_type="([^"]+)"`)
+)
+
+// ReadEngineWork sums the dev server's persistence_requests by operation and its task_attempt_count by task type
+// (the default namespace only: the system namespace's own workflows are not a flow's).
+func ReadEngineWork(ctx context.Context, c *http.Client, metricsURL string) (EngineWork, error) {
+	w := EngineWork{DBCalls: map[string]float64{}, Tasks: map[string]float64{}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return w, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return w, fmt.Errorf("read the dev server's metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return w, fmt.Errorf("read the dev server's metrics: HTTP %d", resp.StatusCode)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		var into map[string]float64
+		var label *regexp.Regexp
+		switch {
+		case strings.HasPrefix(line, "persistence_requests{"):
+			into, label = w.DBCalls, operationLabel
+		case strings.HasPrefix(line, "task_attempt_count{") && strings.Contains(line, `namespace="default"`):
+			into, label = w.Tasks, taskTypeLabel
+		default:
+			continue
+		}
+		m := label.FindStringSubmatch(line)
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if m == nil || err != nil {
+			continue
+		}
+		into[m[1]] += v
+	}
+	return w, sc.Err()
+}
+
+// PerFlow is the work done between two readings, divided by the flows run in between.
+func (w EngineWork) PerFlow(before EngineWork, flows int) EngineWork {
+	return EngineWork{DBCalls: growth(before.DBCalls, w.DBCalls, flows), Tasks: growth(before.Tasks, w.Tasks, flows)}
+}
+
+func growth(before, after map[string]float64, flows int) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			out[k] = round2(d / float64(flows))
+		}
+	}
+	return out
+}
+
+// VisibilityWrites counts the visibility tasks run: each writes the run's row in the visibility store (start,
+// search attribute upserts, close).
+func (w EngineWork) VisibilityWrites() float64 {
+	t := 0.0
+	for task, n := range w.Tasks {
+		if strings.HasPrefix(task, "VisibilityTask") {
+			t += n
+		}
+	}
+	return round2(t)
+}
+
+// Total sums one kind of work.
+func Total(m map[string]float64) float64 {
+	t := 0.0
+	for _, v := range m {
+		t += v
+	}
+	return round2(t)
+}
