@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kycflow/kycflow/internal/pprofserver"
 	"github.com/kycflow/kycflow/sandbox"
 )
 
@@ -44,6 +45,11 @@ func run() error {
 		return err
 	}
 	defer srv.Close()
+	stopProfiler, err := pprofserver.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer stopProfiler()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/kycflow/kycflow/internal/pprofserver"
 	"github.com/kycflow/kycflow/worker"
 )
 
@@ -17,5 +18,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "kycflow-worker: invalid configuration:\n%v\n", err)
 		os.Exit(2)
 	}
+	stopProfiler, err := pprofserver.FromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kycflow-worker: %v\n", err)
+		os.Exit(2)
+	}
+	defer stopProfiler()
 	fx.New(worker.Module(cfg)).Run()
 }
