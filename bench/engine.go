@@ -62,16 +62,39 @@ func ReadEngineWork(ctx context.Context, c *http.Client, metricsURL string) (Eng
 	return w, sc.Err()
 }
 
-// PerFlow is the work done between two readings, divided by the flows run in between.
-func (w EngineWork) PerFlow(before EngineWork, flows int) EngineWork {
-	return EngineWork{DBCalls: growth(before.DBCalls, w.DBCalls, flows), Tasks: growth(before.Tasks, w.Tasks, flows)}
+// Sub is the work done between an earlier reading and this one.
+func (w EngineWork) Sub(earlier EngineWork) EngineWork {
+	return EngineWork{DBCalls: combine(w.DBCalls, earlier.DBCalls, -1), Tasks: combine(w.Tasks, earlier.Tasks, -1)}
 }
 
-func growth(before, after map[string]float64, flows int) map[string]float64 {
+// Add sums two spans of work.
+func (w EngineWork) Add(more EngineWork) EngineWork {
+	return EngineWork{DBCalls: combine(w.DBCalls, more.DBCalls, 1), Tasks: combine(w.Tasks, more.Tasks, 1)}
+}
+
+// PerFlow is the work done between an earlier reading and this one, divided by the flows run in between.
+func (w EngineWork) PerFlow(earlier EngineWork, flows int) EngineWork {
+	d := w.Sub(earlier)
+	for _, m := range []map[string]float64{d.DBCalls, d.Tasks} {
+		for k, v := range m {
+			m[k] = round2(v / float64(flows))
+		}
+	}
+	return d
+}
+
+// combine returns a + sign*b per key, keeping positive values only: a counter that did not grow is left out.
+func combine(a, b map[string]float64, sign float64) map[string]float64 {
 	out := map[string]float64{}
-	for k, v := range after {
-		if d := v - before[k]; d > 0 {
-			out[k] = round2(d / float64(flows))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] += sign * v
+	}
+	for k, v := range out {
+		if v <= 0 {
+			delete(out, k)
 		}
 	}
 	return out

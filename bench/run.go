@@ -39,6 +39,8 @@ type Options struct {
 	Webhooks       int
 	Waiting        int
 	WaitingClients int
+	// Rounds splits the flows into alternating bare and kycflow rounds.
+	Rounds int
 }
 
 // Report is what a run measured; it is printed as a table and written as JSON.
@@ -124,10 +126,10 @@ type Runner struct {
 	Client  client.Client
 	Starter *starter.Starter
 	Log     io.Writer
+	// Profile, when set, takes CPU profiles of kycflow's processes during the kycflow flows.
+	Profile *Profile
 	http    *http.Client
 	opts    Options
-
-	flowUsers []string
 }
 
 // BaselinePollers matches the kycflow worker's default (KYCFLOW_WORKER_POLLERS), so that the ratio measures
@@ -156,32 +158,11 @@ func (r *Runner) logf(format string, args ...any) { fmt.Fprintf(r.Log, format+"\
 // Run measures every section in turn.
 func (r *Runner) Run(ctx context.Context, rep *Report) error {
 	var err error
-	r.logf("1/5 baseline: %d bare flows at concurrency %d", r.opts.Flows, r.opts.Concurrency)
-	cpu, work := r.cpu(), r.engineWork(ctx)
-	var lastID string
-	if rep.Baseline, lastID, err = r.baselineFlows(ctx); err != nil {
-		return err
-	}
-	rep.Baseline.CPUMsPerFlow = r.cpuPerFlow(cpu, rep.Baseline.Count)
-	rep.Baseline.EnginePerFlow = r.engineWork(ctx).PerFlow(work, rep.Baseline.Count)
-	if rep.Baseline.Shape, err = r.shape(ctx, lastID); err != nil {
-		return err
-	}
-	r.logf("2/5 kycflow: %d live verifications through starter, worker, sandbox and relay", r.opts.Flows)
-	if err := r.prepareKycflowFlows(ctx); err != nil {
-		return err
-	}
-	cpu, work = r.cpu(), r.engineWork(ctx)
-	if rep.Kycflow, lastID, err = r.kycflowFlows(ctx); err != nil {
-		return err
-	}
-	rep.Kycflow.CPUMsPerFlow = r.cpuPerFlow(cpu, rep.Kycflow.Count)
-	rep.Kycflow.EnginePerFlow = r.engineWork(ctx).PerFlow(work, rep.Kycflow.Count)
-	if rep.Kycflow.Shape, err = r.shape(ctx, lastID); err != nil {
+	if rep.Baseline, rep.Kycflow, err = r.flows(ctx); err != nil {
 		return err
 	}
 	rep.ThroughputRatio = round2(rep.Kycflow.PerSecond / rep.Baseline.PerSecond)
-	r.logf("3/5 time to URL")
+	r.logf("2/4 time to URL")
 	if rep.SandboxInitiate, err = r.sandboxInitiate(ctx); err != nil {
 		return err
 	}
@@ -192,11 +173,11 @@ func (r *Runner) Run(ctx context.Context, rep *Report) error {
 		}
 		rep.TimeToURL = append(rep.TimeToURL, u)
 	}
-	r.logf("4/5 webhook acknowledgement at %d/s", r.opts.WebhookRate)
+	r.logf("3/4 webhook acknowledgement at %d/s", r.opts.WebhookRate)
 	if rep.WebhookAck, err = r.webhookAck(ctx); err != nil {
 		return err
 	}
-	r.logf("5/5 %d verifications waiting on their 14-day link", r.opts.Waiting)
+	r.logf("4/4 %d verifications waiting on their 14-day link", r.opts.Waiting)
 	rep.Waiting, err = r.waiting(ctx)
 	return err
 }
@@ -228,29 +209,6 @@ func parallel(ctx context.Context, n, c int, job func(ctx context.Context, i int
 	}
 	wg.Wait()
 	return time.Since(start), firstErr
-}
-
-// baselineFlows runs the bare flows and returns their figures and one flow's workflow ID.
-func (r *Runner) baselineFlows(ctx context.Context) (Flows, string, error) {
-	var lat Latencies
-	run := uuid.NewString()[:8]
-	id := func(i int) string { return fmt.Sprintf("bench-baseline-%s-%d", run, i) }
-	elapsed, err := parallel(ctx, r.opts.Flows, r.opts.Concurrency, func(ctx context.Context, i int) error {
-		start := time.Now()
-		id := id(i)
-		if err := r.bareUpdateWithStart(ctx, id, false); err != nil {
-			return err
-		}
-		if err := r.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
-			return fmt.Errorf("result of %s: %w", id, err)
-		}
-		lat.Add(time.Since(start))
-		return nil
-	})
-	if err != nil {
-		return Flows{}, "", err
-	}
-	return flows(r.opts.Flows, elapsed, &lat, 0), id(0), nil
 }
 
 // bareUpdateWithStart starts the bare workflow and waits for its update, as kycflow's Start does.
@@ -298,42 +256,120 @@ func (r *Runner) subjects(ctx context.Context, n int, method signals.Method, sce
 	return ids, err
 }
 
-// prepareKycflowFlows creates the sandbox users before the measure, as a signup backend's users exist before
-// their verification.
-func (r *Runner) prepareKycflowFlows(ctx context.Context) error {
-	var err error
-	r.flowUsers, err = r.subjects(ctx, r.opts.Flows, signals.MethodTreezorLiveness, "HAPPYPATH")
-	return err
+// side accumulates one side's rounds.
+type side struct {
+	lat        Latencies
+	elapsed    time.Duration
+	count      int
+	mismatches atomic.Int64
+	cpuSeconds map[string]float64
+	work       EngineWork
+	lastID     string
 }
 
-// kycflowFlows runs the live verifications and returns their figures and one flow's workflow ID.
-func (r *Runner) kycflowFlows(ctx context.Context) (Flows, string, error) {
-	users := r.flowUsers
-	var (
-		lat        Latencies
-		mismatches atomic.Int64
-	)
-	elapsed, err := parallel(ctx, r.opts.Flows, r.opts.Concurrency, func(ctx context.Context, i int) error {
-		start := time.Now()
+// flows measures the bare engine and kycflow on the same number of complete flows, in alternating rounds, so that
+// both see the same machine, the same database size and the same dev server warmth; which side goes first
+// alternates too.
+func (r *Runner) flows(ctx context.Context) (bare, kyc Flows, err error) {
+	rounds := max(1, min(r.opts.Rounds, r.opts.Flows))
+	r.logf("1/4 %d bare flows and %d live verifications (starter, worker, sandbox, relay), concurrency %d, in %d alternating rounds",
+		r.opts.Flows, r.opts.Flows, r.opts.Concurrency, rounds)
+	// The sandbox's users exist before the measure, as a signup backend's users exist before their verification.
+	users, err := r.subjects(ctx, r.opts.Flows, signals.MethodTreezorLiveness, "HAPPYPATH")
+	if err != nil {
+		return Flows{}, Flows{}, err
+	}
+	b := &side{cpuSeconds: map[string]float64{}, work: EngineWork{DBCalls: map[string]float64{}, Tasks: map[string]float64{}}}
+	k := &side{cpuSeconds: map[string]float64{}, work: EngineWork{DBCalls: map[string]float64{}, Tasks: map[string]float64{}}}
+	run := uuid.NewString()[:8]
+	profiled := func() error { return nil }
+	for round := range rounds {
+		from, to := round*r.opts.Flows/rounds, (round+1)*r.opts.Flows/rounds
+		for _, kycflowTurn := range []bool{round%2 == 1, round%2 == 0} {
+			cpu, work := r.cpu(), r.engineWork(ctx)
+			s, job := b, r.bareFlow(run)
+			if kycflowTurn {
+				s, job = k, r.kycflowFlow(users, &k.mismatches)
+				if round == 0 {
+					profiled = r.Profile.start(ctx, r.logf)
+				}
+			}
+			elapsed, err := parallel(ctx, to-from, r.opts.Concurrency, func(ctx context.Context, i int) error {
+				start := time.Now()
+				id, err := job(ctx, from+i)
+				if err != nil {
+					return err
+				}
+				s.lat.Add(time.Since(start))
+				s.lastID = id
+				return nil
+			})
+			if err != nil {
+				return Flows{}, Flows{}, err
+			}
+			s.elapsed += elapsed
+			s.count += to - from
+			for name, secs := range r.cpu() {
+				s.cpuSeconds[name] += secs - cpu[name]
+			}
+			s.work = s.work.Add(r.engineWork(ctx).Sub(work))
+		}
+		r.logf("  round %d/%d: %d flows each", round+1, rounds, to-from)
+	}
+	if err := profiled(); err != nil {
+		return Flows{}, Flows{}, err
+	}
+	if bare, err = r.summarize(ctx, b); err != nil {
+		return Flows{}, Flows{}, err
+	}
+	kyc, err = r.summarize(ctx, k)
+	return bare, kyc, err
+}
+
+// bareFlow is one bare flow: Update-with-Start, then its result.
+func (r *Runner) bareFlow(run string) func(ctx context.Context, i int) (string, error) {
+	return func(ctx context.Context, i int) (string, error) {
+		id := fmt.Sprintf("bench-baseline-%s-%d", run, i)
+		if err := r.bareUpdateWithStart(ctx, id, false); err != nil {
+			return "", err
+		}
+		if err := r.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			return "", fmt.Errorf("result of %s: %w", id, err)
+		}
+		return id, nil
+	}
+}
+
+// kycflowFlow is one live verification through the starter, as a signup backend runs it, counting outcomes that
+// are not the scenario's.
+func (r *Runner) kycflowFlow(users []string, mismatches *atomic.Int64) func(ctx context.Context, i int) (string, error) {
+	return func(ctx context.Context, i int) (string, error) {
 		v, _, err := r.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: users[i]})
 		if err != nil {
-			return err
+			return "", err
 		}
 		o, err := r.Starter.Wait(ctx, v)
 		if err != nil {
-			return err
+			return "", err
 		}
-		lat.Add(time.Since(start))
 		if o.Status != signals.OutcomeApproved {
 			mismatches.Add(1)
 			r.logf("  %s ended %s: %s", v.WorkflowID, o.Status, o.Detail)
 		}
-		return nil
-	})
-	if err != nil {
-		return Flows{}, "", err
+		return v.WorkflowID, nil
 	}
-	return flows(r.opts.Flows, elapsed, &lat, int(mismatches.Load())), signals.WorkflowID(signals.ProviderTreezor, users[0]), nil
+}
+
+func (r *Runner) summarize(ctx context.Context, s *side) (Flows, error) {
+	f := Flows{Count: s.count, Seconds: round2(s.elapsed.Seconds()), PerSecond: round2(float64(s.count) / s.elapsed.Seconds()),
+		EndToEnd: s.lat.Summarize(), Mismatches: int(s.mismatches.Load()),
+		CPUMsPerFlow: map[string]float64{}, EnginePerFlow: s.work.PerFlow(EngineWork{}, s.count)}
+	for name, secs := range s.cpuSeconds {
+		f.CPUMsPerFlow[name] = round2(secs * 1000 / float64(s.count))
+	}
+	var err error
+	f.Shape, err = r.shape(ctx, s.lastID)
+	return f, err
 }
 
 // shape reads a finished flow's history back from the dev server.
@@ -361,11 +397,6 @@ func (r *Runner) shape(ctx context.Context, workflowID string) (Shape, error) {
 		}
 	}
 	return s, nil
-}
-
-func flows(n int, elapsed time.Duration, lat *Latencies, mismatches int) Flows {
-	return Flows{Count: n, Seconds: round2(elapsed.Seconds()), PerSecond: round2(float64(n) / elapsed.Seconds()),
-		EndToEnd: lat.Summarize(), Mismatches: mismatches}
 }
 
 // sandboxInitiate times the sandbox's liveness initiation through kycflow's own Treezor client (token cached).
@@ -565,14 +596,6 @@ func (r *Runner) engineWork(ctx context.Context) EngineWork {
 		r.logf("  %v", err)
 	}
 	return w
-}
-
-func (r *Runner) cpuPerFlow(before map[string]float64, flows int) map[string]float64 {
-	out := map[string]float64{}
-	for name, s := range r.cpu() {
-		out[name] = round2((s - before[name]) * 1000 / float64(flows))
-	}
-	return out
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/kycflow/kycflow/bench"
 	"github.com/kycflow/kycflow/internal/devstack"
+	"github.com/kycflow/kycflow/internal/pprofserver"
 )
 
 func main() {
@@ -37,6 +38,7 @@ func run() error {
 	var opts bench.Options
 	flag.IntVar(&opts.Flows, "flows", 200, "complete flows measured for the bare engine and for kycflow")
 	flag.IntVar(&opts.Concurrency, "concurrency", 16, "concurrent flows")
+	flag.IntVar(&opts.Rounds, "rounds", 4, "alternating bare and kycflow rounds the flows are split into")
 	flag.IntVar(&opts.URLCalls, "url-calls", 50, "time-to-URL calls per caller count (scaled up for 16 callers)")
 	flag.IntVar(&opts.WebhookRate, "webhook-rate", 50, "webhooks per second for the acknowledgement measure")
 	flag.IntVar(&opts.Webhooks, "webhooks", 800, "webhooks sent in all (half through the relay, half direct)")
@@ -50,6 +52,8 @@ func run() error {
 		// once; every upsert then re-reads them from the database. Production servers cache them (the engine's
 		// default), and that is what the benchmark measures unless asked otherwise.
 		saRefresh = flag.Bool("sa-refresh-on-read", false, "keep the dev server's default of re-reading search attributes on every use")
+		profile   = flag.Bool("profile", false, "write CPU profiles of the worker, relay and sandbox (pprof) and of the dev server (perf, if installed) taken during the first kycflow round")
+		profSecs  = flag.Int("profile-seconds", 10, "length of each CPU profile; the kycflow flows should last as long")
 	)
 	flag.Parse()
 
@@ -73,6 +77,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	started := time.Now().UTC()
+	env := map[string][]string{"worker": {"KYCFLOW_LOG_LEVEL=warn"}, "relay": {"KYCFLOW_LOG_LEVEL=warn"}, "sandbox": {"KYCFLOW_LOG_LEVEL=warn"}}
+	var prof *bench.Profile
+	if *profile {
+		prof = &bench.Profile{Addrs: map[string]string{}, Dir: *outDir, Prefix: started.Format("20060102-150405") + "-", Seconds: *profSecs}
+		for name := range env {
+			port, err := devstack.FreePort()
+			if err != nil {
+				return err
+			}
+			prof.Addrs[name] = "127.0.0.1:" + strconv.Itoa(port)
+			env[name] = append(env[name], pprofserver.EnvAddr+"="+prof.Addrs[name])
+		}
+	}
 	devConfig := []string{"system.forceSearchAttributesCacheRefreshOnRead=" + strconv.FormatBool(*saRefresh)}
 	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
 		BinDir: *binDir,
@@ -80,7 +98,7 @@ func run() error {
 		Temporal: devstack.TemporalOptions{Binary: filepath.Join(*binDir, "temporal"), DBFile: filepath.Join(dataDir, "temporal.db"),
 			MetricsPort: metricsPort, DynamicConfig: devConfig},
 		TimeScale: 1e-6, // provider delays vanish: the sandbox answers and sends webhooks at once
-		Env:       map[string][]string{"worker": {"KYCFLOW_LOG_LEVEL=warn"}, "relay": {"KYCFLOW_LOG_LEVEL=warn"}, "sandbox": {"KYCFLOW_LOG_LEVEL=warn"}},
+		Env:       env,
 		Output:    out,
 	})
 	if err != nil {
@@ -98,7 +116,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	rep := bench.Report{Commit: commit(), Started: time.Now().UTC(), Options: opts, DevServerConfig: devConfig,
+	if prof != nil {
+		prof.EnginePID = stack.Temporal.PID()
+	}
+	runner.Profile = prof
+	rep := bench.Report{Commit: commit(), Started: started, Options: opts, DevServerConfig: devConfig,
 		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
 	if err := runner.Run(ctx, &rep); err != nil {
 		return err
