@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
+	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/payloadcodec"
 )
 
@@ -30,6 +33,8 @@ type Config struct {
 
 	// PayloadCodec encrypts the signals' payloads like every other kycflow process (KYCFLOW_PAYLOAD_KEY).
 	PayloadCodec *payloadcodec.Codec
+	// GrpcCompression compresses requests to Temporal (TEMPORAL_GRPC_COMPRESSION; none unless gzip is asked for).
+	GrpcCompression client.GrpcCompression
 
 	// MaxBodyBytes bounds a webhook's body; above it the relay answers 413.
 	MaxBodyBytes int64
@@ -138,6 +143,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	codec, err := payloadcodec.FromEnv(getenv)
 	errs = append(errs, err)
 	cfg.PayloadCodec = codec
+	compression, err := temporalconn.Compression(getenv)
+	errs = append(errs, err)
+	cfg.GrpcCompression = compression
 	return cfg, errors.Join(errs...)
 }
 

@@ -76,6 +76,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"lookup wait negative", map[string]string{"KYCFLOW_RELAY_LOOKUP_WAIT": "-1s"}, []string{"KYCFLOW_RELAY_LOOKUP_WAIT"}},
 		{"grace attempts malformed", map[string]string{"KYCFLOW_RELAY_GRACE_ATTEMPTS": "three"}, []string{"KYCFLOW_RELAY_GRACE_ATTEMPTS"}},
 		{"bad log level", map[string]string{"KYCFLOW_LOG_LEVEL": "loud"}, []string{"KYCFLOW_LOG_LEVEL"}},
+		{"unknown compression", map[string]string{"TEMPORAL_GRPC_COMPRESSION": "zstd"}, []string{"TEMPORAL_GRPC_COMPRESSION"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,6 +53,7 @@ func newFxLogger(l *slog.Logger) fxevent.Logger {
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
 	return temporalconn.NewLazy(lc, temporalconn.Settings{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Codec: cfg.PayloadCodec,
+		Compression: cfg.GrpcCompression,
 	}, logger)
 }
 

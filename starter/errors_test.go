@@ -225,3 +225,35 @@ func TestUpdateID(t *testing.T) {
 		require.NotEqual(t, a, other)
 	}
 }
+
+func TestOptionsFromEnv(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantField string
+		wantGzip  bool
+	}{
+		{name: "defaults: local server, no request compression", env: map[string]string{}},
+		{name: "gzip on request", env: map[string]string{"TEMPORAL_GRPC_COMPRESSION": "gzip"}, wantGzip: true},
+		{name: "unknown compression", env: map[string]string{"TEMPORAL_GRPC_COMPRESSION": "brotli"}, wantField: "TEMPORAL_GRPC_COMPRESSION"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := OptionsFromEnv(func(k string) string { return tt.env[k] })
+			if tt.wantField != "" {
+				var e *Error
+				require.ErrorAs(t, err, &e)
+				require.Equal(t, ErrInvalidRequest, e.Kind)
+				require.Equal(t, tt.wantField, e.Field)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, "localhost:7233", o.HostPort)
+			if tt.wantGzip {
+				require.IsType(t, &client.GrpcCompressionGzip{}, o.ConnectionOptions.GrpcCompression)
+			} else {
+				require.IsType(t, &client.GrpcCompressionNone{}, o.ConnectionOptions.GrpcCompression)
+			}
+		})
+	}
+}

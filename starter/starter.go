@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/signals"
 )
@@ -138,17 +139,22 @@ const (
 )
 
 // OptionsFromEnv is the client configuration every kycflow process shares: TEMPORAL_ADDRESS (default
-// localhost:7233), TEMPORAL_NAMESPACE (default "default"), and the payload key (KYCFLOW_PAYLOAD_KEY or
-// KYCFLOW_PAYLOAD_KEY_FILE), without which a starter cannot read what an encrypting worker writes. Set a Logger
-// before dialing; the SDK's default one logs to stdout.
+// localhost:7233), TEMPORAL_NAMESPACE (default "default"), TEMPORAL_GRPC_COMPRESSION (default none), and the
+// payload key (KYCFLOW_PAYLOAD_KEY or KYCFLOW_PAYLOAD_KEY_FILE), without which a starter cannot read what an
+// encrypting worker writes. Set a Logger before dialing; the SDK's default one logs to stdout.
 func OptionsFromEnv(getenv func(string) string) (client.Options, error) {
 	codec, err := payloadcodec.FromEnv(getenv)
 	if err != nil {
 		return client.Options{}, invalid("config", payloadcodec.EnvKey, err)
 	}
+	compression, err := temporalconn.Compression(getenv)
+	if err != nil {
+		return client.Options{}, invalid("config", temporalconn.EnvCompression, err)
+	}
 	return client.Options{
-		HostPort:      cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
-		Namespace:     cmp.Or(getenv(EnvTemporalNamespace), "default"),
-		DataConverter: payloadcodec.DataConverter(codec),
+		HostPort:          cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
+		Namespace:         cmp.Or(getenv(EnvTemporalNamespace), "default"),
+		DataConverter:     payloadcodec.DataConverter(codec),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression},
 	}, nil
 }

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
+	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/payloadcodec"
 )
 
@@ -33,6 +36,8 @@ type Config struct {
 	Yousign YousignConfig
 	// PayloadCodec encrypts payloads when KYCFLOW_PAYLOAD_KEY is set; nil leaves them plain.
 	PayloadCodec *payloadcodec.Codec
+	// GrpcCompression compresses requests to Temporal (TEMPORAL_GRPC_COMPRESSION; none unless gzip is asked for).
+	GrpcCompression client.GrpcCompression
 }
 
 // TreezorConfig holds the Treezor API credentials.
@@ -147,6 +152,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	codec, err := payloadcodec.FromEnv(getenv)
 	errs = append(errs, err)
 	cfg.PayloadCodec = codec
+	compression, err := temporalconn.Compression(getenv)
+	errs = append(errs, err)
+	cfg.GrpcCompression = compression
 	if cfg.Treezor.BaseURL == "" && cfg.Solaris.BaseURL == "" && cfg.Yousign.BaseURL == "" {
 		errs = append(errs, fmt.Errorf("no provider configured: set %s, %s or %s (and their credentials)",
 			EnvTreezorBaseURL, EnvSolarisBaseURL, EnvYousignBaseURL))

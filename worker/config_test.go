@@ -56,6 +56,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"address without port", map[string]string{"TEMPORAL_ADDRESS": "temporal"}, []string{"TEMPORAL_ADDRESS"}},
 		{"cache size zero", map[string]string{"KYCFLOW_WORKFLOW_CACHE_SIZE": "0"}, []string{"KYCFLOW_WORKFLOW_CACHE_SIZE", "from 1 to 100000"}},
 		{"one poller", map[string]string{"KYCFLOW_WORKER_POLLERS": "1"}, []string{"KYCFLOW_WORKER_POLLERS"}},
+		{"unknown compression", map[string]string{"TEMPORAL_GRPC_COMPRESSION": "zstd"}, []string{`TEMPORAL_GRPC_COMPRESSION="zstd": want none or gzip`}},
 		{"solaris half configured", map[string]string{"SOLARIS_BASE_URL": "https://api.solaris-sandbox.de"},
 			[]string{"SOLARIS_TOKEN_URL is required", "SOLARIS_CLIENT_ID is required", "SOLARIS_CLIENT_SECRET (or SOLARIS_CLIENT_SECRET_FILE) is required"}},
 		{"yousign without key", map[string]string{"YOUSIGN_BASE_URL": "https://api-sandbox.yousign.app/v3"},

@@ -56,6 +56,7 @@ var TemporalModule = fx.Module("temporal",
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
 	return temporalconn.NewLazy(lc, temporalconn.Settings{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Codec: cfg.PayloadCodec,
+		Compression: cfg.GrpcCompression,
 	}, logger)
 }
 
