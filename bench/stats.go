@@ -29,6 +29,8 @@ type Summary struct {
 	Count int     `json:"count"`
 	P50ms float64 `json:"p50Ms"`
 	P99ms float64 `json:"p99Ms"`
+	// MaxMs shows stalls that p99 hides: a few flows stuck for seconds weigh on throughput.
+	MaxMs float64 `json:"maxMs"`
 }
 
 // Summarize sorts the durations and reads the nearest-rank percentiles.
@@ -37,7 +39,7 @@ func (l *Latencies) Summarize() Summary {
 	defer l.mu.Unlock()
 	s := slices.Clone(l.all)
 	slices.Sort(s)
-	return Summary{Count: len(s), P50ms: ms(percentile(s, 50)), P99ms: ms(percentile(s, 99))}
+	return Summary{Count: len(s), P50ms: ms(percentile(s, 50)), P99ms: ms(percentile(s, 99)), MaxMs: ms(percentile(s, 100))}
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {

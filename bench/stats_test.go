@@ -14,7 +14,7 @@ func TestPercentiles(t *testing.T) {
 		l.Add(time.Duration(i) * time.Millisecond)
 	}
 	s := l.Summarize()
-	require.Equal(t, Summary{Count: 100, P50ms: 50, P99ms: 99}, s)
+	require.Equal(t, Summary{Count: 100, P50ms: 50, P99ms: 99, MaxMs: 100}, s)
 	require.Equal(t, Summary{}, (&Latencies{}).Summarize())
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/kycflow/kycflow/bench"
 	"github.com/kycflow/kycflow/internal/devstack"
 	"github.com/kycflow/kycflow/internal/pprofserver"
+	"github.com/kycflow/kycflow/internal/temporalconn"
 )
 
 func main() {
@@ -107,7 +108,14 @@ func run() error {
 	defer stack.Stop()
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := client.Dial(client.Options{HostPort: stack.Temporal.HostPort, Logger: tlog.NewStructuredLogger(quiet)})
+	// The bare engine's worker and client connect as kycflow's processes do (TEMPORAL_GRPC_COMPRESSION): the ratio
+	// measures kycflow, not a difference in client settings.
+	compression, err := temporalconn.Compression(os.Getenv)
+	if err != nil {
+		return err
+	}
+	c, err := client.Dial(client.Options{HostPort: stack.Temporal.HostPort, Logger: tlog.NewStructuredLogger(quiet),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression}})
 	if err != nil {
 		return err
 	}
