@@ -287,13 +287,15 @@ func (r *Runner) flows(ctx context.Context) (bare, kyc Flows, err error) {
 		from, to := round*r.opts.Flows/rounds, (round+1)*r.opts.Flows/rounds
 		for _, kycflowTurn := range []bool{round%2 == 1, round%2 == 0} {
 			cpu, work := r.cpu(), r.engineWork(ctx)
-			s, job := b, r.bareFlow(run)
+			s, job, name := b, r.bareFlow(run), "bare engine"
 			if kycflowTurn {
+				name = "kycflow"
 				s, job = k, r.kycflowFlow(users, &k.mismatches)
 				if round == 0 {
 					profiled = r.Profile.start(ctx, r.logf)
 				}
 			}
+			r.logf("  round %d/%d: %s, %d flows", round+1, rounds, name, to-from)
 			elapsed, err := parallel(ctx, to-from, r.opts.Concurrency, func(ctx context.Context, i int) error {
 				start := time.Now()
 				id, err := job(ctx, from+i)
@@ -314,7 +316,6 @@ func (r *Runner) flows(ctx context.Context) (bare, kyc Flows, err error) {
 			}
 			s.work = s.work.Add(r.engineWork(ctx).Sub(work))
 		}
-		r.logf("  round %d/%d: %d flows each", round+1, rounds, to-from)
 	}
 	if err := profiled(); err != nil {
 		return Flows{}, Flows{}, err
