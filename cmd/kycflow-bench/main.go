@@ -28,6 +28,17 @@ import (
 	"github.com/kycflow/kycflow/internal/temporalconn"
 )
 
+// benchSettings bring the dev server closer to a production server, for both sides alike. start-dev turns the
+// search attribute cache off so that attributes added at run time show at once: every search attribute update
+// then re-reads them from the database, as no production server does. And on one node, the engine's 4 task queue
+// partitions add nothing but stalls: a task written to a partition no poller is waiting on sat in its backlog for
+// about 2 s (ActivityTaskScheduled to ActivityTaskStarted), on either side, which made the ratio a lottery.
+var benchSettings = []string{
+	"system.forceSearchAttributesCacheRefreshOnRead=false",
+	"matching.numTaskqueueReadPartitions=1",
+	"matching.numTaskqueueWritePartitions=1",
+}
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintf(os.Stderr, "kycflow-bench: %v\n", err)
@@ -46,16 +57,16 @@ func run() error {
 	flag.IntVar(&opts.Waiting, "waiting", 10000, "verifications parked on their 14-day link for the memory measure")
 	flag.IntVar(&opts.WaitingClients, "waiting-clients", 32, "concurrent starts while parking them")
 	var (
-		binDir = flag.String("bin", "bin", "folder holding temporal and the kycflow binaries")
-		outDir = flag.String("out", ".bench", "folder for the JSON reports (git-ignored)")
-		logs   = flag.Bool("v", false, "show the processes' logs")
-		// start-dev turns the engine's search attribute cache off so that attributes added at run time show at
-		// once; every upsert then re-reads them from the database. Production servers cache them (the engine's
-		// default), and that is what the benchmark measures unless asked otherwise.
-		saRefresh = flag.Bool("sa-refresh-on-read", false, "keep the dev server's default of re-reading search attributes on every use")
-		profile   = flag.Bool("profile", false, "write CPU profiles of the worker, relay and sandbox (pprof) and of the dev server (perf, if installed) taken during the first kycflow round")
-		profSecs  = flag.Int("profile-seconds", 10, "length of each CPU profile; the kycflow flows should last as long")
+		binDir      = flag.String("bin", "bin", "folder holding temporal and the kycflow binaries")
+		outDir      = flag.String("out", ".bench", "folder for the JSON reports (git-ignored)")
+		logs        = flag.Bool("v", false, "show the processes' logs")
+		devDefaults = flag.Bool("dev-defaults", false, "run the dev server with start-dev's own settings: search attributes re-read on every use, 4 task queue partitions")
+		profile     = flag.Bool("profile", false, "write CPU profiles of the worker, relay and sandbox (pprof) and of the dev server (perf, if installed) taken during the first kycflow round")
+		profSecs    = flag.Int("profile-seconds", 10, "length of each CPU profile; the kycflow flows should last as long")
 	)
+	var devSettings []string
+	flag.Func("dev-config", "an extra dev server setting, KEY=JSON value (repeatable), e.g. matching.numTaskqueueReadPartitions=1",
+		func(v string) error { devSettings = append(devSettings, v); return nil })
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -92,7 +103,11 @@ func run() error {
 			env[name] = append(env[name], pprofserver.EnvAddr+"="+prof.Addrs[name])
 		}
 	}
-	devConfig := []string{"system.forceSearchAttributesCacheRefreshOnRead=" + strconv.FormatBool(*saRefresh)}
+	var devConfig []string
+	if !*devDefaults {
+		devConfig = append(devConfig, benchSettings...)
+	}
+	devConfig = append(devConfig, devSettings...)
 	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
 		BinDir: *binDir,
 		// The same dev server as `make run`: SQLite file in WAL mode.
