@@ -83,6 +83,14 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 			s.Stop()
 		}
 	}()
+	if opts.Temporal.Output == nil {
+		opts.Temporal.Output = s.out.prefixed("temporal")
+	}
+	if s.Temporal, err = StartTemporal(ctx, opts.Temporal); err != nil {
+		return nil, err
+	}
+	// Free ports are picked once the dev server holds its own: it binds several, each picked at random, and one
+	// of them once landed on the relay's port before the relay could bind it.
 	if opts.SandboxAddr, err = addrOrFree(opts.SandboxAddr); err != nil {
 		return nil, err
 	}
@@ -91,13 +99,6 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 	}
 	s.opts = opts
 	s.SandboxURL, s.RelayURL = "http://"+opts.SandboxAddr, "http://"+opts.RelayAddr
-
-	if opts.Temporal.Output == nil {
-		opts.Temporal.Output = s.out.prefixed("temporal")
-	}
-	if s.Temporal, err = StartTemporal(ctx, opts.Temporal); err != nil {
-		return nil, err
-	}
 	if s.Sandbox, err = s.start("sandbox", "kycflow-sandbox", s.sandboxEnv()); err != nil {
 		return nil, err
 	}
