@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -90,9 +91,9 @@ const (
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	cfg := Config{
-		Addr:              valueOr(getenv(EnvAddr), DefaultAddr),
-		TemporalAddress:   valueOr(getenv(EnvTemporalAddress), "localhost:7233"),
-		TemporalNamespace: valueOr(getenv(EnvTemporalNamespace), "default"),
+		Addr:              cmp.Or(getenv(EnvAddr), DefaultAddr),
+		TemporalAddress:   cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
+		TemporalNamespace: cmp.Or(getenv(EnvTemporalNamespace), "default"),
 		MaxBodyBytes:      DefaultMaxBodyBytes,
 		SignalTimeout:     DefaultSignalTimeout,
 		LookupWait:        DefaultLookupWait,
@@ -147,13 +148,6 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	errs = append(errs, err)
 	cfg.GrpcCompression = compression
 	return cfg, errors.Join(errs...)
-}
-
-func valueOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func durationFrom(getenv func(string) string, name string, def, lo, hi time.Duration) (time.Duration, error) {
