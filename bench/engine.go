@@ -72,15 +72,16 @@ func (w EngineWork) Add(more EngineWork) EngineWork {
 	return EngineWork{DBCalls: combine(w.DBCalls, more.DBCalls, 1), Tasks: combine(w.Tasks, more.Tasks, 1)}
 }
 
-// PerFlow is the work done between an earlier reading and this one, divided by the flows run in between.
-func (w EngineWork) PerFlow(earlier EngineWork, flows int) EngineWork {
-	d := w.Sub(earlier)
-	for _, m := range []map[string]float64{d.DBCalls, d.Tasks} {
+// PerFlow divides the work by the flows that did it.
+func (w EngineWork) PerFlow(flows int) EngineWork {
+	per := func(m map[string]float64) map[string]float64 {
+		out := make(map[string]float64, len(m))
 		for k, v := range m {
-			m[k] = round2(v / float64(flows))
+			out[k] = round2(v / float64(flows))
 		}
+		return out
 	}
-	return d
+	return EngineWork{DBCalls: per(w.DBCalls), Tasks: per(w.Tasks)}
 }
 
 // combine returns a + sign*b per key, keeping positive values only: a counter that did not grow is left out.
@@ -102,21 +103,18 @@ func combine(a, b map[string]float64, sign float64) map[string]float64 {
 
 // VisibilityWrites counts the visibility tasks run: each writes the run's row in the visibility store (start,
 // search attribute upserts, close).
-func (w EngineWork) VisibilityWrites() float64 {
-	t := 0.0
-	for task, n := range w.Tasks {
-		if strings.HasPrefix(task, "VisibilityTask") {
-			t += n
-		}
-	}
-	return round2(t)
-}
+func (w EngineWork) VisibilityWrites() float64 { return sum(w.Tasks, "VisibilityTask") }
 
 // Total sums one kind of work.
-func Total(m map[string]float64) float64 {
+func Total(m map[string]float64) float64 { return sum(m, "") }
+
+// sum adds up the counters whose name starts with prefix.
+func sum(m map[string]float64, prefix string) float64 {
 	t := 0.0
-	for _, v := range m {
-		t += v
+	for k, v := range m {
+		if strings.HasPrefix(k, prefix) {
+			t += v
+		}
 	}
 	return round2(t)
 }

@@ -33,7 +33,7 @@ func TestReadEngineWork(t *testing.T) {
 	require.Equal(t, map[string]float64{"VisibilityTaskUpsertExecution": 6, "TransferActiveTaskActivity": 12}, w.Tasks,
 		"the system namespace's tasks are not a flow's")
 
-	per := w.PerFlow(EngineWork{DBCalls: map[string]float64{"UpdateWorkflowExecution": 2}}, 2)
+	per := w.Sub(EngineWork{DBCalls: map[string]float64{"UpdateWorkflowExecution": 2}}).PerFlow(2)
 	require.Equal(t, 24.0, Total(per.DBCalls))
 	require.Equal(t, 3.0, per.VisibilityWrites())
 }

@@ -369,7 +369,7 @@ func (r *Runner) kycflowFlow(users []string, mismatches *atomic.Int64) func(ctx 
 func (r *Runner) summarize(ctx context.Context, s *side) (Flows, error) {
 	f := Flows{Count: s.count, Seconds: round2(s.elapsed.Seconds()), PerSecond: round2(float64(s.count) / s.elapsed.Seconds()),
 		EndToEnd: s.lat.Summarize(), Mismatches: int(s.mismatches.Load()),
-		CPUMsPerFlow: map[string]float64{}, EnginePerFlow: s.work.PerFlow(EngineWork{}, s.count)}
+		CPUMsPerFlow: map[string]float64{}, EnginePerFlow: s.work.PerFlow(s.count)}
 	for name, secs := range s.cpuSeconds {
 		f.CPUMsPerFlow[name] = round2(secs * 1000 / float64(s.count))
 	}
