@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 
 	"github.com/kycflow/kycflow/bench"
 	"github.com/kycflow/kycflow/internal/devstack"
-	"github.com/kycflow/kycflow/internal/pprofserver"
 	"github.com/kycflow/kycflow/internal/temporalconn"
 )
 
@@ -90,19 +88,6 @@ func run() error {
 		return err
 	}
 	started := time.Now().UTC()
-	env := map[string][]string{"worker": {"KYCFLOW_LOG_LEVEL=warn"}, "relay": {"KYCFLOW_LOG_LEVEL=warn"}, "sandbox": {"KYCFLOW_LOG_LEVEL=warn"}}
-	var prof *bench.Profile
-	if *profile {
-		prof = &bench.Profile{Addrs: map[string]string{}, Dir: *outDir, Prefix: started.Format("20060102-150405") + "-", Seconds: *profSecs}
-		for name := range env {
-			port, err := devstack.FreePort()
-			if err != nil {
-				return err
-			}
-			prof.Addrs[name] = "127.0.0.1:" + strconv.Itoa(port)
-			env[name] = append(env[name], pprofserver.EnvAddr+"="+prof.Addrs[name])
-		}
-	}
 	var devConfig []string
 	if !*devDefaults {
 		devConfig = append(devConfig, benchSettings...)
@@ -114,7 +99,8 @@ func run() error {
 		Temporal: devstack.TemporalOptions{Binary: filepath.Join(*binDir, "temporal"), DBFile: filepath.Join(dataDir, "temporal.db"),
 			MetricsPort: metricsPort, DynamicConfig: devConfig},
 		TimeScale: 1e-6, // provider delays vanish: the sandbox answers and sends webhooks at once
-		Env:       env,
+		Env:       map[string][]string{"worker": {"KYCFLOW_LOG_LEVEL=warn"}, "relay": {"KYCFLOW_LOG_LEVEL=warn"}, "sandbox": {"KYCFLOW_LOG_LEVEL=warn"}},
+		Profile:   *profile,
 		Output:    out,
 	})
 	if err != nil {
@@ -139,10 +125,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if prof != nil {
-		prof.EnginePID = stack.Temporal.PID()
+	if *profile {
+		runner.Profile = &bench.Profile{Addrs: stack.ProfileAddrs, EnginePID: stack.Temporal.PID(),
+			Dir: *outDir, Prefix: started.Format("20060102-150405") + "-", Seconds: *profSecs}
 	}
-	runner.Profile = prof
 	rep := bench.Report{Commit: commit(), Started: started, Options: opts, DevServerConfig: devConfig,
 		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
 	if err := runner.Run(ctx, &rep); err != nil {

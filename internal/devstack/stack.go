@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/kycflow/kycflow/internal/pprofserver"
 	"github.com/kycflow/kycflow/sandbox"
 	"github.com/kycflow/kycflow/signals"
 )
@@ -40,6 +42,8 @@ type StackOptions struct {
 	Env map[string][]string
 	// Output receives the processes' logs, each line prefixed with the process' name; nil discards them.
 	Output io.Writer
+	// Profile makes the sandbox, relay and worker serve pprof on free loopback ports, listed in ProfileAddrs.
+	Profile bool
 }
 
 // Stack is a running local kycflow: dev server, sandbox, relay and worker. The worker talks to the sandbox as it
@@ -55,6 +59,8 @@ type Stack struct {
 	RelayURL   string
 	// Credentials are the provider API credentials the sandbox accepts and the worker uses.
 	Credentials sandbox.Credentials
+	// ProfileAddrs are the pprof addresses of the sandbox, relay and worker, when StackOptions.Profile is set.
+	ProfileAddrs map[string]string
 
 	opts    StackOptions
 	secrets sandbox.WebhookSecrets
@@ -99,6 +105,14 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 	}
 	s.opts = opts
 	s.SandboxURL, s.RelayURL = "http://"+opts.SandboxAddr, "http://"+opts.RelayAddr
+	if opts.Profile {
+		s.ProfileAddrs = map[string]string{}
+		for _, name := range []string{"sandbox", "relay", "worker"} {
+			if s.ProfileAddrs[name], err = addrOrFree(""); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if s.Sandbox, err = s.start("sandbox", "kycflow-sandbox", s.sandboxEnv()); err != nil {
 		return nil, err
 	}
@@ -179,7 +193,7 @@ func (s *Stack) sandboxEnv() []string {
 		sandbox.EnvTreezorWebhookSecret + "=" + w.Treezor,
 		sandbox.EnvSolarisWebhookSecret + "=" + w.Solaris,
 		sandbox.EnvYousignWebhookSecret + "=" + w.Yousign,
-	}, s.opts.Env["sandbox"]...)
+	}, s.extraEnv("sandbox")...)
 }
 
 // relayEnv sets every variable the relay reads that the developer's shell might also set, so that real
@@ -192,7 +206,7 @@ func (s *Stack) relayEnv() []string {
 		"TREEZOR_WEBHOOK_SECRETS=" + s.secrets.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
 		"SOLARIS_WEBHOOK_SECRETS=" + s.secrets.Solaris, "SOLARIS_WEBHOOK_SECRETS_FILE=",
 		"YOUSIGN_WEBHOOK_SECRETS=" + s.secrets.Yousign, "YOUSIGN_WEBHOOK_SECRETS_FILE=",
-	}, s.opts.Env["relay"]...)
+	}, s.extraEnv("relay")...)
 }
 
 // workerEnv points the worker's three provider clients at the sandbox.
@@ -210,7 +224,16 @@ func (s *Stack) workerEnv() []string {
 		"SOLARIS_CLIENT_SECRET_FILE=",
 		"YOUSIGN_BASE_URL=" + s.SandboxURL + "/yousign/v3",
 		"YOUSIGN_API_KEY=" + c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
-	}, s.opts.Env["worker"]...)
+	}, s.extraEnv("worker")...)
+}
+
+// extraEnv is what StackOptions.Env adds to one process, and its pprof address when profiling.
+func (s *Stack) extraEnv(name string) []string {
+	env := s.opts.Env[name]
+	if addr := s.ProfileAddrs[name]; addr != "" {
+		env = append(slices.Clip(env), pprofserver.EnvAddr+"="+addr)
+	}
+	return env
 }
 
 func (s *Stack) start(name, binary string, env []string) (*Process, error) {
