@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kycflow/kycflow/activities/providerhttp"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -123,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 		mux:   http.NewServeMux(),
 		client: &http.Client{
 			// Webhooks to one relay reuse their connections, as a provider's delivery service would.
-			Transport: pooledTransport(),
+			Transport: providerhttp.PooledTransport(),
 			// Yousign gives up after more than 2 redirects; the others are not documented.
 			CheckRedirect: func(_ *http.Request, via []*http.Request) error {
 				if len(via) > 2 {
@@ -350,12 +351,4 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request) {
 	_ = sessionPage.Execute(w, map[string]string{
 		"Method": string(sess.method), "ID": id, "Scenario": sess.scenario, "Does": sc.Does, "Expected": sc.ExpectedText(),
 	})
-}
-
-// pooledTransport keeps up to 64 idle connections per host instead of Go's default 2, so that concurrent webhook
-// deliveries reuse connections rather than open one each.
-func pooledTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
 }
