@@ -47,7 +47,10 @@ var faultCases = []struct {
 	{signals.MethodTreezorLiveness, "KYCREFUSED", sandbox.AllFaults},
 	{signals.MethodTreezorQES, "HAPPYPATH", []sandbox.Fault{sandbox.FaultReorder}},
 	{signals.MethodTreezorQES, "HAPPYPATH", []sandbox.Fault{sandbox.FaultDrop}},
-	{signals.MethodTreezorQES, "FRAUDIDENT", []sandbox.Fault{sandbox.FaultDuplicate, sandbox.FaultReorder}},
+	// Reordered, the fraud result comes first and closes the workflow: the stale events after it must change nothing.
+	// Its duplicate could race the completion, so duplicates get their own case.
+	{signals.MethodTreezorQES, "FRAUDIDENT", []sandbox.Fault{sandbox.FaultReorder}},
+	{signals.MethodTreezorQES, "FRAUDIDENT", []sandbox.Fault{sandbox.FaultDuplicate}},
 	{signals.MethodTreezorVideoConference, "FRAUDOK", []sandbox.Fault{sandbox.FaultDuplicate, sandbox.FaultReorder}},
 	{signals.MethodTreezorVideoConference, "CANCELED", []sandbox.Fault{sandbox.FaultBurst}},
 	{signals.MethodSolarisIDnow, "CHANGEALLREVIEW", []sandbox.Fault{sandbox.FaultDrop}},

@@ -16,7 +16,7 @@ type Fault string
 
 // The faults.
 const (
-	// FaultDuplicate delivers every webhook twice (same body, same event ID).
+	// FaultDuplicate delivers every webhook twice (same body, same event ID), the second time right after the first.
 	FaultDuplicate Fault = "DUP"
 	// FaultReorder delivers the webhooks of each sequence of steps in reverse order, once the last one happened
 	// (a step meant to come after a deadline is never held back).

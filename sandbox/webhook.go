@@ -106,8 +106,10 @@ func (s *Server) sleep(d time.Duration) bool {
 	}
 }
 
-// dispatch applies DROP and DUP, then makes the first delivery; retries and the duplicate go on in the
-// background.
+// dispatch applies DROP and DUP, then makes the first delivery; retries go on in the background. The duplicate
+// follows the first delivery at once, before the sequence's next webhook: a test then knows the workflow is still
+// waiting when every duplicate but that of its deciding webhook arrives (a duplicate sent later, on a timer, raced
+// the workflow's completion).
 func (s *Server) dispatch(wh *webhook) {
 	sub := wh.sub
 	s.mu.Lock()
@@ -125,16 +127,18 @@ func (s *Server) dispatch(wh *webhook) {
 		s.log.Info("Fault: webhook dropped", "provider", string(wh.provider), "event", wh.event, "eventId", wh.eventID, "subject", sub.key)
 		return
 	}
+	s.deliverInSequence(wh)
+	if dup && s.ctx.Err() == nil {
+		s.log.Info("Fault: duplicate delivery", "provider", string(wh.provider), "event", wh.event, "eventId", wh.eventID, "subject", sub.key)
+		s.deliverInSequence(wh)
+	}
+}
+
+// deliverInSequence makes one delivery attempt; when it fails, the provider's retries go on in the background so
+// that the sequence is not held up.
+func (s *Server) deliverInSequence(wh *webhook) {
 	if !s.deliver(wh, 0, false) {
 		s.background(func() { s.deliver(wh, 1, true) })
-	}
-	if dup {
-		s.background(func() {
-			if s.sleep(max(s.clock.Duration(30*time.Second), 20*time.Millisecond)) {
-				s.log.Info("Fault: duplicate delivery", "provider", string(wh.provider), "event", wh.event, "eventId", wh.eventID, "subject", sub.key)
-				s.deliver(wh, 0, true)
-			}
-		})
 	}
 }
 
