@@ -48,7 +48,9 @@ type Report struct {
 	Commit  string    `json:"commit"`
 	Started time.Time `json:"started"`
 	Machine string    `json:"machine"`
-	Options Options   `json:"options"`
+	// CPUs is how many cores the processes shared: the busy share of the throughput rows is out of these.
+	CPUs    int     `json:"cpus"`
+	Options Options `json:"options"`
 	// DevServerConfig is the dynamic configuration the dev server ran with, beyond start-dev's own.
 	DevServerConfig []string `json:"devServerConfig"`
 	Baseline        Flows    `json:"baseline"`
@@ -75,6 +77,20 @@ type Flows struct {
 	EnginePerFlow EngineWork `json:"enginePerFlow"`
 	// Shape is one flow's history, read back from the dev server: what the engine persisted for it.
 	Shape Shape `json:"shape"`
+}
+
+// CPUMs is the CPU time per flow of every process on the side.
+func (f Flows) CPUMs() float64 {
+	return Total(f.CPUMsPerFlow)
+}
+
+// Busy is the share of cpus the side's processes kept busy. Near 1, throughput is bound by CPU per flow, and the
+// ratio of two sides' CPU per flow predicts the ratio of their throughputs.
+func (f Flows) Busy(cpus int) float64 {
+	if cpus <= 0 {
+		return 0
+	}
+	return f.CPUMs() * f.PerSecond / 1000 / float64(cpus)
 }
 
 // Shape counts one flow's history events by kind, so that the table shows that the bare flow still has a live

@@ -136,7 +136,7 @@ func run() error {
 			Dir: *outDir, Prefix: started.Format("20060102-150405") + "-", Seconds: *profSecs}
 	}
 	rep := bench.Report{Commit: commit(), Started: started, Options: opts, DevServerConfig: devConfig,
-		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
+		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()), CPUs: runtime.NumCPU()}
 	if err := runner.Run(ctx, &rep); err != nil {
 		return err
 	}
