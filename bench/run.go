@@ -56,8 +56,11 @@ type Report struct {
 	Baseline        Flows    `json:"baseline"`
 	Kycflow         Flows    `json:"kycflow"`
 	// ThroughputRatio is kycflow's flows/s over the bare engine's (target >= 0.9).
-	ThroughputRatio float64    `json:"throughputRatio"`
-	TimeToURL       []URLTimes `json:"timeToUrl"`
+	ThroughputRatio float64 `json:"throughputRatio"`
+	// CPURatio is the bare engine's CPU per flow over kycflow's: what ThroughputRatio comes to when both sides keep
+	// the cores busy.
+	CPURatio  float64    `json:"cpuRatio"`
+	TimeToURL []URLTimes `json:"timeToUrl"`
 	// SandboxInitiate is the sandbox's own response time to a liveness initiation, which kycflow cannot go below.
 	SandboxInitiate Summary     `json:"sandboxInitiate"`
 	WebhookAck      WebhookAcks `json:"webhookAck"`
@@ -178,6 +181,9 @@ func (r *Runner) Run(ctx context.Context, rep *Report) error {
 		return err
 	}
 	rep.ThroughputRatio = round2(rep.Kycflow.PerSecond / rep.Baseline.PerSecond)
+	if kc := rep.Kycflow.CPUMs(); kc > 0 {
+		rep.CPURatio = round2(rep.Baseline.CPUMs() / kc)
+	}
 	r.logf("2/4 time to URL")
 	if rep.SandboxInitiate, err = r.sandboxInitiate(ctx); err != nil {
 		return err

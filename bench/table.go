@@ -30,9 +30,8 @@ func PrintTable(w io.Writer, r Report) {
 	fmt.Fprintf(tw, "CPU ms per flow: worker (bare: in bench)\t%.0f\t%.0f\t\t\n", r.Baseline.CPUMsPerFlow["bench"], r.Kycflow.CPUMsPerFlow["worker"])
 	fmt.Fprintf(tw, "CPU ms per flow: relay + sandbox + client\t\t%.0f + %.0f + %.0f\t\t\n",
 		r.Kycflow.CPUMsPerFlow["relay"], r.Kycflow.CPUMsPerFlow["sandbox"], r.Kycflow.CPUMsPerFlow["bench"])
-	bc, kc := r.Baseline.CPUMs(), r.Kycflow.CPUMs()
 	fmt.Fprintf(tw, "CPU ms per flow: all processes (busy share of %d CPUs)\t%.0f (%.0f%%)\t%.0f (%.0f%%)\t%.2f\t(bare / kycflow)\n",
-		r.CPUs, bc, 100*r.Baseline.Busy(r.CPUs), kc, 100*r.Kycflow.Busy(r.CPUs), ratio(bc, kc))
+		r.CPUs, r.Baseline.CPUMs(), 100*r.Baseline.Busy(r.CPUs), r.Kycflow.CPUMs(), 100*r.Kycflow.Busy(r.CPUs), r.CPURatio)
 	for _, u := range r.TimeToURL {
 		fmt.Fprintf(tw, "time to URL p50 / p99 ms, %d caller(s)\t%.1f / %.1f\t%.1f / %.1f\t%.2f\t<= 1.20 (p50 vs bare + sandbox %.1f)\n",
 			u.Concurrency, u.Bare.P50ms, u.Bare.P99ms, u.Kycflow.P50ms, u.Kycflow.P99ms, u.P50Ratio, r.SandboxInitiate.P50ms)
@@ -46,12 +45,4 @@ func PrintTable(w io.Writer, r Report) {
 	fmt.Fprintf(tw, "mismatched outcomes / webhook errors\t\t%d / %d\t\t0 / 0\n", r.Kycflow.Mismatches, a.Errors)
 	_ = tw.Flush()
 	fmt.Fprintf(w, "dev server settings: %s\n", strings.Join(r.DevServerConfig, " "))
-}
-
-// ratio is a / b, or 0 when b is.
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return round2(a / b)
 }
