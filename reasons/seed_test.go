@@ -33,6 +33,10 @@ func seedDir(t *testing.T) string {
 	}
 	dir := filepath.Join(wd, "..", "..", "shared", "seeds")
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		// A user's clone has no ../shared; CI has it, and there a missing seed is a failure, not a skip.
+		if os.Getenv("CI") == "" {
+			t.Skipf("seed directory %s is missing: the catalogues are not checked against the providers' documentation here (CI checks them)", dir)
+		}
 		t.Fatalf("seed directory %s is missing (%v): the catalogues cannot be checked against the providers' documentation", dir, err)
 	}
 	return dir
