@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/kycflow/kycflow/internal/logging"
 	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/payloadcodec"
 )
@@ -24,7 +25,8 @@ type Config struct {
 	Addr              string
 	TemporalAddress   string
 	TemporalNamespace string
-	LogLevel          slog.Level
+	// Log is the logger's level and format (KYCFLOW_LOG_LEVEL, KYCFLOW_LOG_FORMAT).
+	Log logging.Settings
 
 	// Webhook secrets per provider. Several secrets are accepted at once so a secret can be rotated without
 	// downtime: add the new one, switch the provider's subscription, then remove the old one.
@@ -64,7 +66,6 @@ const (
 	EnvAddr               = "KYCFLOW_RELAY_ADDR"
 	EnvTemporalAddress    = "TEMPORAL_ADDRESS"
 	EnvTemporalNamespace  = "TEMPORAL_NAMESPACE"
-	EnvLogLevel           = "KYCFLOW_LOG_LEVEL"
 	EnvTreezorSecrets     = "TREEZOR_WEBHOOK_SECRETS"
 	EnvTreezorSecretsFile = "TREEZOR_WEBHOOK_SECRETS_FILE"
 	EnvSolarisSecrets     = "SOLARIS_WEBHOOK_SECRETS"
@@ -105,12 +106,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if _, _, err := net.SplitHostPort(cfg.TemporalAddress); err != nil {
 		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvTemporalAddress, cfg.TemporalAddress))
 	}
-	if lvl := getenv(EnvLogLevel); lvl != "" {
-		if err := cfg.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, lvl))
-		}
-	}
 	var err error
+	cfg.Log, err = logging.FromEnv(getenv)
+	errs = append(errs, err)
 	cfg.TreezorSecrets, err = secretsFrom(getenv, EnvTreezorSecrets, EnvTreezorSecretsFile)
 	errs = append(errs, err)
 	cfg.SolarisSecrets, err = secretsFrom(getenv, EnvSolarisSecrets, EnvSolarisSecretsFile)

@@ -109,7 +109,7 @@ func TestLoadConfigSettings(t *testing.T) {
 	require.Equal(t, 2*time.Second, cfg.SignalTimeout)
 	require.Equal(t, time.Duration(0), cfg.LookupWait)
 	require.Equal(t, 0, cfg.GraceAttempts)
-	require.Equal(t, slog.LevelDebug, cfg.LogLevel)
+	require.Equal(t, slog.LevelDebug, cfg.Log.Level)
 }
 
 func TestConfigErrorListsEveryProblem(t *testing.T) {

@@ -35,9 +35,9 @@ func Module(cfg Config) fx.Option {
 	)
 }
 
-// NewLogger is the JSON logger of the relay. Nothing personal is logged (see Handler).
+// NewLogger is the logger of the relay (JSON lines unless KYCFLOW_LOG_FORMAT=text). Nothing personal is logged (see Handler).
 func NewLogger(cfg Config) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return cfg.Log.New(os.Stdout)
 }
 
 // newFxLogger keeps fx's own wiring events at debug level.

@@ -66,7 +66,6 @@ const (
 	EnvTreezorWebhookSecret = "KYCFLOW_SANDBOX_TREEZOR_WEBHOOK_SECRET"
 	EnvSolarisWebhookSecret = "KYCFLOW_SANDBOX_SOLARIS_WEBHOOK_SECRET"
 	EnvYousignWebhookSecret = "KYCFLOW_SANDBOX_YOUSIGN_WEBHOOK_SECRET"
-	EnvLogLevel             = "KYCFLOW_LOG_LEVEL"
 )
 
 // Defaults of the binary: the relay's default address is where webhooks go.
@@ -89,6 +88,9 @@ type Config struct {
 	Faults GlobalFaults
 	// Logger receives one line per notable event; nil discards them.
 	Logger *slog.Logger
+	// ExampleUsers creates the users the README's quick start names (ExampleTreezorUser), so that its commands run
+	// as written against `make run`. The binary always sets it.
+	ExampleUsers bool
 	// MinRetryBackoff is the shortest real wait between two deliveries of a webhook (default 250 ms): a
 	// compressed provider backoff would otherwise retry in microseconds.
 	MinRetryBackoff time.Duration
@@ -103,8 +105,9 @@ func LoadConfig(getenv func(string) string) (string, Config, error) {
 		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvAddr, addr))
 	}
 	cfg := Config{
-		PublicURL:  strings.TrimRight(valueOr(getenv(EnvPublicURL), "http://"+addr), "/"),
-		WebhookURL: strings.TrimRight(valueOr(getenv(EnvWebhookURL), DefaultWebhookURL), "/"),
+		ExampleUsers: true,
+		PublicURL:    strings.TrimRight(valueOr(getenv(EnvPublicURL), "http://"+addr), "/"),
+		WebhookURL:   strings.TrimRight(valueOr(getenv(EnvWebhookURL), DefaultWebhookURL), "/"),
 	}
 	for _, u := range []struct{ name, value string }{{EnvPublicURL, cfg.PublicURL}, {EnvWebhookURL, cfg.WebhookURL}} {
 		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
@@ -150,17 +153,6 @@ func LoadConfig(getenv func(string) string) (string, Config, error) {
 		Yousign: valueOr(getenv(EnvYousignWebhookSecret), devSecrets.Yousign),
 	}
 	return addr, cfg, errors.Join(errs...)
-}
-
-// LogLevel reads KYCFLOW_LOG_LEVEL (default info).
-func LogLevel(getenv func(string) string) (slog.Level, error) {
-	var lvl slog.Level
-	if s := getenv(EnvLogLevel); s != "" {
-		if err := lvl.UnmarshalText([]byte(s)); err != nil {
-			return lvl, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, s)
-		}
-	}
-	return lvl, nil
 }
 
 func valueOr(v, def string) string {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/kycflow/kycflow/internal/logging"
 	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/payloadcodec"
 )
@@ -21,7 +21,8 @@ import (
 type Config struct {
 	TemporalAddress   string
 	TemporalNamespace string
-	LogLevel          slog.Level
+	// Log is the logger's level and format (KYCFLOW_LOG_LEVEL, KYCFLOW_LOG_FORMAT).
+	Log logging.Settings
 	// StopTimeout bounds how long in-flight activities may finish on shutdown; below fx's 15 s stop timeout.
 	StopTimeout time.Duration
 	// WorkflowCacheSize bounds the workflows kept in memory between their tasks. A verification waits for days, so
@@ -66,7 +67,6 @@ type YousignConfig struct {
 const (
 	EnvTemporalAddress     = "TEMPORAL_ADDRESS"
 	EnvTemporalNamespace   = "TEMPORAL_NAMESPACE"
-	EnvLogLevel            = "KYCFLOW_LOG_LEVEL"
 	EnvStopTimeout         = "KYCFLOW_WORKER_STOP_TIMEOUT"
 	EnvWorkflowCacheSize   = "KYCFLOW_WORKFLOW_CACHE_SIZE"
 	EnvPollers             = "KYCFLOW_WORKER_POLLERS"
@@ -106,11 +106,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if !strings.Contains(cfg.TemporalAddress, ":") {
 		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvTemporalAddress, cfg.TemporalAddress))
 	}
-	if lvl := getenv(EnvLogLevel); lvl != "" {
-		if err := cfg.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, lvl))
-		}
-	}
+	var err error
+	cfg.Log, err = logging.FromEnv(getenv)
+	errs = append(errs, err)
 	if s := getenv(EnvStopTimeout); s != "" {
 		d, err := time.ParseDuration(s)
 		switch {

@@ -41,10 +41,10 @@ func newFxLogger(l *slog.Logger) fxevent.Logger {
 	return fl
 }
 
-// NewLogger is the JSON logger every component writes to. Nothing personal is logged: workflows log IDs and
-// outcomes only, and provider clients never log bodies.
+// NewLogger is the logger every component writes to (JSON lines unless KYCFLOW_LOG_FORMAT=text). Nothing personal
+// is logged: workflows log IDs and outcomes only, and provider clients never log bodies.
 func NewLogger(cfg Config) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return cfg.Log.New(os.Stdout)
 }
 
 // TemporalModule provides a Temporal client, closed when the application stops.

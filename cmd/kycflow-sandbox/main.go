@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kycflow/kycflow/internal/logging"
 	"github.com/kycflow/kycflow/internal/pprofserver"
 	"github.com/kycflow/kycflow/sandbox"
 )
@@ -34,11 +34,11 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	level, err := sandbox.LogLevel(os.Getenv)
+	logSettings, err := logging.FromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	logger := logSettings.New(os.Stdout)
 	cfg.Logger = logger
 	srv, err := sandbox.New(cfg)
 	if err != nil {
