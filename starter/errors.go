@@ -31,9 +31,14 @@ const (
 	// ErrUserDataIncomplete: the provider refused to open a session because the user's data is incomplete
 	// (Treezor HTTP 428: firstname, lastname, birthday, or email, country, phone). Complete it, then start again.
 	ErrUserDataIncomplete Kind = "user_data_incomplete"
-	// ErrProviderUnavailable: the provider could not open a session (Error.Cause is provider_unavailable after
-	// the retries ran out, or provider_rejected for an error no retry fixes). The verification has ended.
+	// ErrProviderUnavailable: the provider could not be reached or kept failing (5xx, 429, timeouts) until kycflow's
+	// retries ran out. The verification has ended; a new Start later may succeed.
 	ErrProviderUnavailable Kind = "provider_unavailable"
+	// ErrProviderRejected: the provider refused to open a session with an answer no retry changes (an unknown
+	// user, a feature not enabled on the account, credentials it rejects, a provider not configured on the
+	// worker). The verification has ended; starting again fails the same way until the subject or the
+	// configuration is fixed, so do not retry: the error's message names the provider's answer.
+	ErrProviderRejected Kind = "provider_rejected"
 	// ErrMethodMismatch: a verification of another method is running for the subject; cancel it or wait for it.
 	ErrMethodMismatch Kind = "method_mismatch"
 	// ErrNotFound: no verification has this workflow ID.
@@ -62,7 +67,8 @@ const (
 var kindText = map[Kind]string{
 	ErrInvalidRequest:      "invalid verification request",
 	ErrUserDataIncomplete:  "the user's data at the provider is incomplete",
-	ErrProviderUnavailable: "the provider could not open an identification session",
+	ErrProviderUnavailable: "the provider is unavailable; try again later",
+	ErrProviderRejected:    "the provider refused to open an identification session; retrying will not help",
 	ErrMethodMismatch:      "a verification of another method is running for this subject",
 	ErrNotFound:            "verification not found",
 	ErrClosed:              "the verification has already ended",
@@ -221,8 +227,10 @@ func kindOfFailure(typ string) Kind {
 	switch typ {
 	case signals.CauseUserDataIncomplete:
 		return ErrUserDataIncomplete
-	case signals.CauseProviderUnavailable, signals.CauseProviderRejected:
+	case signals.CauseProviderUnavailable:
 		return ErrProviderUnavailable
+	case signals.CauseProviderRejected:
+		return ErrProviderRejected
 	case errTypeMethodMismatch:
 		return ErrMethodMismatch
 	case errTypeInvalidInput:

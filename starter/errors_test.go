@@ -37,7 +37,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"user data incomplete", live, appErr(signals.CauseUserDataIncomplete), ErrUserDataIncomplete, signals.CauseUserDataIncomplete},
 		{"provider unavailable", live, appErr(signals.CauseProviderUnavailable), ErrProviderUnavailable, signals.CauseProviderUnavailable},
-		{"provider rejected", live, appErr(signals.CauseProviderRejected), ErrProviderUnavailable, signals.CauseProviderRejected},
+		{"provider rejected", live, appErr(signals.CauseProviderRejected), ErrProviderRejected, signals.CauseProviderRejected},
 		{"method mismatch", live, appErr(workflows.ErrTypeMethodMismatch), ErrMethodMismatch, workflows.ErrTypeMethodMismatch},
 		{"invalid input in the workflow", live, appErr(workflows.ErrTypeInvalidInput), ErrInvalidRequest, workflows.ErrTypeInvalidInput},
 		{"cancelled while initiating (no cause)", live, appErr(""), ErrClosed, ""},

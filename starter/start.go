@@ -44,9 +44,10 @@ func updateID(workflowID string, m signals.Method, key string) string {
 // with that run's result instead of starting a new run, so such an ID would pin every later attempt to the first
 // one's URL or failure (a Treezor 428 even after the user completed their data).
 //
-// Errors: ErrInvalidRequest (before anything is sent), ErrUserDataIncomplete, ErrProviderUnavailable,
-// ErrMethodMismatch, ErrClosed, ErrTimeout, ErrTemporalUnavailable. The returned handle names the verification
-// whenever the call reached Temporal, so that a failed start's outcome can still be read with Wait.
+// Errors: ErrInvalidRequest (before anything is sent), ErrUserDataIncomplete, ErrProviderUnavailable (retry
+// later), ErrProviderRejected (do not retry), ErrMethodMismatch, ErrClosed, ErrTimeout, ErrTemporalUnavailable.
+// The returned handle names the verification whenever the call reached Temporal, so that a failed start's
+// outcome can still be read with Wait.
 func (s *Starter) Start(ctx context.Context, in signals.VerificationInput, opts ...StartOption) (Verification, signals.Identification, error) {
 	if err := validate("start", in); err != nil {
 		return Verification{}, signals.Identification{}, err

@@ -148,6 +148,29 @@ func TestStartUserDataIncomplete(t *testing.T) {
 	require.Len(t, s.Treezor.CallsFor("428601"), 2)
 }
 
+// TestStartProviderRejected: Treezor answers 404 for a user it does not know. That answer does not change with
+// time, so it is ErrProviderRejected, not ErrProviderUnavailable (which a backend retries later), and the outcome
+// tells the user to contact support instead of trying again later.
+func TestStartProviderRejected(t *testing.T) {
+	s := testenv.Start(t)
+	ctx := testContext(t)
+	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "404601"})
+	e := requireKind(t, err, starter.ErrProviderRejected)
+	require.NotErrorIs(t, err, starter.ErrProviderUnavailable)
+	require.Equal(t, signals.CauseProviderRejected, e.Cause)
+	require.Contains(t, err.Error(), "retrying will not help")
+	require.Contains(t, err.Error(), "HTTP 404", "the provider's answer is named")
+	require.Equal(t, []string{"POST /v1/users/404601/kycliveness"}, s.Treezor.CallsFor("404601"), "a 404 is not retried")
+
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeFailed, o.Status)
+	require.Equal(t, signals.CauseProviderRejected, o.Cause)
+	require.False(t, o.UserMayRetry)
+	require.NotContains(t, o.UserMessage, "try again", "a user may not retry: %q", o.UserMessage)
+	require.Contains(t, o.UserMessage, "contact support")
+}
+
 // TestStartIdempotencyKey retries a start under the same key after its verification closed (the server answers
 // with the first result) and starts a new attempt under a new key.
 func TestStartIdempotencyKey(t *testing.T) {

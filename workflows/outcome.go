@@ -42,7 +42,12 @@ func outcomeUserMessage(o signals.Outcome) string {
 	case signals.OutcomeCancelled:
 		return "The identification was cancelled."
 	}
-	return "The identification could not be completed because of a technical problem. Please try again later."
+	// A failure: "try again later" only where a later attempt can succeed. A provider that refused the request
+	// (an unknown user, a feature not enabled, bad credentials) refuses it again until someone fixes it.
+	if o.UserMayRetry {
+		return "The identification could not be completed because of a technical problem. Please try again later."
+	}
+	return "The identification could not be started because of a technical problem on our side. Please contact support."
 }
 
 // anyRetryable reports whether the user may succeed by trying again: some reason says so and none is fraud.

@@ -202,7 +202,8 @@ func (s *Stack) SignalTreezor(t testing.TB, userID, name string, payload any) {
 }
 
 // FakeTreezor plays Treezor's API closely enough for the real client: OAuth token, kycliveness, qes,
-// videoconference, Kycreview, users. A user ID starting with 428 gets HTTP 428 on initiation.
+// videoconference, Kycreview, users. On initiation, a user ID starting with 428 gets HTTP 428 (incomplete data)
+// and one starting with 404 gets Treezor's 404 for a user that does not exist.
 type FakeTreezor struct {
 	Server *httptest.Server
 	mu     sync.Mutex
@@ -231,8 +232,12 @@ func NewFakeTreezor() *FakeTreezor {
 		}
 	}
 	mux.HandleFunc("POST /v1/users/{userId}/kycliveness", authed(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.PathValue("userId"), "428") {
+		switch {
+		case strings.HasPrefix(r.PathValue("userId"), "428"):
 			http.Error(w, "", http.StatusPreconditionRequired)
+			return
+		case strings.HasPrefix(r.PathValue("userId"), "404"):
+			http.Error(w, `{"errors":[{"type":"invalid_request","code":"resource_not_found_error","message":"The user does not exist"}]}`, http.StatusNotFound)
 			return
 		}
 		id := "idv-" + r.PathValue("userId")
