@@ -138,6 +138,20 @@ func (s *Starter) List(ctx context.Context, r ListRequest) (ListPage, error) {
 	return page, nil
 }
 
+// Count returns how many verifications the request selects (its page fields aside), for a listing that was cut.
+// Errors: ErrInvalidRequest, ErrTimeout, ErrTemporalUnavailable.
+func (s *Starter) Count(ctx context.Context, r ListRequest) (int64, error) {
+	query, err := r.Query()
+	if err != nil {
+		return 0, err
+	}
+	resp, err := s.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+	if err != nil {
+		return 0, classify(ctx, "list", "", err)
+	}
+	return resp.GetCount(), nil
+}
+
 // ListAll iterates over every verification the request selects, page after page, from r.PageToken on. An error
 // ends the iteration.
 func (s *Starter) ListAll(ctx context.Context, r ListRequest) iter.Seq2[Summary, error] {

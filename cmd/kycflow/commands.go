@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"flag"
 	"strings"
 	"time"
@@ -155,42 +156,89 @@ var listCommand = &command{
 		step := fs.String("step", "", "only verifications at this `step`: initiating, awaiting_user, provider_processing, collecting_documents, kyc_review, completed")
 		outcome := fs.String("outcome", "", "only this `outcome`: approved, refused, fraud_suspected, aborted, canceled, expired, review_timeout, failed, cancelled")
 		running := fs.Bool("running", false, "only verifications that have not closed")
-		limit := fs.Int("limit", 50, "print at most this many (0: all)")
+		limit := fs.Int("limit", 50, "print at most this many, at most 1000 (0: all)")
+		pageToken := fs.String("page-token", "", "continue a listing that was cut: the `token` the previous page printed")
 		return func(ctx context.Context, args []string, dial func() (*starter.Starter, error), p *printer) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
 			}
-			if *limit < 0 {
-				return usagef("--limit: %d is negative", *limit)
+			if *limit < 0 || *limit > 1000 {
+				return usagef("--limit: %d is not between 0 and 1000", *limit)
 			}
 			req := starter.ListRequest{Method: signals.Method(*method), Subject: *subject, Step: signals.Step(*step),
-				Outcome: signals.OutcomeStatus(*outcome), Running: *running}
+				Outcome: signals.OutcomeStatus(*outcome), Running: *running, PageSize: *limit}
 			if _, err := req.Query(); err != nil {
 				return err
 			}
-			if *limit > 0 {
-				req.PageSize = min(*limit+1, 1000)
+			if *pageToken != "" {
+				token, err := base64.RawURLEncoding.DecodeString(*pageToken)
+				if err != nil || *limit == 0 {
+					return usagef("--page-token: not a token this command printed (it goes with --limit)")
+				}
+				req.PageToken = token
 			}
 			s, err := dial()
 			if err != nil {
 				return err
 			}
-			var found []starter.Summary
-			more := false
-			for v, err := range s.ListAll(ctx, req) {
+			l := listing{Filters: listFilters(fs)}
+			if *limit == 0 {
+				for v, err := range s.ListAll(ctx, req) {
+					if err != nil {
+						return err
+					}
+					l.Found = append(l.Found, v)
+				}
+				p.list(l)
+				return nil
+			}
+			page, err := s.List(ctx, req)
+			if err != nil {
+				return err
+			}
+			l.Found = page.Verifications
+			if len(page.NextPageToken) > 0 {
+				// The server hands out a token whenever a page is full, so count to tell whether more match and how
+				// many: a person told "more match" wants to know whether it is 3 or 30,000.
+				total, err := s.Count(ctx, req)
 				if err != nil {
 					return err
 				}
-				if *limit > 0 && len(found) == *limit {
-					more = true
-					break
+				if req.PageToken != nil || total > int64(len(l.Found)) {
+					l.NextPageToken = base64.RawURLEncoding.EncodeToString(page.NextPageToken)
+					l.Total = total
 				}
-				found = append(found, v)
 			}
-			p.list(found, more)
+			p.list(l)
 			return nil
 		}
 	},
+}
+
+// listing is what list prints: one page, and how to get the next one when the listing was cut.
+type listing struct {
+	Found []starter.Summary
+	// NextPageToken is set when more verifications match than were printed; Total is how many match in all.
+	NextPageToken string
+	Total         int64
+	// Filters are the command's filter flags as given, to print the command for the next page.
+	Filters []string
+}
+
+// listFilters are the flags given to list, except --page-token and --json, in the order they were given.
+func listFilters(fs *flag.FlagSet) []string {
+	var args []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "page-token", "json":
+			return
+		case "running":
+			args = append(args, "--running")
+		default:
+			args = append(args, "--"+f.Name, f.Value.String())
+		}
+	})
+	return args
 }
 
 // inputFlags are the flags of a verification request (start, renew).

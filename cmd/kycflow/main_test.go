@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,7 +105,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"not a workflow ID", []string{"cancel", "treezor/1"}, exitUsage, "", "workflow ID: \"treezor/1\" is not a verification workflow ID"},
 		{"two workflow IDs", []string{"wait", "kyc/treezor/1", "kyc/treezor/2"}, exitUsage, "", "one workflow ID at most"},
 		{"list with a misspelt step", []string{"list", "--step", "review"}, exitUsage, "", `--step: unknown step "review"`},
-		{"list with a negative limit", []string{"list", "--limit", "-1"}, exitUsage, "", "--limit: -1 is negative"},
+		{"list with a negative limit", []string{"list", "--limit", "-1"}, exitUsage, "", "--limit: -1 is not between 0 and 1000"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -354,6 +356,57 @@ func TestCLIStartStatusListWait(t *testing.T) {
 	requireOK(t, cli(t, "cancel", "kyc/treezor/700001"))
 }
 
+// TestCLIListSaysWhenCutAndHowToPage: three runs for one subject, listed two at a time. The first page says how
+// many match and prints the command for the next page, which lists the third.
+func TestCLIListSaysWhenCutAndHowToPage(t *testing.T) {
+	testenv.Start(t)
+	for range 3 {
+		requireOK(t, cli(t, "start", "--method", "treezor-qes", "--subject", "700005"))
+		requireOK(t, cli(t, "cancel", "--wait", "kyc/treezor/700005"))
+	}
+	type listJSON struct {
+		Verifications []starter.Summary `json:"verifications"`
+		More          bool              `json:"more"`
+		Total         int64             `json:"total"`
+		NextPageToken string            `json:"nextPageToken"`
+	}
+	var first listJSON
+	require.Eventually(t, func() bool {
+		first = decode[listJSON](t, cli(t, "list", "--json", "--subject", "700005", "--outcome", "cancelled", "--limit", "2"))
+		return first.Total == 3
+	}, 15*time.Second, 200*time.Millisecond, "visibility shows the three runs")
+	require.Len(t, first.Verifications, 2)
+	require.True(t, first.More)
+	require.NotEmpty(t, first.NextPageToken)
+
+	r := cli(t, "list", "--subject", "700005", "--outcome", "cancelled", "--limit", "2")
+	requireOK(t, r)
+	require.Contains(t, r.stdout, "This page shows 2 of the 3 matching verifications (--limit 0 lists all). Next page:")
+	next := regexp.MustCompile(`(?m)^  kycflow list (.*)$`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, next, r.stdout)
+	for _, flag := range []string{"--subject 700005", "--outcome cancelled", "--limit 2", "--page-token "} {
+		require.Contains(t, next[1], flag, "the next page keeps the filters")
+	}
+
+	r = cli(t, append([]string{"list", "--json"}, strings.Fields(next[1])...)...)
+	second := decode[listJSON](t, r)
+	require.Len(t, second.Verifications, 1, "the third run")
+	require.False(t, second.More)
+	seen := map[string]bool{}
+	for _, v := range append(first.Verifications, second.Verifications...) {
+		seen[v.RunID] = true
+	}
+	require.Len(t, seen, 3, "three different runs over the two pages")
+
+	all := decode[listJSON](t, cli(t, "list", "--json", "--subject", "700005", "--outcome", "cancelled", "--limit", "0"))
+	require.Len(t, all.Verifications, 3)
+	require.False(t, all.More)
+
+	r = cli(t, "list", "--page-token", "%%%", "--subject", "700005")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "--page-token")
+}
+
 // TestCLICancelAndErrors cancels with the real binary and checks the failures a person meets: an unknown ID, a
 // verification that has already ended, incomplete user data, another method running, a wait that times out.
 func TestCLICancelAndErrors(t *testing.T) {
@@ -400,4 +453,15 @@ func TestCLICancelAndErrors(t *testing.T) {
 	r = cli(t, "start", "--method", "treezor-liveness", "--subject", "428700")
 	require.Equal(t, exitFailure, r.code)
 	require.Contains(t, r.stderr, "the user's data at the provider is incomplete")
+
+	// A user Treezor does not know: rejected for good, not "unavailable, retry later".
+	r = cli(t, "start", "--json", "--method", "treezor-liveness", "--subject", "404700")
+	require.Equal(t, exitFailure, r.code)
+	e = decode[errorJSON](t, r)
+	require.Equal(t, string(starter.ErrProviderRejected), e.Error.Kind)
+	require.Equal(t, signals.CauseProviderRejected, e.Error.Cause)
+	r = cli(t, "start", "--method", "treezor-liveness", "--subject", "404700")
+	require.Equal(t, exitFailure, r.code)
+	require.Contains(t, r.stderr, "retrying will not help")
+	require.NotContains(t, r.stderr, "unavailable")
 }

@@ -160,14 +160,18 @@ func (p *printer) cancelled(v starter.Verification) {
 	})
 }
 
-func (p *printer) list(found []starter.Summary, more bool) {
+func (p *printer) list(l listing) {
+	found := l.Found
 	if found == nil {
 		found = []starter.Summary{}
 	}
 	out := struct {
 		Verifications []starter.Summary `json:"verifications"`
 		More          bool              `json:"more"`
-	}{found, more}
+		// Total and NextPageToken are set when the page was cut.
+		Total         int64  `json:"total,omitempty"`
+		NextPageToken string `json:"nextPageToken,omitempty"`
+	}{found, l.NextPageToken != "", l.Total, l.NextPageToken}
 	p.emit(out, func(w io.Writer) {
 		if len(found) == 0 {
 			fmt.Fprintln(w, "No verification matches.")
@@ -178,8 +182,10 @@ func (p *printer) list(found []starter.Summary, more bool) {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.WorkflowID, dash(string(v.Method)), dash(string(v.Step)),
 				dash(string(v.Outcome)), v.ExecutionStatus, stamp(v.StartTime), stamp(v.CloseTime), v.RunID)
 		}
-		if more {
-			fmt.Fprintln(w, "(more verifications match: raise --limit, or narrow the filters)")
+		if l.NextPageToken != "" {
+			next := strings.Join(append(append([]string{"kycflow list"}, l.Filters...), "--page-token", l.NextPageToken), " ")
+			fmt.Fprintf(w, "\nThis page shows %d of the %d matching verifications (--limit 0 lists all). Next page:\n  %s\n",
+				len(found), l.Total, next)
 		}
 	})
 }
