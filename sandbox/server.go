@@ -142,6 +142,9 @@ func New(cfg Config) (*Server, error) {
 	s.tz.init()
 	s.sol.init()
 	s.ys.init()
+	if cfg.ExampleUsers {
+		s.addExampleUsers()
+	}
 	s.routeTreezor()
 	s.routeSolaris()
 	s.routeYousign()

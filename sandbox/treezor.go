@@ -243,6 +243,26 @@ func (s *Server) addTreezorUser(fields map[string]string) *tzUser {
 	return u
 }
 
+// ExampleTreezorUser is the Treezor user the README's quick start starts verifications for. It plays CANCELLED
+// for every Treezor method: the user never opens the link, so the commands that look at, list, renew and cancel
+// a running verification all find it running, however fast they are typed.
+const ExampleTreezorUser = "123456"
+
+// addExampleUsers creates ExampleTreezorUser with complete data (liveness, QES and video conference all open a
+// session for it). Call before serving.
+func (s *Server) addExampleUsers() {
+	sc, _ := Lookup(signals.MethodTreezorQES, "CANCELLED")
+	fields := map[string]string{}
+	for k, v := range TreezorUserFields(sc, "Example") {
+		fields[k] = fmt.Sprint(v)
+	}
+	now := time.Now()
+	u := &tzUser{id: ExampleTreezorUser, fields: fields, created: now, modified: now}
+	u.sub = s.newSubject(signals.ProviderTreezor, u.id, sc.Name, nil)
+	s.tz.users[u.id] = u
+	s.tz.emails[strings.ToLower(fields["email"])] = u.id
+}
+
 func validEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
