@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -117,14 +116,7 @@ func TestEndToEnd(t *testing.T) {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	temporalBin, err := devstack.TemporalBinary()
-	require.NoError(t, err)
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin+string(os.PathSeparator),
-		"./cmd/kycflow-worker", "./cmd/kycflow-relay", "./cmd/kycflow-sandbox")
-	build.Dir = ".."
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := binaries(t)
 
 	logFile := filepath.Join(t.TempDir(), "stack.log")
 	f, err := os.Create(logFile)
@@ -134,7 +126,7 @@ func start(t *testing.T) *env {
 	defer cancel()
 	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
 		BinDir:    bin,
-		Temporal:  devstack.TemporalOptions{Binary: temporalBin},
+		Temporal:  devstack.TemporalOptions{Binary: filepath.Join(bin, "temporal")},
 		TimeScale: sandbox.DefaultTimeScale,
 		Output:    f,
 	})

@@ -9,13 +9,16 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/kycflow/kycflow/internal/devstack"
+	"github.com/kycflow/kycflow/internal/logging"
 	"github.com/kycflow/kycflow/sandbox"
 	"github.com/kycflow/kycflow/signals"
 )
@@ -48,37 +51,62 @@ func run() error {
 		return fmt.Errorf("-faults: %w", err)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP: the terminal closed (tmux kill-session, a closed window). Asking for SIGPIPE turns a write to a closed
+	// stdout into an EPIPE error, which the console turns into a stop, instead of the signal that killed devstack
+	// before it could stop its children.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ctx, outputGone := context.WithCancel(ctx)
+	defer outputGone()
+	con := &console{w: os.Stdout, gone: outputGone}
+
+	ports := []devstack.Port{
+		{What: "Temporal gRPC", Flag: "-port", Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))},
+		{What: "provider sandbox", Flag: "-sandbox-addr", Addr: *sandboxAddr},
+		{What: "webhook relay", Flag: "-relay-addr", Addr: *relayAddr},
+	}
+	if *uiPort != 0 {
+		ports = append(ports, devstack.Port{What: "Temporal UI", Flag: "-ui-port", Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*uiPort))})
+	}
+	if err := devstack.CheckPortsFree(ports); err != nil {
+		return fmt.Errorf("cannot start:\n  %w", err)
+	}
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
-	fmt.Println("Starting the Temporal dev server, the provider sandbox, the webhook relay and the worker...")
+	con.say("Starting the Temporal dev server, the provider sandbox, the webhook relay and the worker...\n")
+	// The processes log for a person here: one compact line per event. Their default stays JSON.
+	textLogs := []string{logging.EnvFormat + "=" + logging.FormatText}
 	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
 		BinDir: *binDir,
 		Temporal: devstack.TemporalOptions{
-			Binary:   filepath.Join(*binDir, "temporal"),
-			Port:     *port,
-			UIPort:   *uiPort,
-			DBFile:   filepath.Join(*dataDir, "temporal.db"),
-			LogLevel: *logLevel,
+			Binary:    filepath.Join(*binDir, "temporal"),
+			Port:      *port,
+			UIPort:    *uiPort,
+			DBFile:    filepath.Join(*dataDir, "temporal.db"),
+			LogLevel:  *logLevel,
+			LogFormat: "pretty",
 		},
 		SandboxAddr: *sandboxAddr,
 		RelayAddr:   *relayAddr,
 		TimeScale:   *timeScale,
 		Faults:      *faults,
-		Output:      os.Stdout,
+		Env:         map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs},
+		Output:      con,
 	})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		fmt.Println("\nStopping...")
+		con.Mute()
+		con.say("\nStopping...")
 		stack.Stop()
+		con.say(" stopped.\n")
 	}()
 
 	d := clock.Deadlines(signals.MethodTreezorLiveness)
-	fmt.Printf(`
+	con.say(fmt.Sprintf(`
 kycflow is running, against the provider sandbox (a development tool: no real provider is called).
   Temporal UI:      http://localhost:%[1]d
   Temporal gRPC:    %[2]s (namespace default, task queue %[3]s)
@@ -90,8 +118,9 @@ kycflow is running, against the provider sandbox (a development tool: no real pr
 Run every scenario of every method and print a table (in another terminal):
   make demo
 
-Or start one verification by hand: create a subject that plays a scenario, then start it with the command the
-sandbox answers (the deadlines in it match the time scale):
+Or start one by hand: the README's quick start runs as written against Treezor user %[11]s, who never opens
+the link (so you can look, list and cancel); for a scenario that plays out, create a subject and run the command
+the sandbox answers (its deadlines match the time scale):
   curl -s %[4]s/sandbox/subjects -d '{"method":"%[8]s","scenario":"HAPPYPATH"}'
   bin/kycflow start --method %[8]s --subject <subjectId> --url-validity %[9]s --review-deadline %[10]s
   bin/kycflow wait kyc/treezor/<subjectId>
@@ -99,10 +128,12 @@ sandbox answers (the deadlines in it match the time scale):
 Filter the runs in the UI, or with:
   bin/temporal workflow list --address %[2]s --query "KycOutcome = 'approved'"
 
+The dev server keeps its state in %[12]s across restarts; the sandbox keeps its users and sessions in memory, so
+after a restart an older verification's URL answers 404 and its provider events never come: start a new one.
 Ctrl-C stops everything.
 `, *uiPort, stack.Temporal.HostPort, signals.TaskQueue, stack.SandboxURL, stack.RelayURL, clock.Scale,
 		clock.Duration(24*time.Hour).Round(time.Millisecond), signals.MethodTreezorLiveness,
-		time.Duration(d.URLValidity), time.Duration(d.Review))
+		time.Duration(d.URLValidity), time.Duration(d.Review), sandbox.ExampleTreezorUser, *dataDir))
 
 	select {
 	case <-ctx.Done():

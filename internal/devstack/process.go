@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Process is a child process in its own process group, stopped with SIGINT and, past a grace period, SIGKILL.
+// Process is a child process in its own process group, stopped with SIGINT and, past a grace period, SIGKILL. On
+// Linux the kernel also kills it when its parent dies.
 type Process struct {
 	Name string
 	cmd  *exec.Cmd
@@ -27,6 +28,7 @@ func StartProcess(name, binary string, args, env []string, out io.Writer) (*Proc
 	cmd.Stdout, cmd.Stderr = out, out
 	// Own process group: a terminal's Ctrl-C reaches only the parent, which stops its children in order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", name, binary, err)
 	}

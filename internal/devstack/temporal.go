@@ -4,6 +4,7 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,8 @@ type TemporalOptions struct {
 	// DBFile keeps state across restarts; empty keeps it in memory.
 	DBFile   string
 	LogLevel string
+	// LogFormat is start-dev's --log-format: json (the default), text or pretty.
+	LogFormat string
 	// MetricsPort serves the server's Prometheus metrics; 0 leaves start-dev's random port unannounced.
 	MetricsPort int
 	// DynamicConfig are extra server settings, "key=JSON value" (start-dev's --dynamic-config-value).
@@ -43,7 +46,7 @@ type TemporalOptions struct {
 func (o TemporalOptions) Args() []string {
 	args := []string{"server", "start-dev",
 		"--ip", o.IP, "--port", strconv.Itoa(o.Port),
-		"--log-level", o.LogLevel, "--log-format", "json",
+		"--log-level", o.LogLevel, "--log-format", cmp.Or(o.LogFormat, "json"),
 	}
 	if o.UIPort == 0 {
 		args = append(args, "--headless")
