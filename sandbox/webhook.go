@@ -238,7 +238,8 @@ func (s *Server) deliver(wh *webhook, attempt int, retry bool) bool {
 		s.mu.Unlock()
 		attrs := []any{"provider", string(wh.provider), "event", wh.event, "eventId", wh.eventID, "subject", wh.sub.key, "attempt", attempt}
 		if ok {
-			s.log.Info("Webhook delivered", append(attrs, "status", status)...)
+			// Debug: the relay logs every delivery it takes, so at info the two logs would say it twice.
+			s.log.Debug("Webhook delivered", append(attrs, "status", status)...)
 			return true
 		}
 		if err != nil {

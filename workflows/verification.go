@@ -304,7 +304,12 @@ func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.O
 	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrOutcome.ValueSet(string(o.Status))); err != nil {
 		v.logger.Warn("Could not set KycOutcome search attribute", "error", err)
 	}
-	v.logger.Info("Verification finished", "outcome", string(o.Status), "cause", o.Cause)
+	if o.Status == signals.OutcomeFailed && o.Cause != signals.CauseUserDataIncomplete {
+		// A technical failure (a provider outage past its retries, a rejected request): worth an operator's look.
+		v.logger.Warn("Verification finished", "outcome", string(o.Status), "cause", o.Cause)
+	} else {
+		v.logger.Info("Verification finished", "outcome", string(o.Status), "cause", o.Cause)
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		v.logger.Warn("Waiting for handlers to finish", "error", err)
 	}

@@ -81,9 +81,9 @@ func classify(resp *http.Response, body []byte, operation string, now time.Time)
 	case status == http.StatusConflict:
 		return nonRetryable(ErrTypeConflict)
 	case status == http.StatusGone:
-		return nonRetryable(ErrTypeGone)
+		return UserAnswer(msg, ErrTypeGone)
 	case status == http.StatusPreconditionRequired:
-		return nonRetryable(ErrTypeUserDataIncomplete)
+		return UserAnswer(msg, ErrTypeUserDataIncomplete)
 	case status == http.StatusTooManyRequests:
 		delay, ok := retryAfter(resp.Header, now)
 		if !ok || delay <= 0 {
@@ -104,6 +104,15 @@ func classify(resp *http.Response, body []byte, operation string, now time.Time)
 	default:
 		return temporal.NewApplicationError(msg, ErrTypeUnexpectedStatus)
 	}
+}
+
+// UserAnswer is the non-retryable error for a provider's answer about the user rather than about kycflow or its
+// account (428: the user's data is incomplete; 410: the user's session is gone). The workflow turns it into the
+// outcome the backend acts on, so it is marked benign: the SDK logs it at DEBUG and does not count it as an
+// activity failure, and no operator is alerted for a user's incomplete profile.
+func UserAnswer(msg, errType string) error {
+	return temporal.NewApplicationErrorWithOptions(msg, errType,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Category: temporal.ApplicationErrorCategoryBenign})
 }
 
 // StatusMessage formats "operation: HTTP 428 Precondition Required: <provider's message>" for a response. It

@@ -26,6 +26,8 @@ func TestClassify(t *testing.T) {
 		wantRetryable  bool
 		wantRetryDelay time.Duration
 		wantInMessage  []string
+		// wantBenign: an answer about the user that the workflow turns into an outcome; nobody is alerted.
+		wantBenign bool
 	}{
 		{name: "400", status: 400, body: treezorBody, wantType: ErrTypeBadRequest,
 			wantInMessage: []string{"treezor: initiate liveness", "HTTP 400 Bad Request", "The userId field is required", "requestId=req-42"}},
@@ -34,9 +36,9 @@ func TestClassify(t *testing.T) {
 		{name: "403", status: 403, wantType: ErrTypeForbidden},
 		{name: "404", status: 404, wantType: ErrTypeNotFound},
 		{name: "409", status: 409, wantType: ErrTypeConflict},
-		{name: "410", status: 410, wantType: ErrTypeGone},
+		{name: "410", status: 410, wantType: ErrTypeGone, wantBenign: true},
 		{name: "501 feature not enabled", status: 501, wantType: ErrTypeNotEnabled},
-		{name: "428", status: 428, wantType: ErrTypeUserDataIncomplete, wantInMessage: []string{"HTTP 428 Precondition Required"}},
+		{name: "428", status: 428, wantType: ErrTypeUserDataIncomplete, wantInMessage: []string{"HTTP 428 Precondition Required"}, wantBenign: true},
 		{name: "429 with seconds", status: 429, retryAfter: "42", wantType: ErrTypeRateLimited, wantRetryable: true,
 			wantRetryDelay: 42 * time.Second},
 		{name: "429 with HTTP-date", status: 429, retryAfter: "Sun, 01 Jun 2025 12:02:00 GMT", wantType: ErrTypeRateLimited,
@@ -70,6 +72,7 @@ func TestClassify(t *testing.T) {
 			assert.Equal(t, tt.wantType, appErr.Type())
 			assert.Equal(t, !tt.wantRetryable, appErr.NonRetryable())
 			assert.Equal(t, tt.wantRetryDelay, appErr.NextRetryDelay())
+			assert.Equal(t, tt.wantBenign, appErr.Category() == temporal.ApplicationErrorCategoryBenign)
 			assert.Contains(t, appErr.Message(), fmt.Sprintf("HTTP %d", tt.status))
 			for _, want := range tt.wantInMessage {
 				assert.Contains(t, appErr.Message(), want)

@@ -109,7 +109,7 @@ func userDataIncomplete(op string, body []byte, requiredFields string) error {
 	if detail := providerhttp.ProviderMessage(body); detail != "" {
 		msg += " (Treezor: " + detail + ")"
 	}
-	return temporal.NewNonRetryableApplicationError(msg, providerhttp.ErrTypeUserDataIncomplete, nil)
+	return providerhttp.UserAnswer(msg, providerhttp.ErrTypeUserDataIncomplete)
 }
 
 // identificationResponse accepts every shape Treezor is known to answer an initiate call with:

@@ -62,7 +62,8 @@ func (s Settings) New(w io.Writer) *slog.Logger {
 }
 
 // CompactHandler writes one short line per record, for a person: "15:04:05.000 WARN  message key=value ...".
-// Values with spaces or quotes are quoted; the date is left out because a terminal session does not outlive it.
+// Values with spaces or quotes are quoted; the date is left out because a terminal session does not outlive it,
+// and so are the tags the Temporal SDK puts on every line of one worker (sdkConstantKeys).
 type CompactHandler struct {
 	level  slog.Leveler
 	mu     *sync.Mutex
@@ -122,9 +123,13 @@ func (h *CompactHandler) WithGroup(name string) slog.Handler {
 	return &c
 }
 
+// sdkConstantKeys are the SDK's tags that are the same on every line a worker writes (its namespace, task queue
+// and identity) or that a person does not read (the run ID beside the workflow ID).
+var sdkConstantKeys = []string{"Namespace", "TaskQueue", "WorkerID", "RunID"}
+
 func appendAttr(b *strings.Builder, group string, a slog.Attr) {
 	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
+	if a.Equal(slog.Attr{}) || (group == "" && slices.Contains(sdkConstantKeys, a.Key)) {
 		return
 	}
 	if a.Value.Kind() == slog.KindGroup {

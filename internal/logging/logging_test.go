@@ -44,9 +44,11 @@ func TestTextFormatIsOneCompactLine(t *testing.T) {
 	log := Settings{Level: slog.LevelInfo, Format: FormatText}.New(&buf)
 	log.With("provider", "treezor").WithGroup("req").Warn("Webhook refused", "status", 401, "reason", "bad signature", "took", 3*time.Millisecond)
 	log.Debug("not kept")
+	log.Info("Started Worker", "Namespace", "default", "TaskQueue", "kycflow", "WorkerID", "1@vm@", "WorkflowID", "kyc/treezor/1")
 	line := buf.String()
-	require.Equal(t, 1, strings.Count(line, "\n"), line)
-	require.Regexp(t, `^\d\d:\d\d:\d\d\.\d{3} WARN  Webhook refused provider=treezor req\.status=401 req\.reason="bad signature" req\.took=3ms\n$`, line)
+	require.Equal(t, 2, strings.Count(line, "\n"), line)
+	require.Regexp(t, `^\d\d:\d\d:\d\d\.\d{3} WARN  Webhook refused provider=treezor req\.status=401 req\.reason="bad signature" req\.took=3ms\n`+
+		`\d\d:\d\d:\d\d\.\d{3} INFO  Started Worker WorkflowID=kyc/treezor/1\n$`, line)
 }
 
 func TestJSONFormatStaysTheDefault(t *testing.T) {

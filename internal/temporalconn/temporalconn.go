@@ -8,7 +8,6 @@ import (
 	"log/slog"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"go.uber.org/fx"
 
 	"github.com/kycflow/kycflow/payloadcodec"
@@ -46,7 +45,7 @@ func NewLazy(lc fx.Lifecycle, s Settings, logger *slog.Logger) (client.Client, e
 	c, err := client.NewLazyClient(client.Options{
 		HostPort:          s.Address,
 		Namespace:         s.Namespace,
-		Logger:            tlog.NewStructuredLogger(logger),
+		Logger:            newSDKLogger(logger),
 		DataConverter:     payloadcodec.DataConverter(s.Codec),
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: s.Compression},
 	})
