@@ -149,17 +149,37 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, repl
 	tooLarge := reply{status: http.StatusRequestEntityTooLarge, result: ResultTooLarge,
 		reason: "body larger than " + strconv.FormatInt(h.cfg.MaxBodyBytes, 10) + " bytes"}
 	if r.ContentLength > h.cfg.MaxBodyBytes {
+		discardRest(w, r)
 		return nil, tooLarge, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.cfg.MaxBodyBytes+1))
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return nil, tooLarge, false
-		}
 		return nil, malformed("", "body could not be read"), false
 	}
+	if int64(len(body)) > h.cfg.MaxBodyBytes {
+		discardRest(w, r)
+		return nil, tooLarge, false
+	}
 	return body, reply{}, true
+}
+
+// Bounds on what discardRest reads of an oversized body.
+const (
+	maxDiscardBytes = 16 << 20
+	maxDiscardTime  = 10 * time.Second
+)
+
+// discardRest reads and drops what is left of an oversized body, up to a bound, before the 413 is sent and the
+// connection closed. A provider still writing when the relay closes gets a reset while sending, and most clients
+// then give up without reading the answer and retry a webhook that will never fit. A client that asked to
+// "Expect: 100-continue" has not sent the body: reading it would ask for it, so it is left alone.
+func discardRest(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(maxDiscardTime))
+	_, _ = io.CopyN(io.Discard, r.Body, maxDiscardBytes)
 }
 
 func (h *Handler) logReply(provider signals.Provider, label string, rep reply, took time.Duration) {

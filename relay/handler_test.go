@@ -1,12 +1,14 @@
 package relay
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +144,46 @@ func closedAddress(t *testing.T) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return addr
+}
+
+// TestOversizedBodyAlwaysGets413 sends bodies over the limit over real TCP, with and without a Content-Length, at
+// the pace of a provider on the internet (a few MB/s). Go's server waits 500 ms after answering before it closes a
+// connection whose body it did not read; a client still writing after that gets a reset while sending, gives up
+// without reading the 413 and retries a webhook that will never fit. The relay must read and drop a bounded amount
+// first.
+func TestOversizedBodyAlwaysGets413(t *testing.T) {
+	h, _ := newTestHandler(t, &fakeSignaler{})
+	h.cfg.MaxBodyBytes = 64 << 10
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	body := strings.Repeat("x", 3<<20)
+	for _, chunked := range []bool{false, true} {
+		for i := range 3 {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			require.NoError(t, err)
+			head := "POST " + PathTreezor + " HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n"
+			payload := body
+			if chunked {
+				head += "Transfer-Encoding: chunked\r\n\r\n"
+				payload = strconv.FormatInt(int64(len(body)), 16) + "\r\n" + body + "\r\n0\r\n\r\n"
+			} else {
+				head += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+			}
+			data := []byte(head + payload)
+			for len(data) > 0 {
+				n := min(len(data), 128<<10)
+				// Many clients (Python's http.client among them) give up on a failed write without reading the
+				// answer: the whole request must go through.
+				_, err := conn.Write(data[:n])
+				require.NoError(t, err, "attempt %d (chunked %v): reset while sending", i, chunked)
+				data = data[n:]
+				time.Sleep(25 * time.Millisecond)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			require.NoError(t, err, "attempt %d (chunked %v): the client must read the answer", i, chunked)
+			require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+			resp.Body.Close()
+			conn.Close()
+		}
+	}
 }
