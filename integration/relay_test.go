@@ -329,8 +329,18 @@ func TestIntegrationRelayFindsRunningByReference(t *testing.T) {
 		_, _, err = sig.FindRunning(ctx, ref)
 		return errors.Is(err, relay.ErrNotFound)
 	}, 15*time.Second, 100*time.Millisecond, "a closed verification is not running")
+	closed, err := sig.ClosedWithReference(ctx, ref)
+	require.NoError(t, err)
+	require.True(t, closed, "the closed verification carries the reference")
+	closed, err = sig.ClosedWithReference(ctx, "idv-nobody")
+	require.NoError(t, err)
+	require.False(t, closed)
+
 	err = sig.Signal(ctx, v.WorkflowID, "", signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{})
-	require.ErrorIs(t, err, relay.ErrNotFound, "a signal to a closed workflow")
+	require.ErrorIs(t, err, relay.ErrClosed, "a signal to a closed workflow")
+	err = sig.Signal(ctx, "kyc/treezor/510404", "", signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{})
+	require.ErrorIs(t, err, relay.ErrNotFound, "a signal to a workflow that never existed")
+	require.NotErrorIs(t, err, relay.ErrClosed)
 }
 
 // outageCase is one provider's verification whose webhook is retried across a Temporal outage.

@@ -34,8 +34,10 @@ type fakeSignaler struct {
 	// signalErr is returned by Signal (nil: accepted and recorded).
 	signalErr error
 	sent      []sent
-	// running maps a provider reference to its workflow ID (run ID "run-" + workflow ID).
+	// running maps a provider reference to its workflow ID (run ID "run-" + workflow ID); closed holds the
+	// references of closed workflows.
 	running map[string]string
+	closed  map[string]bool
 	// findErr is returned by FindRunning when set; lagFinds makes the first lookups miss, as lagging visibility does.
 	findErr  error
 	lagFinds int
@@ -69,6 +71,15 @@ func (f *fakeSignaler) FindRunning(_ context.Context, ref string) (string, strin
 		return "", "", fmt.Errorf("reference %s: %w", ref, ErrNotFound)
 	}
 	return id, "run-" + id, nil
+}
+
+func (f *fakeSignaler) ClosedWithReference(_ context.Context, ref string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.findErr != nil {
+		return false, f.findErr
+	}
+	return f.closed[ref], nil
 }
 
 func (f *fakeSignaler) CheckHealth(context.Context) error { return f.healthErr }

@@ -136,8 +136,13 @@ func (h *Handler) webhook(provider signals.Provider, labels map[string]bool, han
 		label := eventLabel(rep.event, labels)
 		h.metrics.requests.WithLabelValues(string(provider), label, rep.result).Inc()
 		h.logReply(provider, label, rep, time.Since(start))
-		if rep.result == ResultSignalled || rep.result == ResultUnwanted {
+		if rep.result == ResultSignalled {
 			writeJSON(w, rep.status, map[string]string{"result": rep.result})
+			return
+		}
+		if rep.result == ResultUnwanted {
+			// Which case it is, for the person reading the provider's delivery log.
+			writeJSON(w, rep.status, map[string]string{"result": rep.result, "reason": rep.reason})
 			return
 		}
 		writeJSON(w, rep.status, map[string]string{"error": rep.reason})
@@ -233,8 +238,10 @@ func (h *Handler) deliver(ctx context.Context, provider signals.Provider, rep re
 	switch {
 	case err == nil:
 		rep.status, rep.result = http.StatusOK, ResultSignalled
+	case errors.Is(err, ErrClosed):
+		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "the verification has already closed"
 	case errors.Is(err, ErrNotFound):
-		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "workflow not found or already closed"
+		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "no verification for this subject"
 	default:
 		rep.status, rep.result, rep.reason, rep.err = http.StatusServiceUnavailable, ResultUnavailable, "temporal unavailable, retry later", err
 	}
@@ -252,6 +259,12 @@ func (h *Handler) deliverByReference(ctx context.Context, provider signals.Provi
 	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrAmbiguous):
 		if errors.Is(err, ErrAmbiguous) {
 			rep.err = err
+		} else if closed, cerr := h.closedWithReference(ctx, ref); cerr != nil {
+			rep.status, rep.result, rep.reason, rep.err = http.StatusServiceUnavailable, ResultUnavailable, "temporal unavailable, retry later", cerr
+			return rep
+		} else if closed {
+			rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "the verification for this reference has already closed"
+			return rep
 		}
 		if h.young(rep.attempt) {
 			rep.status, rep.result, rep.reason = http.StatusServiceUnavailable, ResultUnavailable, "no running workflow for this reference yet, retry later"
@@ -263,6 +276,12 @@ func (h *Handler) deliverByReference(ctx context.Context, provider signals.Provi
 		rep.status, rep.result, rep.reason, rep.err = http.StatusServiceUnavailable, ResultUnavailable, "temporal unavailable, retry later", err
 		return rep
 	}
+}
+
+func (h *Handler) closedWithReference(ctx context.Context, ref string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
+	defer cancel()
+	return h.sig.ClosedWithReference(ctx, ref)
 }
 
 // findRunning retries a lookup that found nothing for up to LookupWait.

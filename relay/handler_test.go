@@ -3,6 +3,7 @@ package relay
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -185,5 +186,46 @@ func TestOversizedBodyAlwaysGets413(t *testing.T) {
 			resp.Body.Close()
 			conn.Close()
 		}
+	}
+}
+
+// TestUnwantedSaysWhichCase: a verified event nobody wants is answered with the reason, so that whoever reads the
+// provider's delivery log or the relay's tells a late event (the verification was decided) from an early one
+// (visibility has not caught up: retried) and from one for nobody (a wrong user).
+func TestUnwantedSaysWhichCase(t *testing.T) {
+	young := map[string]string{"sign": "sol-secret-old", HeaderSolarisEventType: "IDENTIFICATION", HeaderSolarisID: "d-1", HeaderSolarisAttempt: "1"}
+	closedTreezor := fmt.Errorf("signal: %w", ErrClosed)
+	tests := []struct {
+		name       string
+		fake       *fakeSignaler
+		req        func() *http.Request
+		wantStatus int
+		wantBody   map[string]string
+	}{
+		{"Solaris, verification closed: unwanted at once", &fakeSignaler{closed: map[string]bool{solarisRef: true}},
+			func() *http.Request { return solarisRequest(solarisBody, young) },
+			200, map[string]string{"result": ResultUnwanted, "reason": "the verification for this reference has already closed"}},
+		{"Solaris, no verification yet: retry", &fakeSignaler{},
+			func() *http.Request { return solarisRequest(solarisBody, young) },
+			503, map[string]string{"error": "no running workflow for this reference yet, retry later"}},
+		{"Treezor, verification closed", &fakeSignaler{signalErr: closedTreezor},
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old"))
+			},
+			200, map[string]string{"result": ResultUnwanted, "reason": "the verification has already closed"}},
+		{"Treezor, no verification for the user", &fakeSignaler{signalErr: fmt.Errorf("signal: %w", ErrNotFound)},
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old"))
+			},
+			200, map[string]string{"result": ResultUnwanted, "reason": "no verification for this subject"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _ := newTestHandler(t, tt.fake)
+			h.cfg.LookupWait = time.Millisecond
+			status, body := serve(t, h, tt.req())
+			require.Equal(t, tt.wantStatus, status)
+			require.Equal(t, tt.wantBody, body)
+		})
 	}
 }

@@ -18,18 +18,22 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Signaler is what the relay needs from Temporal. TemporalSignaler implements it over a Temporal client; tests
 // use fakes.
 type Signaler interface {
 	// Signal delivers a signal to a workflow; an empty runID means the workflow's latest run. It returns an error
-	// wrapping ErrNotFound when the workflow does not exist or its run has already closed.
+	// wrapping ErrClosed when the run has already closed, and ErrNotFound when the workflow does not exist.
 	Signal(ctx context.Context, workflowID, runID, signal string, payload any) error
 	// FindRunning returns the running workflow whose KycProviderReference search attribute equals
 	// providerReference, or an error wrapping ErrNotFound when no running workflow has it (yet: visibility is
 	// eventually consistent).
 	FindRunning(ctx context.Context, providerReference string) (workflowID, runID string, err error)
+	// ClosedWithReference reports whether a closed workflow carries the provider reference: an event for it is
+	// late, not early, and retrying it helps nobody.
+	ClosedWithReference(ctx context.Context, providerReference string) (bool, error)
 	// CheckHealth reports whether Temporal answers.
 	CheckHealth(ctx context.Context) error
 }
@@ -37,6 +41,10 @@ type Signaler interface {
 // ErrNotFound means no running workflow wants the event: the workflow does not exist, has closed, or no running
 // workflow carries the provider reference. Any other Signaler error means Temporal could not be asked.
 var ErrNotFound = errors.New("no running workflow")
+
+// ErrClosed is the ErrNotFound of a workflow that exists but has already closed: the verification was decided, so
+// the event is late (a provider's redelivery, a reconciliation already read it), not early.
+var ErrClosed = fmt.Errorf("the verification has already closed: %w", ErrNotFound)
 
 // ErrAmbiguous means more than one running workflow carries the same provider reference. The relay signals none
 // of them and treats the event like one nobody wants.

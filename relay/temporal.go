@@ -20,8 +20,7 @@ type TemporalSignaler struct {
 
 var _ Signaler = (*TemporalSignaler)(nil)
 
-// Signal sends the signal. Temporal answers NotFound both for an unknown workflow and for a closed run; both
-// become ErrNotFound.
+// Signal sends the signal. A closed run becomes ErrClosed, an unknown workflow ErrNotFound.
 func (t *TemporalSignaler) Signal(ctx context.Context, workflowID, runID, signal string, payload any) error {
 	err := t.Client.SignalWorkflow(ctx, workflowID, runID, signal, payload)
 	if err == nil {
@@ -29,6 +28,11 @@ func (t *TemporalSignaler) Signal(ctx context.Context, workflowID, runID, signal
 	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
+		// Temporal answers NotFound both for an unknown workflow and for a closed one; a person reading the
+		// relay's log needs to know which (a wrong user ID, or a decision already taken).
+		if _, derr := t.Client.DescribeWorkflowExecution(ctx, workflowID, runID); derr == nil {
+			return fmt.Errorf("signal %s to %s: %w", signal, workflowID, ErrClosed)
+		}
 		return fmt.Errorf("signal %s to %s: %w (%v)", signal, workflowID, ErrNotFound, err)
 	}
 	return fmt.Errorf("signal %s to %s: %w", signal, workflowID, err)
@@ -55,6 +59,19 @@ func (t *TemporalSignaler) FindRunning(ctx context.Context, providerReference st
 		execs[0].GetExecution().GetWorkflowId(), execs[1].GetExecution().GetWorkflowId())
 }
 
+// ClosedWithReference asks visibility whether any workflow, closed ones included, carries the reference. The relay
+// asks only once a lookup for a running one has given up, so it costs a visibility request on that path alone.
+func (t *TemporalSignaler) ClosedWithReference(ctx context.Context, providerReference string) (bool, error) {
+	resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query:    ByReferenceQuery(providerReference),
+		PageSize: 1,
+	})
+	if err != nil {
+		return false, fmt.Errorf("find a closed workflow of provider reference %s: %w", providerReference, err)
+	}
+	return len(resp.GetExecutions()) > 0, nil
+}
+
 // CheckHealth calls Temporal's health check.
 func (t *TemporalSignaler) CheckHealth(ctx context.Context) error {
 	_, err := t.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
@@ -67,8 +84,12 @@ var queryQuoteEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 // RunningByReferenceQuery is the visibility query for the running workflow whose KycProviderReference is ref.
 // The relay only passes references that ValidReference accepts; quotes and backslashes are escaped all the same.
 func RunningByReferenceQuery(ref string) string {
-	escaped := queryQuoteEscaper.Replace(ref)
-	return fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running'", signals.AttrProviderReference.GetName(), escaped)
+	return ByReferenceQuery(ref) + " AND ExecutionStatus = 'Running'"
+}
+
+// ByReferenceQuery is the visibility query for every workflow, open or closed, whose KycProviderReference is ref.
+func ByReferenceQuery(ref string) string {
+	return fmt.Sprintf("%s = '%s'", signals.AttrProviderReference.GetName(), queryQuoteEscaper.Replace(ref))
 }
 
 // ValidReference reports whether a provider's identification or verification ID is safe to look up: 1 to 128

@@ -52,6 +52,8 @@ func (r *recorder) FindRunning(_ context.Context, ref string) (string, string, e
 	return "by-reference/" + ref, "", nil
 }
 
+func (r *recorder) ClosedWithReference(context.Context, string) (bool, error) { return false, nil }
+
 func (r *recorder) CheckHealth(context.Context) error { return nil }
 
 // delivery is one HTTP request that reached the relay.
