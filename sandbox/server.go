@@ -346,7 +346,10 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.sessions[id]
 	s.mu.Unlock()
 	if !ok {
-		http.Error(w, "no such identification session", http.StatusNotFound)
+		// The page a person opens from a URL that outlived a sandbox restart: say why, and what to do.
+		http.Error(w, "No such identification session. The kycflow sandbox keeps its sessions in memory, so a URL "+
+			"issued before it restarted (a new `make run`) is gone, and that verification will hear nothing from the "+
+			"sandbox: start a new verification.", http.StatusNotFound)
 		return
 	}
 	sc, _ := Lookup(sess.method, sess.scenario)

@@ -1,0 +1,74 @@
+package e2e_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestReadmeQuickStart runs every shell block of the README's quick start, as written, against a running
+// kycflow-devstack: the one change is the Temporal address, which the test's stack takes on a free port instead
+// of 7233. Each block runs with `set -e`, so any command that fails fails the test, and each ends with the outcome
+// of the verification it cancelled.
+func TestReadmeQuickStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: builds and runs every process (run `make test`)")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	blocks := quickStartBlocks(t, string(readme))
+	require.Len(t, blocks, 2, "the kycflow CLI block and the temporal CLI block")
+
+	d := startDevstack(t)
+	go func() { // keep devstack's log flowing
+		buf := make([]byte, 32<<10)
+		for {
+			if _, err := d.out.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	work := t.TempDir()
+	require.NoError(t, os.Symlink(binaries(t), filepath.Join(work, "bin")))
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TEMPORAL_") && !strings.HasPrefix(kv, "KYCFLOW_") {
+			env = append(env, kv)
+		}
+	}
+	for i, block := range blocks {
+		script := strings.ReplaceAll(block, "127.0.0.1:7233", d.TemporalAddr)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", "-c", script)
+		cmd.Dir, cmd.Env = work, env
+		out, err := cmd.CombinedOutput()
+		cancel()
+		require.NoError(t, err, "README quick start block %d failed:\n%s\noutput:\n%s", i+1, block, out)
+		require.Contains(t, string(out), `"cancelled"`, "block %d ends with the cancelled outcome:\n%s", i+1, out)
+		t.Logf("block %d output:\n%s", i+1, out)
+	}
+}
+
+var shellBlock = regexp.MustCompile("(?s)```sh\n(.*?)```")
+
+// quickStartBlocks returns the ```sh blocks of the README's "## Quick start" section.
+func quickStartBlocks(t *testing.T, readme string) []string {
+	t.Helper()
+	_, section, ok := strings.Cut(readme, "\n## Quick start\n")
+	require.True(t, ok, "the README has a Quick start section")
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	var blocks []string
+	for _, m := range shellBlock.FindAllStringSubmatch(section, -1) {
+		blocks = append(blocks, m[1])
+	}
+	return blocks
+}
