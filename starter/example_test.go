@@ -14,7 +14,7 @@ import (
 // compiled here so that it cannot drift from the API.
 func ExampleStarter_Start() {
 	ctx := context.Background()
-	signupRequestID := "signup-7f3a" // the backend's own idempotency key for this attempt
+	signupRequestID := "signup-7f3a"               // the backend's own idempotency key for this attempt
 	opts, err := starter.OptionsFromEnv(os.Getenv) // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, KYCFLOW_PAYLOAD_KEY
 	if err != nil {
 		log.Fatal(err)
