@@ -196,15 +196,25 @@ func TestIntegrationRelaySolarisAndYousign(t *testing.T) {
 	require.Equal(t, signals.OutcomeRefused, o.Status, "detail: %s", o.Detail)
 	require.Equal(t, "IDVV_2101", o.Reasons[0].Code)
 
-	// The same event after the verification closed. A young delivery cannot tell "closed" from "not visible yet",
-	// so it is answered 503 for Yousign to retry; past the grace attempts it is verified but unwanted.
+	// The same event after the verification closed: once visibility shows the run closed, even a young delivery is
+	// answered 200 "already closed" instead of a 503 that would have Yousign retry a late event for nothing.
 	redelivery := yousignDelivery("ys-1", first, signals.YousignStatusFailed, "IDVV_2101")
-	status, _ = r.post(t, redelivery)
-	require.Equal(t, http.StatusServiceUnavailable, status)
-	redelivery.header.Set("X-Yousign-Retry", "4")
-	status, answer = r.post(t, redelivery)
+	require.Eventually(t, func() bool {
+		status, answer = r.post(t, redelivery)
+		return status == http.StatusOK
+	}, 15*time.Second, 200*time.Millisecond, "answer %v", answer)
+	require.Equal(t, relay.ResultUnwanted, answer["result"])
+	require.Equal(t, "the verification for this reference has already closed", answer["reason"])
+
+	// A reference no verification ever carried, young: 503, for visibility may not show it yet.
+	unknown := yousignDelivery("ys-2", "ver-never-issued", signals.YousignStatusFailed, "IDVV_2101")
+	status, answer = r.post(t, unknown)
+	require.Equal(t, http.StatusServiceUnavailable, status, "answer %v", answer)
+	unknown.header.Set("X-Yousign-Retry", "4")
+	status, answer = r.post(t, unknown)
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, relay.ResultUnwanted, answer["result"])
+	require.Equal(t, "no running workflow for this reference", answer["reason"])
 }
 
 func requireStep(t *testing.T, st *starter.Starter, v starter.Verification, want signals.Step) signals.Status {
