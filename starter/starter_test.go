@@ -171,6 +171,27 @@ func TestStartProviderRejected(t *testing.T) {
 	require.Contains(t, o.UserMessage, "contact support")
 }
 
+// TestStartProviderUnavailable: Treezor answers 503 to every attempt until the initiation's retries run out. That
+// may pass, so it is ErrProviderUnavailable, and the outcome says the user may try again later.
+func TestStartProviderUnavailable(t *testing.T) {
+	t.Parallel() // the retries take about 20 s of real time
+	s := testenv.Start(t)
+	ctx := testContext(t)
+	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "503601"})
+	e := requireKind(t, err, starter.ErrProviderUnavailable)
+	require.NotErrorIs(t, err, starter.ErrProviderRejected)
+	require.Equal(t, signals.CauseProviderUnavailable, e.Cause)
+	require.Contains(t, err.Error(), "try again later")
+	require.Greater(t, len(s.Treezor.CallsFor("503601")), 1, "a 503 is retried")
+
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeFailed, o.Status)
+	require.Equal(t, signals.CauseProviderUnavailable, o.Cause)
+	require.True(t, o.UserMayRetry)
+	require.Contains(t, o.UserMessage, "try again later")
+}
+
 // TestStartIdempotencyKey retries a start under the same key after its verification closed (the server answers
 // with the first result) and starts a new attempt under a new key.
 func TestStartIdempotencyKey(t *testing.T) {

@@ -356,6 +356,24 @@ func TestCLIStartStatusListWait(t *testing.T) {
 	requireOK(t, cli(t, "cancel", "kyc/treezor/700001"))
 }
 
+// TestCLIProviderUnavailable: a provider that answers 503 until the retries run out is "unavailable, try again
+// later", unlike the rejection in TestCLICancelAndErrors.
+func TestCLIProviderUnavailable(t *testing.T) {
+	t.Parallel() // the retries take about 20 s of real time
+	testenv.Start(t)
+	r := cli(t, "start", "--json", "--method", "treezor-liveness", "--subject", "503700")
+	require.Equal(t, exitFailure, r.code)
+	e := decode[errorJSON](t, r)
+	require.Equal(t, string(starter.ErrProviderUnavailable), e.Error.Kind)
+	require.Equal(t, signals.CauseProviderUnavailable, e.Error.Cause)
+	require.Contains(t, r.stderr, "try again later")
+
+	o := decode[map[string]any](t, cli(t, "wait", "--json", "kyc/treezor/503700"))
+	require.Equal(t, "failed", o["status"])
+	require.Equal(t, true, o["userMayRetry"])
+	require.Contains(t, o["userMessage"], "try again later")
+}
+
 // TestCLIListSaysWhenCutAndHowToPage: three runs for one subject, listed two at a time. The first page says how
 // many match and prints the command for the next page, which lists the third.
 func TestCLIListSaysWhenCutAndHowToPage(t *testing.T) {

@@ -203,7 +203,8 @@ func (s *Stack) SignalTreezor(t testing.TB, userID, name string, payload any) {
 
 // FakeTreezor plays Treezor's API closely enough for the real client: OAuth token, kycliveness, qes,
 // videoconference, Kycreview, users. On initiation, a user ID starting with 428 gets HTTP 428 (incomplete data)
-// and one starting with 404 gets Treezor's 404 for a user that does not exist.
+// and one starting with 404 gets Treezor's 404 for a user that does not exist, and one starting with 503 gets a 503
+// (Retry-After: 1, to keep the retries short) every time.
 type FakeTreezor struct {
 	Server *httptest.Server
 	mu     sync.Mutex
@@ -235,6 +236,10 @@ func NewFakeTreezor() *FakeTreezor {
 		switch {
 		case strings.HasPrefix(r.PathValue("userId"), "428"):
 			http.Error(w, "", http.StatusPreconditionRequired)
+			return
+		case strings.HasPrefix(r.PathValue("userId"), "503"):
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"errors":[{"message":"Service Unavailable"}]}`, http.StatusServiceUnavailable)
 			return
 		case strings.HasPrefix(r.PathValue("userId"), "404"):
 			http.Error(w, `{"errors":[{"type":"invalid_request","code":"resource_not_found_error","message":"The user does not exist"}]}`, http.StatusNotFound)
