@@ -31,7 +31,7 @@ func TreezorVideoConference(ctx workflow.Context, input signals.VerificationInpu
 
 // identState is what the qes.* / videoConference.* webhooks said so far.
 type identState struct {
-	// completed: the user finished the session (created, processing, or any result beyond START).
+	// completed: the user finished the session (a created or processing event whose result is beyond START).
 	completed bool
 	// lastAbort is the reason of the latest abort while the user could still come back.
 	lastAbort *signals.ProviderReason
@@ -78,6 +78,9 @@ func (f *treezorFlow) recordIdent(signal string, ev signals.TreezorIdentEvent, m
 	case ev.Result == signals.TreezorResultFraudSuspicionPending:
 		st.completed = true
 		st.fraudPending = true
+	case ev.Result == signals.TreezorResultStart && f.changes.identDecidesOnResult:
+		// Seed 000's result table: "START – The verification process has started." The user is in the session,
+		// not done with it: an ABORTED may still follow, and the 14-day link must stay open for their return.
 	case signal == m.events.Created, signal == m.events.Processing, ev.Result == signals.TreezorResultReviewPending:
 		st.completed = true
 	}

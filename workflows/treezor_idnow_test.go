@@ -147,6 +147,24 @@ func TestTreezorIdentOutcomes(t *testing.T) {
 			wantStatus: signals.OutcomeApproved, wantReasons: noReasons, wantElapsed: 3*day + 2*time.Hour,
 		},
 		{
+			// Seed 000: "START – The verification process has started." The user has begun, not finished: the abort
+			// that follows keeps the 14-day link open, and the user's leaving decides the outcome.
+			name: "started (START), then aborted; the user never comes back",
+			events: func(e signals.TreezorIdentEvents, c identCodes) []event {
+				return []event{{time.Hour, e.Created, identEvent("start", signals.TreezorResultStart, "")}, aborted(e, 2*time.Hour, "a1", c.abort)}
+			},
+			wantStatus: signals.OutcomeAborted, wantReasons: func(c identCodes) []string { return []string{c.abort} }, wantElapsed: 14 * day,
+		},
+		{
+			name: "started (START), aborted, then back with the same link and done",
+			events: func(e signals.TreezorIdentEvents, c identCodes) []event {
+				return []event{{time.Hour, e.Created, identEvent("start", signals.TreezorResultStart, "")}, aborted(e, 2*time.Hour, "a1", c.abort),
+					{5 * day, e.Processing, identEvent("p", signals.TreezorResultReviewPending, "")},
+					finalized(e, 5*day+time.Hour, "f", signals.TreezorResultSuccess, ""), approve(5*day + 2*time.Hour)}
+			},
+			wantStatus: signals.OutcomeApproved, wantReasons: noReasons, wantElapsed: 5*day + 2*time.Hour,
+		},
+		{
 			name: "result before created, stale abort after it, duplicates",
 			events: func(e signals.TreezorIdentEvents, c identCodes) []event {
 				return []event{

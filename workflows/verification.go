@@ -51,6 +51,32 @@ type verification struct {
 	seenEvents map[string]struct{}
 	webhooks   signals.WebhookCounts
 	outcome    *signals.Outcome
+
+	changes changes
+}
+
+// changes are the command-sequence changes a run follows. Each is read once with workflow.GetVersion when the run
+// starts: a run recorded before a change replays without it, so its history stays valid.
+type changes struct {
+	// takePendingAtBounds: a wait that reaches its bound takes the webhooks delivered with the bound's timer first
+	// (see awaitWebhooksFirst).
+	takePendingAtBounds bool
+	// identDecidesOnResult: a qes/videoConference created or processing event counts as the user's completion by
+	// its result, not by its name (START only says the session began).
+	identDecidesOnResult bool
+}
+
+// Change IDs of workflow.GetVersion; never rename one.
+const (
+	changeTakePendingAtBounds  = "take-pending-webhooks-at-bounds"
+	changeIdentDecidesOnResult = "ident-decides-on-result"
+)
+
+func readChanges(ctx workflow.Context) changes {
+	return changes{
+		takePendingAtBounds:  workflow.GetVersion(ctx, changeTakePendingAtBounds, workflow.DefaultVersion, 1) >= 1,
+		identDecidesOnResult: workflow.GetVersion(ctx, changeIdentDecidesOnResult, workflow.DefaultVersion, 1) >= 1,
+	}
 }
 
 func newVerification(ctx workflow.Context, input signals.VerificationInput) (*verification, error) {
@@ -63,6 +89,7 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (*ve
 		logger:     log.With(workflow.GetLogger(ctx), "method", string(input.Method)),
 		step:       signals.StepInitiating,
 		seenEvents: map[string]struct{}{},
+		changes:    readChanges(ctx),
 	}
 	if err := workflow.SetQueryHandler(ctx, signals.QueryStatus, v.status); err != nil {
 		return nil, fmt.Errorf("register status query: %w", err)
@@ -271,10 +298,15 @@ func (v *verification) waitUntil(ctx workflow.Context, deadline time.Time, summa
 	}
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	_, err := workflow.AwaitWithOptions(timerCtx, workflow.AwaitOptions{
-		Timeout:      remaining,
-		TimerOptions: workflow.TimerOptions{Summary: summary},
-	}, func() bool { return v.cancelRequested || cond() })
+	var err error
+	if v.changes.takePendingAtBounds {
+		err = v.awaitWebhooksFirst(ctx, timerCtx, remaining, summary, cond)
+	} else {
+		_, err = workflow.AwaitWithOptions(timerCtx, workflow.AwaitOptions{
+			Timeout:      remaining,
+			TimerOptions: workflow.TimerOptions{Summary: summary},
+		}, func() bool { return v.cancelRequested || cond() })
+	}
 	if err != nil {
 		var canceled *temporal.CanceledError
 		if errors.As(err, &canceled) {
@@ -285,6 +317,27 @@ func (v *verification) waitUntil(ctx workflow.Context, deadline time.Time, summa
 		return false, err
 	}
 	return cond(), nil
+}
+
+// awaitWebhooksFirst waits for cond, a cancel or the timer, and lets the webhook listener take every webhook that
+// reached the run before the wait reads its timer.
+//
+// After a worker outage, a webhook recorded in the history before a bound's timer fired reaches the workflow in
+// the same task as the timer. A wait that watches the timer itself sees it first, before the listener has run, and
+// concludes "timed out" on a webhook that came in time (a verification that was on time ended expired or
+// review_timeout). Timing must follow when the provider acted, not when the worker ran. Here the timer is watched
+// by a coroutine started after the listener: in a workflow task, coroutines run in the order they were started
+// and this wait reads the timer only on the pass after both have run, by when the listener has recorded what came
+// with the timer.
+func (v *verification) awaitWebhooksFirst(ctx, timerCtx workflow.Context, remaining time.Duration, summary string, cond func() bool) error {
+	timer := workflow.NewTimerWithOptions(timerCtx, remaining, workflow.TimerOptions{Summary: summary})
+	timedOut := false
+	workflow.Go(timerCtx, func(ctx workflow.Context) {
+		if timer.Get(ctx, nil) == nil {
+			timedOut = true
+		}
+	})
+	return workflow.Await(ctx, func() bool { return v.cancelRequested || cond() || timedOut })
 }
 
 // finish records the outcome, publishes it, and waits for in-flight handlers so no update is left unanswered.
