@@ -248,6 +248,14 @@ func identScenarios(codes identCodes, qes bool) []Scenario {
 		{Name: "ABORTIDENT", Does: fmt.Sprintf("the session is aborted (%s); the user never comes back", codes.abort.Code),
 			Expected: signals.OutcomeAborted,
 			Ident:    []IdentStep{{At: after(userSession), Event: IdentAborted, Result: signals.TreezorResultAborted, Reason: &codes.abort}}},
+		// Seed 000's result table: "START – The verification process has started." then "ABORTED – The end user
+		// abandoned the verification process.": the user began, left, and never came back within the 14 days.
+		{Name: "STARTABORTED", Does: fmt.Sprintf("the user starts the session (created, START), then aborts it (%s); they never come back", codes.abort.Code),
+			Expected: signals.OutcomeAborted,
+			Ident: []IdentStep{
+				{At: after(time.Minute), Event: IdentCreated, Result: signals.TreezorResultStart},
+				{At: after(userSession), Event: IdentAborted, Result: signals.TreezorResultAborted, Reason: &codes.abort},
+			}},
 		{Name: "FRAUDOK", Does: "FRAUD_SUSPICION_PENDING, cleared by the review: SUCCESS; KYC review validated",
 			Expected: signals.OutcomeApproved,
 			Ident:    identSteps(signals.TreezorResultFraudSuspicionPending, after(2*agentReview), signals.TreezorResultSuccess, nil),
