@@ -23,7 +23,7 @@ var sol *activities.Solaris
 // The IDENTIFICATION webhook does not name the person: the relay finds this workflow through the
 // KycProviderReference search attribute, set to the identification ID as soon as Solaris issues it.
 func SolarisIDnow(ctx workflow.Context, input signals.VerificationInput) (signals.Outcome, error) {
-	v, err := newVerification(ctx, input)
+	ctx, v, err := newVerification(ctx, input)
 	if err != nil {
 		return signals.Outcome{}, err
 	}
@@ -79,7 +79,7 @@ func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
 	var ident activities.SolarisIdentification
 	actx := workflow.WithActivityOptions(ctx, withSummary(initiateOptions, "create IDnow identification"))
 	if err := workflow.ExecuteActivity(actx, sol.CreateIdentification, req).Get(actx, &ident); err != nil {
-		return f.initFailed(failureOutcome(err, "create identification"))
+		return f.initFailed(f.callFailed(err, "create identification"))
 	}
 	// Published before the request: the first webhook may arrive before the request's response.
 	f.setProviderReference(ctx, ident.ID)
@@ -87,7 +87,7 @@ func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
 	req.IdentificationID = ident.ID
 	actx = workflow.WithActivityOptions(ctx, withSummary(initiateOptions, "request IDnow identification"))
 	if err := workflow.ExecuteActivity(actx, sol.RequestIdentification, req).Get(actx, &ident); err != nil {
-		return f.initFailed(failureOutcome(err, "request identification"))
+		return f.initFailed(f.callFailed(err, "request identification"))
 	}
 	f.observe(ident.Status)
 	if ident.URL == "" {
@@ -111,6 +111,9 @@ func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 		if !done {
 			// The link's life is over; a webhook may have been lost, so ask Solaris before concluding.
 			f.reconcile(ctx)
+			if o := f.stopped(nil); o != nil {
+				return *o
+			}
 			if !sessionDone() {
 				return f.sessionOutcome(ctx)
 			}
@@ -141,6 +144,9 @@ func (f *solarisFlow) awaitReview(ctx workflow.Context) *signals.Outcome {
 	}
 	if !ok {
 		f.reconcile(ctx)
+		if o := f.stopped(nil); o != nil {
+			return o
+		}
 		if !decided() {
 			return &signals.Outcome{Status: signals.OutcomeReviewTimeout,
 				Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.providerStatus, time.Duration(f.deadlines.Review))}
@@ -167,8 +173,10 @@ func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
 		f.enterStep(ctx, signals.StepKYCReview, time.Time{})
 		ident, err := f.read(ctx, "fetch the identification and its documents", providerCallOptions, true)
 		if err != nil {
-			o := failureOutcome(err, "fetch the successful identification")
-			o.Cause = signals.CauseDocumentsUnavailable
+			o := f.callFailed(err, "fetch the successful identification")
+			if o.Status == signals.OutcomeFailed {
+				o.Cause = signals.CauseDocumentsUnavailable
+			}
 			return o
 		}
 		return signals.Outcome{Status: signals.OutcomeApproved, Documents: ident.Documents, Detail: "IDnow identification successful"}
@@ -184,6 +192,9 @@ func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
 // reconcile reads the identification once, for a webhook that may not have been delivered.
 func (f *solarisFlow) reconcile(ctx workflow.Context) {
 	ident, err := f.read(ctx, "reconcile: read the identification", reconcileOptions, false)
+	if f.interrupted(err) {
+		return
+	}
 	if err != nil {
 		f.logger.Warn("Reconciliation read failed; concluding from the webhooks received", "error", err)
 		return

@@ -57,12 +57,12 @@ type treezorEvents struct {
 	review          *signals.TreezorKycReviewEvent
 }
 
-func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (*treezorFlow, error) {
-	v, err := newVerification(ctx, input)
+func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (workflow.Context, *treezorFlow, error) {
+	ctx, v, err := newVerification(ctx, input)
 	if err != nil {
-		return nil, err
+		return ctx, nil, err
 	}
-	return &treezorFlow{verification: v}, nil
+	return ctx, &treezorFlow{verification: v}, nil
 }
 
 // listenTreezor starts recording webhooks: every Treezor method receives the document and KYC review webhooks,
@@ -111,7 +111,7 @@ func (f *treezorFlow) initiate(ctx workflow.Context) *signals.Outcome {
 		RedirectURL: f.input.RedirectURL,
 	}).Get(actx, &id)
 	if err != nil {
-		return f.initFailed(failureOutcome(err, "initiate identification"))
+		return f.initFailed(f.callFailed(err, "initiate identification"))
 	}
 	f.setProviderReference(ctx, id.ID)
 	f.publishURL(ctx, id.URL)

@@ -42,7 +42,7 @@ type identState struct {
 }
 
 func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m identMethod) (signals.Outcome, error) {
-	f, err := newTreezorFlow(ctx, input)
+	ctx, f, err := newTreezorFlow(ctx, input)
 	if err != nil {
 		return signals.Outcome{}, err
 	}

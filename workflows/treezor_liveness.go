@@ -14,7 +14,7 @@ import (
 // the user has 15 minutes on the identification URL, Treezor's partner scores the session, a validated session's
 // documents are pulled into Treezor, and Treezor's compliance team reviews the user.
 func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (signals.Outcome, error) {
-	f, err := newTreezorFlow(ctx, input)
+	ctx, f, err := newTreezorFlow(ctx, input)
 	if err != nil {
 		return signals.Outcome{}, err
 	}
@@ -94,7 +94,7 @@ func (f *treezorFlow) collectLivenessDocuments(ctx workflow.Context) *signals.Ou
 	f.enterStep(ctx, signals.StepCollectingDocuments, deadline)
 	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "retrieve live verification documents"))
 	if err := workflow.ExecuteActivity(actx, tz.RetrieveLivenessDocuments, f.input.SubjectID).Get(actx, nil); err != nil {
-		o := failureOutcome(err, "retrieve live verification documents")
+		o := f.callFailed(err, "retrieve live verification documents")
 		if o.Cause == signals.CauseProviderRejected {
 			o.Cause = signals.CauseDocumentsUnavailable
 		}

@@ -25,7 +25,7 @@ func (f *treezorFlow) review(ctx workflow.Context) signals.Outcome {
 		AccessTag: "kycflow-review-" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
 	}
 	if err := workflow.ExecuteActivity(actx, tz.RequestKYCReview, req).Get(actx, nil); err != nil {
-		return failureOutcome(err, "request KYC review")
+		return f.callFailed(err, "request KYC review")
 	}
 
 	decided, err := f.waitUntil(ctx, deadline, "Treezor KYC review", func() bool { return f.events.review != nil })
@@ -46,6 +46,9 @@ func (f *treezorFlow) reconcileReview(ctx workflow.Context) signals.Outcome {
 	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the user's KYC review"))
 	var state activities.UserKYC
 	if err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state); err != nil {
+		if f.interrupted(err) {
+			return f.cancelledOutcome()
+		}
 		timeout.Detail += "; reading the user's state failed: " + err.Error()
 		return timeout
 	}

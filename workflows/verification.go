@@ -46,6 +46,8 @@ type verification struct {
 
 	cancelRequested bool
 	cancelReason    string
+	// cancelFlow cancels the context the flow runs on (see changes.cancelInterrupts).
+	cancelFlow workflow.CancelFunc
 
 	receivers  []receiver
 	seenEvents map[string]struct{}
@@ -64,24 +66,32 @@ type changes struct {
 	// identDecidesOnResult: a qes/videoConference created or processing event counts as the user's completion by
 	// its result, not by its name (START only says the session began).
 	identDecidesOnResult bool
+	// cancelInterruptsCalls: the backend's cancel signal cancels the flow's context, so a provider call in flight
+	// stops waiting at once (Temporal requests the activity's cancellation), and a call cut short by a cancel,
+	// the backend's or Temporal's, ends the verification cancelled instead of failed.
+	cancelInterrupts bool
 }
 
 // Change IDs of workflow.GetVersion; never rename one.
 const (
 	changeTakePendingAtBounds  = "take-pending-webhooks-at-bounds"
 	changeIdentDecidesOnResult = "ident-decides-on-result"
+	changeCancelInterrupts     = "cancel-interrupts-provider-calls"
 )
 
 func readChanges(ctx workflow.Context) changes {
 	return changes{
 		takePendingAtBounds:  workflow.GetVersion(ctx, changeTakePendingAtBounds, workflow.DefaultVersion, 1) >= 1,
 		identDecidesOnResult: workflow.GetVersion(ctx, changeIdentDecidesOnResult, workflow.DefaultVersion, 1) >= 1,
+		cancelInterrupts:     workflow.GetVersion(ctx, changeCancelInterrupts, workflow.DefaultVersion, 1) >= 1,
 	}
 }
 
-func newVerification(ctx workflow.Context, input signals.VerificationInput) (*verification, error) {
+// newVerification validates the input and sets up what every method shares. The flow runs on the context it
+// returns, which the backend's cancel signal cancels.
+func newVerification(ctx workflow.Context, input signals.VerificationInput) (workflow.Context, *verification, error) {
 	if err := input.Validate(); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("invalid verification input: %v", err), ErrTypeInvalidInput, nil)
+		return ctx, nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("invalid verification input: %v", err), ErrTypeInvalidInput, nil)
 	}
 	v := &verification{
 		input:      input,
@@ -92,11 +102,11 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (*ve
 		changes:    readChanges(ctx),
 	}
 	if err := workflow.SetQueryHandler(ctx, signals.QueryStatus, v.status); err != nil {
-		return nil, fmt.Errorf("register status query: %w", err)
+		return ctx, nil, fmt.Errorf("register status query: %w", err)
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, signals.UpdateIdentificationURL, v.identificationURL,
 		workflow.UpdateHandlerOptions{Validator: v.validateURLRequest}); err != nil {
-		return nil, fmt.Errorf("register identification_url update: %w", err)
+		return ctx, nil, fmt.Errorf("register identification_url update: %w", err)
 	}
 	err := workflow.UpsertTypedSearchAttributes(ctx,
 		signals.AttrMethod.ValueSet(string(input.Method)),
@@ -104,9 +114,12 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (*ve
 		signals.AttrStep.ValueSet(string(v.step)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("set search attributes: %w", err)
+		return ctx, nil, fmt.Errorf("set search attributes: %w", err)
 	}
-	return v, nil
+	if v.changes.cancelInterrupts {
+		ctx, v.cancelFlow = workflow.WithCancel(ctx)
+	}
+	return ctx, v, nil
 }
 
 // receiver reads one webhook signal channel into the flow's state.
@@ -173,6 +186,28 @@ func (v *verification) onCancel(req signals.CancelRequest) {
 	v.cancelRequested = true
 	v.cancelReason = req.Reason
 	v.logger.Info("Cancellation requested by the backend")
+	if v.cancelFlow != nil {
+		// A provider call in flight (up to 30 minutes of retries) must not hold the cancellation back.
+		v.cancelFlow()
+	}
+}
+
+// callFailed is the outcome of a provider call that failed for good: cancelled when a cancel, the backend's or
+// Temporal's, cut it short, otherwise the failure (failureOutcome).
+func (v *verification) callFailed(err error, what string) signals.Outcome {
+	if v.interrupted(err) {
+		return v.cancelledOutcome()
+	}
+	return failureOutcome(err, what)
+}
+
+// interrupted reports whether a provider call's error is a cancellation of the verification, and records it.
+func (v *verification) interrupted(err error) bool {
+	if !v.changes.cancelInterrupts || !temporal.IsCanceledError(err) {
+		return false
+	}
+	v.cancelRequested = true
+	return true
 }
 
 // firstDelivery reports whether an event is new, remembering it. Providers deliver webhooks at least once and the
@@ -383,10 +418,11 @@ func (v *verification) stopped(err error) *signals.Outcome {
 }
 
 func (v *verification) cancelledOutcome() signals.Outcome {
-	return signals.Outcome{
-		Status: signals.OutcomeCancelled,
-		Detail: "cancelled by the backend: " + v.cancelReason,
+	detail := "cancelled by the backend: " + v.cancelReason
+	if v.cancelReason == "" && v.changes.cancelInterrupts {
+		detail = "cancelled (a cancel signal without a reason, or a Temporal cancellation)"
 	}
+	return signals.Outcome{Status: signals.OutcomeCancelled, Detail: detail}
 }
 
 func timePtr(t time.Time) *time.Time { return &t }

@@ -28,7 +28,7 @@ const yousignExpiredCode = "IDVV_1199"
 // inconclusive result (the user never started, left, had no document) opens a new verification, up to
 // MaxAttempts, whose URL the same update and status query hand out. The whole verification is bounded by 7 days.
 func YousignVideo(ctx workflow.Context, input signals.VerificationInput) (signals.Outcome, error) {
-	v, err := newVerification(ctx, input)
+	ctx, v, err := newVerification(ctx, input)
 	if err != nil {
 		return signals.Outcome{}, err
 	}
@@ -115,7 +115,7 @@ func (f *yousignFlow) open(ctx workflow.Context) *signals.Outcome {
 		RedirectURL: f.input.RedirectURL,
 	}).Get(actx, &created)
 	if err != nil {
-		o := failureOutcome(err, "create verification")
+		o := f.callFailed(err, "create verification")
 		if f.attempt == 1 {
 			return f.initFailed(o)
 		}
@@ -173,7 +173,7 @@ func (f *yousignFlow) fetchResult(ctx workflow.Context) signals.Outcome {
 	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "fetch the verification result"))
 	var got activities.YousignVerification
 	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.providerRef).Get(actx, &got); err != nil {
-		return failureOutcome(err, "fetch the verification result")
+		return f.callFailed(err, "fetch the verification result")
 	}
 	if got.Status != signals.YousignStatusVerified {
 		return signals.Outcome{Status: signals.OutcomeFailed, Cause: signals.CauseVerificationFailed,
