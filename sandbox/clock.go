@@ -59,8 +59,9 @@ func (c Clock) PastDeadline(d time.Duration) time.Duration {
 func (c Clock) Deadlines(m signals.Method) signals.Deadlines {
 	d := signals.Deadlines{}.WithDefaults(m)
 	out := signals.Deadlines{
-		URLValidity: signals.Duration(c.Deadline(time.Duration(d.URLValidity))),
-		Review:      signals.Duration(c.Deadline(time.Duration(d.Review))),
+		URLValidity:  signals.Duration(c.Deadline(time.Duration(d.URLValidity))),
+		Review:       signals.Duration(c.Deadline(time.Duration(d.Review))),
+		OverdueLimit: signals.Duration(c.Deadline(time.Duration(d.OverdueLimit))),
 	}
 	if d.Verification != 0 {
 		out.Verification = signals.Duration(c.Deadline(time.Duration(d.Verification)))

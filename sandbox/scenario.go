@@ -188,14 +188,19 @@ var livenessScenarios = []Scenario{
 	{Name: "LINKEXPIRED", Does: "the user never opens the link; it expires after 15 minutes", Expected: signals.OutcomeExpired},
 	{Name: "KYCREFUSED", Does: "score 1, documents stored; KYC review refused", Expected: signals.OutcomeRefused,
 		Liveness: livenessValidated, Review: refused},
-	{Name: "KYCLONGREVIEW", Does: "score 1, documents stored; the KYC review decides only after the 24-hour bound",
-		Expected: signals.OutcomeReviewTimeout, Liveness: livenessValidated,
+	// Treezor: the KYC review takes "about 24h, but may take up to 48h or more (working days only)". A decision
+	// after kycflow's 24-hour bound finds the verification overdue and decides it.
+	{Name: "KYCLONGREVIEW", Does: "score 1, documents stored; the KYC review validates only after the 24-hour bound",
+		Expected: signals.OutcomeApproved, Liveness: livenessValidated,
 		Review: &ReviewPlan{At: pastDeadline(reviewBound), KycReview: signals.KycReviewValidated}},
-	{Name: "NOSCORE", Does: "session done; the partner scores it only after the 24-hour bound",
-		Expected: signals.OutcomeReviewTimeout, Liveness: []LivenessStep{
+	{Name: "KYCNEVER", Does: "score 1, documents stored; the KYC review stays open (kycReview 6) past the 14-day overdue limit",
+		Expected: signals.OutcomeReviewTimeout, Liveness: livenessValidated,
+		Review: &ReviewPlan{At: after(kycReview), KycReview: signals.KycReviewOpen}},
+	{Name: "NOSCORE", Does: "session done; the partner scores it (1) only after the 24-hour bound; KYC review validated",
+		Expected: signals.OutcomeApproved, Liveness: []LivenessStep{
 			{At: after(userSession), Event: signals.SignalTreezorKycLivenessCreate, Status: signals.LivenessStatusProcessing},
 			{At: pastDeadline(reviewBound), Event: signals.SignalTreezorKycLivenessUpdate, Status: signals.LivenessStatusProcessed, Score: score(1)},
-		}},
+		}, Review: validated},
 	{Name: "DOCUMENTSGONE", Does: "score 1; PUT kycliveness answers 410 (identification no longer exists)",
 		Expected: signals.OutcomeFailed, Cause: signals.CauseDocumentsUnavailable,
 		Liveness: livenessValidated, DocumentsGone: true},
@@ -267,8 +272,16 @@ func identScenarios(codes identCodes, qes bool) []Scenario {
 		{Name: "CANCELED", Does: fmt.Sprintf("session done, the review cancels it: CANCELED (%s)", codes.cancel.Code),
 			Expected: signals.OutcomeCanceled,
 			Ident:    identSteps(signals.TreezorResultReviewPending, after(agentReview), signals.TreezorResultCanceled, &codes.cancel)},
-		{Name: "LONGREVIEW", Does: "session done; IDnow's review answers SUCCESS only after the 24-hour bound",
+		// Seed 000/002: FRAUD_SUSPICION_PENDING – "Further verifications are made due to fraud suspicions", with no
+		// documented bound: kycflow stays overdue until its hard limit.
+		{Name: "FRAUDPENDING", Does: "FRAUD_SUSPICION_PENDING that never resolves, past the 14-day overdue limit",
 			Expected: signals.OutcomeReviewTimeout,
+			Ident: []IdentStep{
+				{At: after(userSession), Event: IdentCreated, Result: signals.TreezorResultStart},
+				{At: after(agentReview), Event: IdentFinalized, Result: signals.TreezorResultFraudSuspicionPending},
+			}},
+		{Name: "LONGREVIEW", Does: "session done; IDnow's review answers SUCCESS only after the 24-hour bound; KYC review validated",
+			Expected: signals.OutcomeApproved,
 			Ident:    identSteps(signals.TreezorResultReviewPending, pastDeadline(reviewBound), signals.TreezorResultSuccess, nil),
 			Review:   validated},
 	}
@@ -315,10 +328,15 @@ var solarisScenarios = []Scenario{
 		Expected: signals.OutcomeAborted,
 		Solaris: []SolarisStep{{At: after(userSession + agentReview), Status: signals.SolarisStatusCanceled,
 			FailureReason: "BAD_PHOTO_QUALITY"}}},
-	{Name: "LONGREVIEW", Does: "pending_successful; the second-line review answers only after the 24-hour bound",
-		Expected: signals.OutcomeReviewTimeout, Solaris: []SolarisStep{
+	// IDnow: the second-line review "can take up to 24 hours" after pending_successful.
+	{Name: "LONGREVIEW", Does: "pending_successful; the second-line review answers successful only after the 24-hour bound",
+		Expected: signals.OutcomeApproved, Solaris: []SolarisStep{
 			{At: after(userSession), Status: signals.SolarisStatusPendingSuccessful},
 			{At: pastDeadline(reviewBound), Status: signals.SolarisStatusSuccessful},
+		}},
+	{Name: "REVIEWNEVER", Does: "pending_successful; the second-line review never answers, past the 14-day overdue limit",
+		Expected: signals.OutcomeReviewTimeout, Solaris: []SolarisStep{
+			{At: after(userSession), Status: signals.SolarisStatusPendingSuccessful},
 		}},
 	{Name: "LINKEXPIRED", Does: "the user never opens the link; it expires after 14 days", Expected: signals.OutcomeExpired},
 }

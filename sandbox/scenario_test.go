@@ -91,8 +91,9 @@ func TestClock(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1200*time.Microsecond, c.Duration(time.Minute))
 	require.Equal(t, signals.Deadlines{
-		URLValidity: signals.Duration(2 * time.Second), // 15 minutes, floored
-		Review:      signals.Duration(2 * time.Second), // 24 hours, floored
+		URLValidity:  signals.Duration(2 * time.Second),          // 15 minutes, floored
+		Review:       signals.Duration(2 * time.Second),          // 24 hours, floored
+		OverdueLimit: signals.Duration(24192 * time.Millisecond), // 14 days
 	}, c.Deadlines(signals.MethodTreezorLiveness))
 	require.Equal(t, signals.Duration(24192*time.Millisecond), c.Deadlines(signals.MethodSolarisIDnow).URLValidity)
 	require.Equal(t, signals.Duration(12096*time.Millisecond), c.Deadlines(signals.MethodYousignVideo).Verification)

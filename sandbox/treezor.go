@@ -438,8 +438,12 @@ func (s *Server) treezorKycReview(w http.ResponseWriter, r *http.Request, u *tzU
 			if u.review != rv {
 				return nil
 			}
-			rv.decided = true
 			u.kycReview, u.modified = plan.KycReview, time.Now()
+			if !signals.KycReviewDecided(plan.KycReview) {
+				// A review that stays open: the compliance team never decides.
+				return s.treezorWebhook(u, signals.SignalTreezorKycReview, "user", u.id, map[string]any{"users": []any{u.webhookObject()}}, false)
+			}
+			rv.decided = true
 			u.kycLevel = 2
 			u.reviewComment = "Review validated by the sandbox compliance team"
 			if plan.KycReview == signals.KycReviewRefused {

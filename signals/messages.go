@@ -59,7 +59,8 @@ func (in VerificationInput) Validate() error {
 	deadlines := []struct {
 		name string
 		d    Duration
-	}{{"urlValidity", in.Deadlines.URLValidity}, {"review", in.Deadlines.Review}, {"verification", in.Deadlines.Verification}}
+	}{{"urlValidity", in.Deadlines.URLValidity}, {"review", in.Deadlines.Review}, {"verification", in.Deadlines.Verification},
+		{"overdueLimit", in.Deadlines.OverdueLimit}}
 	for _, dl := range deadlines {
 		if dl.d < 0 {
 			return fmt.Errorf("deadlines.%s: %s is negative", dl.name, time.Duration(dl.d))
@@ -77,6 +78,10 @@ type Deadlines struct {
 	Review Duration `json:"review,omitempty"`
 	// Verification bounds the whole verification where the provider sets such a limit (Yousign: 7 days).
 	Verification Duration `json:"verification,omitempty"`
+	// OverdueLimit is how long a verification stays overdue once a provider-side wait has passed its Review bound
+	// (the provider keeps deciding late: Treezor's review "may take up to 48h or more"): the verification keeps
+	// listening and reading the provider until then, and only then ends review_timeout. Default 14 days.
+	OverdueLimit Duration `json:"overdueLimit,omitempty"`
 }
 
 // Default deadlines from the providers' documentation.
@@ -84,6 +89,7 @@ const (
 	LivenessURLValidity = 15 * time.Minute
 	IDnowURLValidity    = 14 * 24 * time.Hour
 	ReviewBound         = 24 * time.Hour
+	OverdueLimit        = 14 * 24 * time.Hour
 )
 
 // WithDefaults fills zero deadlines with the method's defaults.
@@ -98,6 +104,9 @@ func (d Deadlines) WithDefaults(m Method) Deadlines {
 	}
 	if d.Review == 0 {
 		d.Review = Duration(ReviewBound)
+	}
+	if d.OverdueLimit == 0 {
+		d.OverdueLimit = Duration(OverdueLimit)
 	}
 	if d.Verification == 0 && m == MethodYousignVideo {
 		d.Verification = Duration(7 * 24 * time.Hour)
@@ -161,7 +170,11 @@ const (
 	StepProviderProcessing  Step = "provider_processing"
 	StepCollectingDocuments Step = "collecting_documents"
 	StepKYCReview           Step = "kyc_review"
-	StepCompleted           Step = "completed"
+	// StepOverdue: a wait for the provider (its processing, IDnow's second-line review, Treezor's KYC review)
+	// passed its review bound. The verification keeps listening and reads the provider on a backoff schedule; a
+	// late decision counts as if on time. Status.Overdue says since when and what it waits for.
+	StepOverdue   Step = "overdue"
+	StepCompleted Step = "completed"
 )
 
 // Status is the answer of the status query.
@@ -181,6 +194,20 @@ type Status struct {
 	Outcome     *Outcome `json:"outcome,omitempty"`
 	// Webhooks counts the webhook signals received; redeliveries of an event already seen are ignored.
 	Webhooks WebhookCounts `json:"webhooks"`
+	// Overdue is set while the verification is overdue (StepOverdue).
+	Overdue *Overdue `json:"overdue,omitempty"`
+}
+
+// Overdue tells an operator what an overdue verification waits for.
+type Overdue struct {
+	// Since is when the review bound passed.
+	Since time.Time `json:"since"`
+	// WaitingFor names the provider's decision the verification waits for ("Treezor KYC review").
+	WaitingFor string `json:"waitingFor"`
+	// NextCheck is when the provider is read next, where it offers a read; zero where it does not.
+	NextCheck *time.Time `json:"nextCheck,omitempty"`
+	// Limit is when the verification ends review_timeout if nothing decides it before.
+	Limit time.Time `json:"limit"`
 }
 
 // WebhookCounts tells an operator how many webhooks a verification received and how many were redeliveries.

@@ -138,19 +138,20 @@ func (f *solarisFlow) awaitReview(ctx workflow.Context) *signals.Outcome {
 	decided := func() bool {
 		return solarisRank(f.providerStatus) == 3 || f.providerStatus == signals.SolarisStatusCanceled
 	}
-	ok, err := f.waitUntil(ctx, deadline, "IDnow second-line review", decided)
+	ok, err := f.awaitProvider(ctx, deadline, "IDnow second-line review", decided, f.reconcile)
 	if o := f.stopped(err); o != nil {
 		return o
 	}
-	if !ok {
+	if !ok && !f.changes.boundsEscalate {
+		// Runs recorded before bounds escalated read the identification once, here.
 		f.reconcile(ctx)
 		if o := f.stopped(nil); o != nil {
 			return o
 		}
-		if !decided() {
-			return &signals.Outcome{Status: signals.OutcomeReviewTimeout,
-				Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.providerStatus, time.Duration(f.deadlines.Review))}
-		}
+	}
+	if !decided() {
+		return &signals.Outcome{Status: signals.OutcomeReviewTimeout,
+			Detail: fmt.Sprintf("IDnow second-line review (%s) undecided after %s", f.providerStatus, f.overdueText())}
 	}
 	return nil
 }

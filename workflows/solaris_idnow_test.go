@@ -91,7 +91,7 @@ func TestSolarisIDnowOutcomes(t *testing.T) {
 			events: []event{
 				{time.Hour, signals.SignalSolarisIdentification, solarisEvent("e1", signals.SolarisStatusPendingSuccessful)},
 			},
-			wantStatus: signals.OutcomeReviewTimeout, wantElapsed: time.Hour + day,
+			wantStatus: signals.OutcomeReviewTimeout, wantElapsed: time.Hour + day + overdueLimit,
 		},
 		{
 			name: "14 days without a webhook", readStatus: signals.SolarisStatusPending,

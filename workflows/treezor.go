@@ -55,6 +55,8 @@ type treezorEvents struct {
 	// reviewRequested opens the window for user.kycreview: an event from an earlier review is stale.
 	reviewRequested bool
 	review          *signals.TreezorKycReviewEvent
+	// reconciledReview is a decided kycReview read from Treezor (0 until one is); lastReadReview the latest read.
+	reconciledReview, lastReadReview int
 }
 
 func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (workflow.Context, *treezorFlow, error) {

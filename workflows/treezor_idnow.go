@@ -122,12 +122,14 @@ func (f *treezorFlow) awaitIdent(ctx workflow.Context, m identMethod, st *identS
 
 	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
 	f.enterStep(ctx, signals.StepProviderProcessing, deadline)
-	decided, err := f.waitUntil(ctx, deadline, "provider result", func() bool { return st.final != nil })
+	// Neither method has an endpoint for reading the session, so an overdue one only listens.
+	decided, err := f.awaitProvider(ctx, deadline, fmt.Sprintf("provider result (%s)", m.events.Finalized),
+		func() bool { return st.final != nil }, nil)
 	if o := f.stopped(err); o != nil {
 		return o
 	}
 	if !decided {
-		detail := fmt.Sprintf("no final result from the provider within %s", time.Duration(f.deadlines.Review))
+		detail := fmt.Sprintf("no final result from the provider within %s", f.overdueText())
 		if st.fraudPending {
 			detail += " (a fraud suspicion was still being checked)"
 		}

@@ -36,6 +36,10 @@ func identEvent(id, result, code string) signals.TreezorIdentEvent {
 
 const day = 24 * time.Hour
 
+// overdueLimit is the default hard limit of an overdue verification: a provider-side wait ends review_timeout
+// only this long after its 24-hour bound.
+const overdueLimit = signals.OverdueLimit
+
 func TestTreezorIdentOutcomes(t *testing.T) {
 	type scenario struct {
 		name        string
@@ -117,14 +121,14 @@ func TestTreezorIdentOutcomes(t *testing.T) {
 			events: func(e signals.TreezorIdentEvents, _ identCodes) []event {
 				return []event{created(e, time.Hour), finalized(e, 2*time.Hour, "fp", signals.TreezorResultFraudSuspicionPending, "")}
 			},
-			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: time.Hour + day,
+			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: time.Hour + day + overdueLimit,
 		},
 		{
 			name: "fraud suspicion pending with the created webhook lost",
 			events: func(e signals.TreezorIdentEvents, _ identCodes) []event {
 				return []event{finalized(e, 2*time.Hour, "fp", signals.TreezorResultFraudSuspicionPending, "")}
 			},
-			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: 2*time.Hour + day,
+			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: 2*time.Hour + day + overdueLimit,
 		},
 		{
 			name:       "14-day deadline without any webhook",
@@ -180,7 +184,7 @@ func TestTreezorIdentOutcomes(t *testing.T) {
 			events: func(e signals.TreezorIdentEvents, _ identCodes) []event {
 				return []event{{time.Hour, e.Processing, identEvent("p", "", "")}}
 			},
-			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: time.Hour + day,
+			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: time.Hour + day + overdueLimit,
 		},
 		{
 			name: "review timeout, reconciled",
@@ -195,7 +199,7 @@ func TestTreezorIdentOutcomes(t *testing.T) {
 			events: func(e signals.TreezorIdentEvents, _ identCodes) []event {
 				return []event{created(e, time.Hour), finalized(e, 2*time.Hour, "f", signals.TreezorResultSuccess, "")}
 			},
-			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: 2*time.Hour + day,
+			wantStatus: signals.OutcomeReviewTimeout, wantReasons: noReasons, wantElapsed: 2*time.Hour + day + overdueLimit,
 		},
 	}
 	for _, m := range identMethods {

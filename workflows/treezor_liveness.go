@@ -51,16 +51,16 @@ func (f *treezorFlow) awaitLiveness(ctx workflow.Context) *signals.Outcome {
 
 	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
 	f.enterStep(ctx, signals.StepProviderProcessing, deadline)
-	processed, err := f.waitUntil(ctx, deadline, "live verification processing",
-		func() bool { return f.events.livenessResult != nil })
+	// Treezor offers no endpoint to read a live verification's state, so an overdue one only listens.
+	processed, err := f.awaitProvider(ctx, deadline, "live verification processing (kycliveness.update)",
+		func() bool { return f.events.livenessResult != nil }, nil)
 	if o := f.stopped(err); o != nil {
 		return o
 	}
 	if !processed {
-		// Treezor offers no endpoint to read a live verification's state, so there is nothing to reconcile with.
 		return &signals.Outcome{
 			Status: signals.OutcomeReviewTimeout,
-			Detail: fmt.Sprintf("no processed kycliveness.update within %s", time.Duration(f.deadlines.Review)),
+			Detail: fmt.Sprintf("no processed kycliveness.update within %s", f.overdueText()),
 		}
 	}
 
@@ -100,14 +100,14 @@ func (f *treezorFlow) collectLivenessDocuments(ctx workflow.Context) *signals.Ou
 		}
 		return &o
 	}
-	got, err := f.waitUntil(ctx, deadline, "live verification documents", f.hasSynthesisDocument)
+	got, err := f.awaitProvider(ctx, deadline, "live verification documents (document.create)", f.hasSynthesisDocument, nil)
 	if o := f.stopped(err); o != nil {
 		return o
 	}
 	if !got {
 		return &signals.Outcome{
 			Status: signals.OutcomeReviewTimeout,
-			Detail: fmt.Sprintf("no synthesis document (documentTypeId 26 or 34) within %s", time.Duration(f.deadlines.Review)),
+			Detail: fmt.Sprintf("no synthesis document (documentTypeId 26 or 34) within %s", f.overdueText()),
 		}
 	}
 	return nil

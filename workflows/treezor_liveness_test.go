@@ -197,7 +197,7 @@ func TestTreezorLivenessOutcomes(t *testing.T) {
 				{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
 			},
 			wantStatus:  signals.OutcomeReviewTimeout,
-			wantElapsed: time.Minute + 24*time.Hour,
+			wantElapsed: time.Minute + 24*time.Hour + overdueLimit, // overdue, then the hard limit
 		},
 		{
 			name:        "review refused",
@@ -216,7 +216,7 @@ func TestTreezorLivenessOutcomes(t *testing.T) {
 			name:        "review timeout, still pending when reconciled",
 			events:      happyEvents()[:4],
 			wantStatus:  signals.OutcomeReviewTimeout,
-			wantElapsed: 11*time.Minute + 24*time.Hour,
+			wantElapsed: 11*time.Minute + 24*time.Hour + overdueLimit,
 		},
 		{
 			name: "intermediate review values keep waiting",
@@ -274,7 +274,7 @@ func TestTreezorLivenessOutcomes(t *testing.T) {
 				{3 * time.Minute, signals.SignalTreezorDocumentCreate, document("d", "901", 9)},
 			},
 			wantStatus:  signals.OutcomeReviewTimeout,
-			wantElapsed: 2*time.Minute + 24*time.Hour,
+			wantElapsed: 2*time.Minute + 24*time.Hour + overdueLimit,
 		},
 	}
 	for _, tc := range tests {

@@ -28,14 +28,52 @@ func (f *treezorFlow) review(ctx workflow.Context) signals.Outcome {
 		return f.callFailed(err, "request KYC review")
 	}
 
-	decided, err := f.waitUntil(ctx, deadline, "Treezor KYC review", func() bool { return f.events.review != nil })
+	if !f.changes.boundsEscalate {
+		decided, err := f.waitUntil(ctx, deadline, "Treezor KYC review", func() bool { return f.events.review != nil })
+		if o := f.stopped(err); o != nil {
+			return *o
+		}
+		if decided {
+			return f.reviewOutcome(f.events.review.KycReview, "user.kycreview webhook")
+		}
+		return f.reconcileReview(ctx)
+	}
+
+	reviewed := func() bool { return f.events.review != nil || f.events.reconciledReview != 0 }
+	decided, err := f.awaitProvider(ctx, deadline, "Treezor KYC review (user.kycreview)", reviewed, f.readReview)
 	if o := f.stopped(err); o != nil {
 		return *o
 	}
-	if decided {
+	switch {
+	case f.events.review != nil:
 		return f.reviewOutcome(f.events.review.KycReview, "user.kycreview webhook")
+	case decided:
+		return f.reviewOutcome(f.events.reconciledReview, "read from Treezor while overdue")
 	}
-	return f.reconcileReview(ctx)
+	return signals.Outcome{
+		Status: signals.OutcomeReviewTimeout,
+		Detail: fmt.Sprintf("no KYC review decision within %s; the user's kycReview is still %d", f.overdueText(), f.events.lastReadReview),
+	}
+}
+
+// readReview reads the user's KYC review from Treezor, for an overdue review whose webhook may be lost, and
+// records a decision it finds.
+func (f *treezorFlow) readReview(ctx workflow.Context) {
+	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the user's KYC review"))
+	var state activities.UserKYC
+	err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state)
+	if f.interrupted(err) {
+		return
+	}
+	if err != nil {
+		f.logger.Warn("Reading the user's KYC review failed; the overdue review keeps listening", "error", err)
+		return
+	}
+	f.events.lastReadReview = state.KycReview
+	if signals.KycReviewDecided(state.KycReview) {
+		f.logger.Info("KYC review decided without a webhook; read from Treezor", "kycReview", state.KycReview)
+		f.events.reconciledReview = state.KycReview
+	}
 }
 
 func (f *treezorFlow) reconcileReview(ctx workflow.Context) signals.Outcome {

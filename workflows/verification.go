@@ -53,6 +53,8 @@ type verification struct {
 	seenEvents map[string]struct{}
 	webhooks   signals.WebhookCounts
 	outcome    *signals.Outcome
+	// overdue is set while a wait for the provider is past its review bound.
+	overdue *signals.Overdue
 
 	changes changes
 }
@@ -70,6 +72,9 @@ type changes struct {
 	// stops waiting at once (Temporal requests the activity's cancellation), and a call cut short by a cancel,
 	// the backend's or Temporal's, ends the verification cancelled instead of failed.
 	cancelInterrupts bool
+	// boundsEscalate: a wait for the provider that passes its review bound makes the verification overdue
+	// instead of ending it (see awaitProvider).
+	boundsEscalate bool
 }
 
 // Change IDs of workflow.GetVersion; never rename one.
@@ -77,6 +82,7 @@ const (
 	changeTakePendingAtBounds  = "take-pending-webhooks-at-bounds"
 	changeIdentDecidesOnResult = "ident-decides-on-result"
 	changeCancelInterrupts     = "cancel-interrupts-provider-calls"
+	changeBoundsEscalate       = "provider-bounds-escalate"
 )
 
 func readChanges(ctx workflow.Context) changes {
@@ -84,6 +90,7 @@ func readChanges(ctx workflow.Context) changes {
 		takePendingAtBounds:  workflow.GetVersion(ctx, changeTakePendingAtBounds, workflow.DefaultVersion, 1) >= 1,
 		identDecidesOnResult: workflow.GetVersion(ctx, changeIdentDecidesOnResult, workflow.DefaultVersion, 1) >= 1,
 		cancelInterrupts:     workflow.GetVersion(ctx, changeCancelInterrupts, workflow.DefaultVersion, 1) >= 1,
+		boundsEscalate:       workflow.GetVersion(ctx, changeBoundsEscalate, workflow.DefaultVersion, 1) >= 1,
 	}
 }
 
@@ -276,6 +283,10 @@ func (v *verification) status() (signals.Status, error) {
 	if !v.stepDeadline.IsZero() && v.outcome == nil {
 		s.Deadline = timePtr(v.stepDeadline)
 	}
+	if v.step == signals.StepOverdue && v.overdue != nil {
+		o := *v.overdue
+		s.Overdue = &o
+	}
 	return s, nil
 }
 
@@ -373,6 +384,63 @@ func (v *verification) awaitWebhooksFirst(ctx, timerCtx workflow.Context, remain
 		}
 	})
 	return workflow.Await(ctx, func() bool { return v.cancelRequested || cond() || timedOut })
+}
+
+// awaitProvider waits until bound for a decision the provider owes (cond): its processing, IDnow's second-line
+// review, Treezor's KYC review. A bound on the provider's side escalates; it does not conclude. Treezor says its
+// review takes "about 24h, but may take up to 48h or more (working days only)", IDnow's second-line review "can
+// take up to 24 hours" after a status the workflow may see late, and a fraud suspicion has no documented bound: a
+// decision a day late is still the decision. Past the bound the verification is overdue (step overdue, status
+// query Overdue): it keeps listening, reads the provider where it offers a read (reconcile, nil where it does not)
+// at once and then after review/24, doubling up to review/2 (1 h to 12 h with the default 24-hour bound), and
+// takes a decision that arrives exactly as if on time. Only the hard limit, OverdueLimit past the bound, after one
+// last read, reports false. Runs recorded before the change conclude at the bound, as they did.
+func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what string, cond func() bool, reconcile func(workflow.Context)) (bool, error) {
+	ok, err := v.waitUntil(ctx, bound, what, cond)
+	if ok || err != nil || v.cancelRequested || !v.changes.boundsEscalate {
+		return ok, err
+	}
+	review := time.Duration(v.deadlines.Review)
+	limit := bound.Add(time.Duration(v.deadlines.OverdueLimit))
+	pause, maxPause := review/24, review/2
+	v.overdue = &signals.Overdue{Since: bound, WaitingFor: what, Limit: limit}
+	defer func() { v.overdue = nil }()
+	v.enterStep(ctx, signals.StepOverdue, limit)
+	v.logger.Warn("Verification overdue: the provider has not decided within the review bound", "waitingFor", what)
+	for {
+		if reconcile != nil {
+			reconcile(ctx)
+			if cond() || v.cancelRequested {
+				return cond(), nil
+			}
+		}
+		now := workflow.Now(ctx)
+		if !now.Before(limit) {
+			return false, nil
+		}
+		next := limit
+		if reconcile != nil {
+			next = now.Add(pause)
+			if next.After(limit) {
+				next = limit
+			}
+			v.overdue.NextCheck = timePtr(next)
+			pause = min(2*pause, maxPause)
+		}
+		ok, err := v.waitUntil(ctx, next, "overdue: "+what, cond)
+		if ok || err != nil || v.cancelRequested {
+			return ok, err
+		}
+	}
+}
+
+// overdueText says how long a provider-side wait lasted before it ended review_timeout, for the outcome's detail.
+func (v *verification) overdueText() string {
+	review := time.Duration(v.deadlines.Review)
+	if !v.changes.boundsEscalate {
+		return review.String()
+	}
+	return fmt.Sprintf("%s and %s overdue", review, time.Duration(v.deadlines.OverdueLimit))
 }
 
 // finish records the outcome, publishes it, and waits for in-flight handlers so no update is left unanswered.

@@ -153,7 +153,7 @@ var listCommand = &command{
 	setup: func(fs *flag.FlagSet) action {
 		method := fs.String("method", "", "only this `method`: "+methodNames())
 		subject := fs.String("subject", "", "only this subject's verifications (the provider's user `ID`)")
-		step := fs.String("step", "", "only verifications at this `step`: initiating, awaiting_user, provider_processing, collecting_documents, kyc_review, completed")
+		step := fs.String("step", "", "only verifications at this `step`: initiating, awaiting_user, provider_processing, collecting_documents, kyc_review, overdue, completed")
 		outcome := fs.String("outcome", "", "only this `outcome`: approved, refused, fraud_suspected, aborted, canceled, expired, review_timeout, failed, cancelled")
 		running := fs.Bool("running", false, "only verifications that have not closed")
 		limit := fs.Int("limit", 50, "print at most this many, at most 1000 (0: all)")

@@ -94,6 +94,12 @@ func (p *printer) status(v starter.Verification, st signals.Status) {
 			step += ", until " + p.when(*st.Deadline)
 		}
 		fmt.Fprintf(w, "Step\t%s\n", step)
+		if o := st.Overdue; o != nil {
+			fmt.Fprintf(w, "Overdue since\t%s, waiting for %s\n", p.when(o.Since), o.WaitingFor)
+			if o.NextCheck != nil {
+				fmt.Fprintf(w, "Next provider read\t%s\n", p.when(*o.NextCheck))
+			}
+		}
 		if st.ProviderStatus != "" {
 			fmt.Fprintf(w, "Provider status\t%s\n", st.ProviderStatus)
 		}
