@@ -260,6 +260,10 @@ func decodeLiveness(obj jsonObject, wh signals.Webhook) (string, any, error) {
 	if ev.Reasons, err = livenessReasons(obj); err != nil {
 		return "", nil, err
 	}
+	// Ties the event to one session when Treezor sends it (the workflow then ignores another session's events).
+	if ev.IdentificationID, err = obj.text("identification-id", "identificationId", "identification_id"); err != nil {
+		return "", nil, err
+	}
 	return userID, ev, nil
 }
 

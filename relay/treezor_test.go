@@ -175,6 +175,16 @@ func TestTreezorWebhooks(t *testing.T) {
 			}},
 		},
 		{
+			name: "the session's identification-id is passed on",
+			body: signedTreezor("kycliveness.update", "wh-4",
+				`{"user_id":"1001","identification-id":"f8048bee-3182-48dc-93e5-7eef9db77050","kyc-status":"processed","score":1}`, "tz-secret-old"),
+			wantStatus: 200, wantResult: ResultSignalled, wantEvent: "kycliveness.update",
+			wantSignal: &sent{wf, "", "kycliveness.update", signals.TreezorLivenessEvent{
+				Webhook: signals.Webhook{EventID: "wh-4", EmittedAt: emitted}, UserID: "1001",
+				IdentificationID: "f8048bee-3182-48dc-93e5-7eef9db77050", KycStatus: "processed", Score: intPtr(1),
+			}},
+		},
+		{
 			name:       "verified but no user in object_payload",
 			body:       signedTreezor("kycliveness.update", "wh-1", `{"kyc-status":"processed","score":1}`, "tz-secret-old"),
 			wantStatus: 400, wantResult: ResultMalformed, wantEvent: "kycliveness.update",

@@ -214,4 +214,7 @@ type Overdue struct {
 type WebhookCounts struct {
 	Received   int `json:"received"`
 	Duplicates int `json:"duplicates"`
+	// Stale counts events of another provider session than this run's (an earlier verification of the same
+	// user, or a review requested before): they change nothing.
+	Stale int `json:"stale"`
 }

@@ -45,7 +45,10 @@ const (
 // TreezorLivenessEvent is the payload of kycliveness.create and kycliveness.update.
 type TreezorLivenessEvent struct {
 	Webhook
-	UserID    string `json:"userId"`
+	UserID string `json:"userId"`
+	// IdentificationID is the live verification's identification-id when the payload carries it; it ties the event
+	// to one session (POST kycliveness answers with it).
+	IdentificationID string `json:"identificationId,omitempty"`
 	KycStatus string `json:"kycStatus"`
 	// Score is set on kycliveness.update once kycStatus is processed.
 	Score   *int             `json:"score,omitempty"`

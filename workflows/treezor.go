@@ -57,6 +57,31 @@ type treezorEvents struct {
 	review          *signals.TreezorKycReviewEvent
 	// reconciledReview is a decided kycReview read from Treezor (0 until one is); lastReadReview the latest read.
 	reconciledReview, lastReadReview int
+	// sessionOpenedAt and reviewRequestedAt are when this run asked Treezor for its session and its review: an
+	// event Treezor emitted before cannot be about them.
+	sessionOpenedAt, reviewRequestedAt time.Time
+}
+
+// emissionSlack absorbs the difference between Treezor's clock (webhook_created_at) and Temporal's: an event is
+// stale by its emission time only when it was emitted this much before this run's request. An earlier session's
+// events are minutes to days older.
+const emissionSlack = time.Minute
+
+// staleEvent reports whether a Treezor event belongs to another session than this run's, counting it: another
+// identification ID than the one this run's initiation returned, or an emission before this run asked Treezor
+// for what the event answers (after). Treezor's workflow IDs are per user and reused, so a redelivered or late
+// event of a previous verification reaches the current run; it must change nothing.
+func (f *treezorFlow) staleEvent(identificationID string, emittedAt, after time.Time) bool {
+	if !f.changes.matchSessions {
+		return false
+	}
+	stale := (identificationID != "" && f.providerRef != "" && identificationID != f.providerRef) ||
+		(!emittedAt.IsZero() && !after.IsZero() && emittedAt.Before(after.Add(-emissionSlack)))
+	if stale {
+		f.webhooks.Stale++
+		f.logger.Info("Ignoring a webhook of another provider session", "emittedAt", emittedAt)
+	}
+	return stale
 }
 
 func newTreezorFlow(ctx workflow.Context, input signals.VerificationInput) (workflow.Context, *treezorFlow, error) {
@@ -77,6 +102,9 @@ func (f *treezorFlow) listenTreezor(ctx workflow.Context, own ...receiver) {
 }
 
 func (f *treezorFlow) recordLiveness(ev signals.TreezorLivenessEvent) {
+	if f.staleEvent(ev.IdentificationID, ev.EmittedAt, f.events.sessionOpenedAt) {
+		return
+	}
 	f.events.livenessStarted = true
 	if ev.KycStatus == signals.LivenessStatusProcessed && ev.Score != nil && f.events.livenessResult == nil {
 		f.events.livenessResult = &ev
@@ -84,6 +112,10 @@ func (f *treezorFlow) recordLiveness(ev signals.TreezorLivenessEvent) {
 }
 
 func (f *treezorFlow) recordDocument(ev signals.TreezorDocumentEvent) {
+	// Treezor creates a session's documents after it (PUT kycliveness, or on its own after *.finalized).
+	if f.staleEvent("", ev.EmittedAt, f.events.sessionOpenedAt) {
+		return
+	}
 	for _, d := range f.events.documents {
 		if d.DocumentID == ev.DocumentID {
 			return
@@ -95,6 +127,12 @@ func (f *treezorFlow) recordDocument(ev signals.TreezorDocumentEvent) {
 func (f *treezorFlow) recordReview(ev signals.TreezorKycReviewEvent) {
 	if !f.events.reviewRequested {
 		f.logger.Info("Ignoring user.kycreview received before this verification requested a review", "kycReview", ev.KycReview)
+		if f.changes.matchSessions {
+			f.webhooks.Stale++
+		}
+		return
+	}
+	if f.staleEvent("", ev.EmittedAt, f.events.reviewRequestedAt) {
 		return
 	}
 	// Intermediate values (pending, review open) never replace a decision, and the first decision stands.
@@ -105,6 +143,7 @@ func (f *treezorFlow) recordReview(ev signals.TreezorKycReviewEvent) {
 
 // initiate opens the provider session and publishes the URL; it returns the outcome when that failed.
 func (f *treezorFlow) initiate(ctx workflow.Context) *signals.Outcome {
+	f.events.sessionOpenedAt = workflow.Now(ctx)
 	actx := workflow.WithActivityOptions(ctx, withSummary(initiateOptions, fmt.Sprintf("initiate %s", f.input.Method)))
 	var id activities.Identification
 	err := workflow.ExecuteActivity(actx, tz.Initiate, activities.InitiateRequest{

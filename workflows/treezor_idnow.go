@@ -62,6 +62,10 @@ func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m id
 }
 
 func (f *treezorFlow) recordIdent(signal string, ev signals.TreezorIdentEvent, m identMethod, st *identState) {
+	// Seed 000's webhooks carry the identificationId that POST /videoconference (or /qes) answered with.
+	if f.staleEvent(ev.IdentificationID, ev.EmittedAt, f.events.sessionOpenedAt) {
+		return
+	}
 	aborted := signal == m.events.Aborted || ev.Result == signals.TreezorResultAborted
 	switch {
 	case aborted:

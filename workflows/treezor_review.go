@@ -16,6 +16,7 @@ func (f *treezorFlow) review(ctx workflow.Context) signals.Outcome {
 	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
 	// Open the window before the request: Treezor may answer by webhook before the activity's completion is recorded.
 	f.events.reviewRequested = true
+	f.events.reviewRequestedAt = workflow.Now(ctx)
 	f.enterStep(ctx, signals.StepKYCReview, deadline)
 
 	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "request Treezor KYC review"))

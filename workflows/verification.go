@@ -75,6 +75,9 @@ type changes struct {
 	// boundsEscalate: a wait for the provider that passes its review bound makes the verification overdue
 	// instead of ending it (see awaitProvider).
 	boundsEscalate bool
+	// matchSessions: a Treezor event of another session than this run's is counted stale and changes nothing
+	// (see treezorFlow.staleEvent).
+	matchSessions bool
 }
 
 // Change IDs of workflow.GetVersion; never rename one.
@@ -83,6 +86,7 @@ const (
 	changeIdentDecidesOnResult = "ident-decides-on-result"
 	changeCancelInterrupts     = "cancel-interrupts-provider-calls"
 	changeBoundsEscalate       = "provider-bounds-escalate"
+	changeMatchSessions        = "match-events-to-session"
 )
 
 func readChanges(ctx workflow.Context) changes {
@@ -91,6 +95,7 @@ func readChanges(ctx workflow.Context) changes {
 		identDecidesOnResult: workflow.GetVersion(ctx, changeIdentDecidesOnResult, workflow.DefaultVersion, 1) >= 1,
 		cancelInterrupts:     workflow.GetVersion(ctx, changeCancelInterrupts, workflow.DefaultVersion, 1) >= 1,
 		boundsEscalate:       workflow.GetVersion(ctx, changeBoundsEscalate, workflow.DefaultVersion, 1) >= 1,
+		matchSessions:        workflow.GetVersion(ctx, changeMatchSessions, workflow.DefaultVersion, 1) >= 1,
 	}
 }
 

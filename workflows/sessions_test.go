@@ -1,0 +1,89 @@
+package workflows_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kycflow/kycflow/signals"
+)
+
+// TestEventsOfAnotherSessionChangeNothing: Treezor's workflow ID is per user and reused, so a late or redelivered
+// event of the user's previous verification reaches the current run. It is counted stale and changes nothing:
+// another identification ID than the one this run's initiation returned, or a webhook Treezor emitted before this
+// run asked for what it answers.
+func TestEventsOfAnotherSessionChangeNothing(t *testing.T) {
+	var start time.Time // set before each run; the events' emission times are relative to it
+	at := func(d time.Duration) signals.Webhook { return signals.Webhook{EmittedAt: start.Add(d)} }
+	with := func(w signals.Webhook, id string) signals.Webhook { w.EventID = id; return w }
+	tests := []struct {
+		name       string
+		method     signals.Method
+		events     func() []event
+		wantStatus signals.OutcomeStatus
+		wantStale  int
+		wantDocs   int
+	}{
+		{
+			name: "QES: an old session's CANCELED", method: signals.MethodTreezorQES,
+			events: func() []event {
+				e := signals.TreezorQESEvents
+				old := identEvent("old-f", signals.TreezorResultCanceled, "3101")
+				old.IdentificationID = "idn-previous-session"
+				cur := identEvent("f", signals.TreezorResultSuccess, "")
+				cur.IdentificationID = testRef
+				return []event{{time.Hour, e.Finalized, old}, {2 * time.Hour, e.Finalized, cur},
+					{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}}
+			},
+			wantStatus: signals.OutcomeApproved, wantStale: 1,
+		},
+		{
+			name: "live verification: an old session's score 0", method: signals.MethodTreezorLiveness,
+			events: func() []event {
+				old := signals.TreezorLivenessEvent{Webhook: with(at(time.Minute), "old-u"), UserID: testUser, IdentificationID: "idv-previous",
+					KycStatus: signals.LivenessStatusProcessed, Score: new(int)}
+				return append([]event{{time.Minute, signals.SignalTreezorKycLivenessUpdate, old}}, happyEvents()...)
+			},
+			wantStatus: signals.OutcomeApproved, wantStale: 1, wantDocs: 2,
+		},
+		{
+			name: "a review decided before this run asked for one", method: signals.MethodTreezorLiveness,
+			events: func() []event {
+				// Emitted at the start, delivered (late) once this run's review was requested.
+				earlier := signals.TreezorKycReviewEvent{Webhook: with(at(0), "kr-old"), UserID: testUser, KycReview: signals.KycReviewValidated}
+				evs := happyEvents()[:4]
+				return append(evs, event{5 * time.Hour, signals.SignalTreezorKycReview, earlier},
+					event{6 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewRefused)})
+			},
+			wantStatus: signals.OutcomeRefused, wantStale: 1, wantDocs: 0,
+		},
+		{
+			name: "a document of an earlier session", method: signals.MethodTreezorQES,
+			events: func() []event {
+				e := signals.TreezorQESEvents
+				oldDoc := signals.TreezorDocumentEvent{Webhook: with(at(-48*time.Hour), "d-old"), UserID: testUser, DocumentID: "doc-old", DocumentTypeID: 9}
+				return []event{{time.Hour, e.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+					{2 * time.Hour, signals.SignalTreezorDocumentCreate, oldDoc},
+					{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}}
+			},
+			wantStatus: signals.OutcomeApproved, wantStale: 1, wantDocs: 0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRun(t)
+			r.method = tt.method
+			start = r.env.Now()
+			r.treezorOK().deliver(tt.events())
+			var final signals.Status
+			o := r.execute()
+			require.Equal(t, tt.wantStatus, o.Status, "detail: %s", o.Detail)
+			require.Len(t, o.Documents, tt.wantDocs)
+			v, err := r.env.QueryWorkflow(signals.QueryStatus)
+			require.NoError(t, err)
+			require.NoError(t, v.Get(&final))
+			require.Equal(t, tt.wantStale, final.Webhooks.Stale)
+		})
+	}
+}
