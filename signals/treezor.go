@@ -49,7 +49,7 @@ type TreezorLivenessEvent struct {
 	// IdentificationID is the live verification's identification-id when the payload carries it; it ties the event
 	// to one session (POST kycliveness answers with it).
 	IdentificationID string `json:"identificationId,omitempty"`
-	KycStatus string `json:"kycStatus"`
+	KycStatus        string `json:"kycStatus"`
 	// Score is set on kycliveness.update once kycStatus is processed.
 	Score   *int             `json:"score,omitempty"`
 	Reasons []ProviderReason `json:"reasons,omitempty"`
