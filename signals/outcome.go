@@ -52,6 +52,8 @@ type Outcome struct {
 	Documents []Document `json:"documents,omitempty"`
 	// CompletedAt is workflow time when the outcome was decided.
 	CompletedAt time.Time `json:"completedAt"`
+	// DecidedBy is set when an operator decided the outcome (close, approve).
+	DecidedBy *Decision `json:"decidedBy,omitempty"`
 }
 
 // Reason is one provider reason code, explained by the catalogue.

@@ -86,7 +86,7 @@ func (f *treezorFlow) reconcileReview(ctx workflow.Context) signals.Outcome {
 	var state activities.UserKYC
 	if err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state); err != nil {
 		if f.interrupted(err) {
-			return f.cancelledOutcome()
+			return f.stopOutcome()
 		}
 		timeout.Detail += "; reading the user's state failed: " + err.Error()
 		return timeout

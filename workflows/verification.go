@@ -53,8 +53,16 @@ type verification struct {
 	seenEvents map[string]struct{}
 	webhooks   signals.WebhookCounts
 	outcome    *signals.Outcome
-	// overdue is set while a wait for the provider is past its review bound.
-	overdue *signals.Overdue
+	// overdue is set while a wait for the provider is past its review bound; overdueCanRead when that provider
+	// offers a read.
+	overdue        *signals.Overdue
+	overdueCanRead bool
+
+	// Operator actions (operator.go): recheckRequested asks the overdue wait for a read now; pendingApproval is
+	// the first operator's approval, awaiting a second; operatorOutcome ends the verification.
+	recheckRequested bool
+	pendingApproval  *signals.Decision
+	operatorOutcome  *signals.Outcome
 
 	changes changes
 }
@@ -119,6 +127,10 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, signals.UpdateIdentificationURL, v.identificationURL,
 		workflow.UpdateHandlerOptions{Validator: v.validateURLRequest}); err != nil {
 		return ctx, nil, fmt.Errorf("register identification_url update: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, signals.UpdateOperatorAction, v.operatorAction,
+		workflow.UpdateHandlerOptions{Validator: v.validateOperatorAction}); err != nil {
+		return ctx, nil, fmt.Errorf("register operator_action update: %w", err)
 	}
 	err := workflow.UpsertTypedSearchAttributes(ctx,
 		signals.AttrMethod.ValueSet(string(input.Method)),
@@ -208,7 +220,7 @@ func (v *verification) onCancel(req signals.CancelRequest) {
 // Temporal's, cut it short, otherwise the failure (failureOutcome).
 func (v *verification) callFailed(err error, what string) signals.Outcome {
 	if v.interrupted(err) {
-		return v.cancelledOutcome()
+		return v.stopOutcome()
 	}
 	return failureOutcome(err, what)
 }
@@ -218,7 +230,9 @@ func (v *verification) interrupted(err error) bool {
 	if !v.changes.cancelInterrupts || !temporal.IsCanceledError(err) {
 		return false
 	}
-	v.cancelRequested = true
+	if v.operatorOutcome == nil {
+		v.cancelRequested = true
+	}
 	return true
 }
 
@@ -340,7 +354,7 @@ func (v *verification) waitUntil(ctx workflow.Context, deadline time.Time, summa
 	if cond() {
 		return true, nil
 	}
-	if v.cancelRequested {
+	if v.stopping() {
 		return false, nil
 	}
 	remaining := deadline.Sub(workflow.Now(ctx))
@@ -356,7 +370,7 @@ func (v *verification) waitUntil(ctx workflow.Context, deadline time.Time, summa
 		_, err = workflow.AwaitWithOptions(timerCtx, workflow.AwaitOptions{
 			Timeout:      remaining,
 			TimerOptions: workflow.TimerOptions{Summary: summary},
-		}, func() bool { return v.cancelRequested || cond() })
+		}, func() bool { return v.stopping() || cond() })
 	}
 	if err != nil {
 		var canceled *temporal.CanceledError
@@ -388,7 +402,7 @@ func (v *verification) awaitWebhooksFirst(ctx, timerCtx workflow.Context, remain
 			timedOut = true
 		}
 	})
-	return workflow.Await(ctx, func() bool { return v.cancelRequested || cond() || timedOut })
+	return workflow.Await(ctx, func() bool { return v.stopping() || cond() || timedOut })
 }
 
 // awaitProvider waits until bound for a decision the provider owes (cond): its processing, IDnow's second-line
@@ -402,23 +416,26 @@ func (v *verification) awaitWebhooksFirst(ctx, timerCtx workflow.Context, remain
 // last read, reports false. Runs recorded before the change conclude at the bound, as they did.
 func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what string, cond func() bool, reconcile func(workflow.Context)) (bool, error) {
 	ok, err := v.waitUntil(ctx, bound, what, cond)
-	if ok || err != nil || v.cancelRequested || !v.changes.boundsEscalate {
+	if ok || err != nil || v.stopping() || !v.changes.boundsEscalate {
 		return ok, err
 	}
 	review := time.Duration(v.deadlines.Review)
-	limit := bound.Add(time.Duration(v.deadlines.OverdueLimit))
 	pause, maxPause := review/24, review/2
-	v.overdue = &signals.Overdue{Since: bound, WaitingFor: what, Limit: limit}
-	defer func() { v.overdue = nil }()
-	v.enterStep(ctx, signals.StepOverdue, limit)
+	v.overdue = &signals.Overdue{Since: bound, WaitingFor: what, Limit: bound.Add(time.Duration(v.deadlines.OverdueLimit))}
+	v.overdueCanRead = reconcile != nil
+	defer func() { v.overdue, v.overdueCanRead = nil, false }()
+	v.enterStep(ctx, signals.StepOverdue, v.overdue.Limit)
 	v.logger.Warn("Verification overdue: the provider has not decided within the review bound", "waitingFor", what)
 	for {
 		if reconcile != nil {
+			v.recheckRequested = false
 			reconcile(ctx)
-			if cond() || v.cancelRequested {
+			if cond() || v.stopping() {
 				return cond(), nil
 			}
 		}
+		// An operator may move the limit (extend) or ask for a read now (recheck): either ends this wait early.
+		limit := v.overdue.Limit
 		now := workflow.Now(ctx)
 		if !now.Before(limit) {
 			return false, nil
@@ -432,9 +449,13 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 			v.overdue.NextCheck = timePtr(next)
 			pause = min(2*pause, maxPause)
 		}
-		ok, err := v.waitUntil(ctx, next, "overdue: "+what, cond)
-		if ok || err != nil || v.cancelRequested {
-			return ok, err
+		woken := func() bool { return cond() || v.recheckRequested || !v.overdue.Limit.Equal(limit) }
+		ok, err := v.waitUntil(ctx, next, "overdue: "+what, woken)
+		if err != nil || v.stopping() {
+			return false, err
+		}
+		if ok && cond() {
+			return true, nil
 		}
 	}
 }
@@ -483,11 +504,23 @@ func (v *verification) stopped(err error) *signals.Outcome {
 		o := signals.Outcome{Status: signals.OutcomeFailed, Cause: signals.CauseProviderUnavailable, Detail: err.Error()}
 		return &o
 	}
-	if v.cancelRequested {
-		o := v.cancelledOutcome()
+	if v.stopping() {
+		o := v.stopOutcome()
 		return &o
 	}
 	return nil
+}
+
+// stopping reports whether the verification must stop waiting: the backend cancelled it or an operator decided.
+func (v *verification) stopping() bool { return v.cancelRequested || v.operatorOutcome != nil }
+
+// stopOutcome is the outcome of a verification that stops before the provider decided: an operator's decision,
+// else cancelled.
+func (v *verification) stopOutcome() signals.Outcome {
+	if v.operatorOutcome != nil {
+		return *v.operatorOutcome
+	}
+	return v.cancelledOutcome()
 }
 
 func (v *verification) cancelledOutcome() signals.Outcome {
