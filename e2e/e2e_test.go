@@ -109,6 +109,9 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("webhooks sent while the relay is down are retried and delivered", func(t *testing.T) {
 		e.relayOutage(ctx, t)
 	})
+	t.Run("operators act through the CLI", func(t *testing.T) {
+		e.operatorActions(ctx, t)
+	})
 	t.Run("no personal data in the logs", func(t *testing.T) {
 		e.requireNoPersonalData(t, results)
 	})

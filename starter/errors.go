@@ -39,6 +39,10 @@ const (
 	// worker). The verification has ended; starting again fails the same way until the subject or the
 	// configuration is fixed, so do not retry: the error's message names the provider's answer.
 	ErrProviderRejected Kind = "provider_rejected"
+	// ErrActionRejected: the verification refused an operator's action (Act); the message says why (a stale
+	// expectedStep, an approval that needs a second operator, an action that does not apply at this step). Nothing
+	// was recorded.
+	ErrActionRejected Kind = "action_rejected"
 	// ErrMethodMismatch: a verification of another method is running for the subject; cancel it or wait for it.
 	ErrMethodMismatch Kind = "method_mismatch"
 	// ErrNotFound: no verification has this workflow ID.
@@ -69,6 +73,7 @@ var kindText = map[Kind]string{
 	ErrUserDataIncomplete:  "the user's data at the provider is incomplete",
 	ErrProviderUnavailable: "the provider is unavailable; try again later",
 	ErrProviderRejected:    "the provider refused to open an identification session; retrying will not help",
+	ErrActionRejected:      "the verification refused the operator action",
 	ErrMethodMismatch:      "a verification of another method is running for this subject",
 	ErrNotFound:            "verification not found",
 	ErrClosed:              "the verification has already ended",
@@ -235,6 +240,8 @@ func kindOfFailure(typ string) Kind {
 		return ErrMethodMismatch
 	case errTypeInvalidInput:
 		return ErrInvalidRequest
+	case errTypeOperatorActionRejected:
+		return ErrActionRejected
 	}
 	// The run ended before it issued a URL without a provider failure: cancelled while initiating.
 	return ErrClosed
@@ -243,6 +250,7 @@ func kindOfFailure(typ string) Kind {
 // The workflows' error types (workflows.ErrType*), repeated here so that a backend importing this package does
 // not link the worker's workflows and provider clients; a test keeps them equal.
 const (
-	errTypeInvalidInput   = "InvalidInput"
-	errTypeMethodMismatch = "MethodMismatch"
+	errTypeInvalidInput           = "InvalidInput"
+	errTypeMethodMismatch         = "MethodMismatch"
+	errTypeOperatorActionRejected = "OperatorActionRejected"
 )

@@ -95,6 +95,7 @@ func TestClassify(t *testing.T) {
 func TestErrorTypesMatchTheWorkflows(t *testing.T) {
 	require.Equal(t, workflows.ErrTypeInvalidInput, errTypeInvalidInput)
 	require.Equal(t, workflows.ErrTypeMethodMismatch, errTypeMethodMismatch)
+	require.Equal(t, workflows.ErrTypeOperatorActionRejected, errTypeOperatorActionRejected)
 }
 
 func TestValidate(t *testing.T) {

@@ -508,3 +508,37 @@ func TestRenewYousignAfterInconclusive(t *testing.T) {
 	require.Equal(t, v, renewed, "the same run")
 	require.True(t, second.ExpiresAt.After(time.Now()))
 }
+
+// TestAct sends operator actions through the library against a real server: a refused one (stale expected step)
+// is ErrActionRejected and changes nothing, an accepted close ends the verification with the operator's decision,
+// and an action on the closed verification is ErrClosed.
+func TestAct(t *testing.T) {
+	s := testenv.Start(t)
+	ctx := testContext(t)
+	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorQES, SubjectID: "720001"})
+	require.NoError(t, err)
+	cancelAtEnd(t, s, v)
+	closeAs := func(operator string, expected signals.Step) signals.OperatorAction {
+		return signals.OperatorAction{Action: signals.ActionClose, Operator: operator, ExpectedStep: expected,
+			CloseAs: signals.OutcomeCancelled, ReasonCode: "DUPLICATE_SIGNUP", Reason: "the user signed up twice"}
+	}
+
+	_, err = s.Starter.Act(ctx, v, closeAs("", ""))
+	require.Equal(t, "operator", requireKind(t, err, starter.ErrInvalidRequest).Field)
+	_, err = s.Starter.Act(ctx, v, closeAs("ops-alice", signals.StepKYCReview))
+	e := requireKind(t, err, starter.ErrActionRejected)
+	require.Contains(t, e.Error(), "expectedStep")
+	requireExecutionStatus(t, s, v, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING)
+
+	res, err := s.Starter.Act(ctx, v, closeAs("ops-alice", signals.StepAwaitingUser))
+	require.NoError(t, err)
+	require.Empty(t, res.Pending)
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeCancelled, o.Status)
+	require.Equal(t, "ops-alice", o.DecidedBy.Operator)
+	require.Equal(t, "DUPLICATE_SIGNUP", o.DecidedBy.ReasonCode)
+
+	_, err = s.Starter.Act(ctx, v, closeAs("ops-bob", ""))
+	requireKind(t, err, starter.ErrClosed)
+}

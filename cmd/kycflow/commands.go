@@ -89,6 +89,40 @@ var waitCommand = &command{
 	},
 }
 
+var decideCommand = &command{
+	name:     "decide",
+	synopsis: "--action ACTION --operator NAME [flags] " + targetSynopsis,
+	summary: "an operator's action on a running verification: extend an overdue one's limit, recheck (read the " +
+		"provider now), close as refused or cancelled, approve (yousign-video only, two operators); the verification " +
+		"refuses what does not apply, and records who acted and why",
+	timeout: 30 * time.Second,
+	setup: func(fs *flag.FlagSet) action {
+		what := fs.String("action", "", "`action`: extend, recheck, close, approve")
+		operator := fs.String("operator", "", "who acts (`name`): recorded in the history and the outcome")
+		reason := fs.String("reason", "", "why, for the audit trail (never shown to the user)")
+		expected := fs.String("expected-step", "", "act only if the verification is still at this `step` (as you saw it)")
+		extendBy := fs.Duration("extend-by", 0, "extend: move the limit to this long from now, e.g. 72h")
+		closeAs := fs.String("as", "", "close: the `outcome`, refused or cancelled")
+		code := fs.String("code", "", "close: the reason `code`, for operators and reporting")
+		return targetAction(fs, func(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error {
+			a := signals.OperatorAction{Action: *what, Operator: *operator, Reason: *reason, ExpectedStep: signals.Step(*expected),
+				CloseAs: signals.OutcomeStatus(*closeAs), ReasonCode: *code}
+			if *what == "" {
+				return usagef("--action is required: extend, recheck, close or approve")
+			}
+			if *extendBy > 0 {
+				a.NewDeadline = time.Now().Add(*extendBy)
+			}
+			res, err := s.Act(ctx, v, a)
+			if err != nil {
+				return err
+			}
+			p.decided(v, a, res)
+			return nil
+		})
+	},
+}
+
 // targetSynopsis is the usage line of the commands that act on an existing verification (targetAction).
 const targetSynopsis = "WORKFLOW-ID | --subject ID (--method METHOD | --provider PROVIDER) [flags]"
 

@@ -117,7 +117,7 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
-var commands = []*command{startCommand, renewCommand, statusCommand, cancelCommand, waitCommand, listCommand}
+var commands = []*command{startCommand, renewCommand, statusCommand, cancelCommand, waitCommand, listCommand, decideCommand}
 
 func (c *command) run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)

@@ -153,6 +153,13 @@ func (p *printer) outcome(v starter.Verification, o signals.Outcome) {
 		if o.Detail != "" {
 			fmt.Fprintf(w, "Detail (internal)\t%s\n", o.Detail)
 		}
+		if d := o.DecidedBy; d != nil {
+			by := d.Operator
+			if d.ConfirmedBy != "" {
+				by += ", confirmed by " + d.ConfirmedBy
+			}
+			fmt.Fprintf(w, "Decided by (internal)\t%s: %s %s %s\n", d.Action, by, d.ReasonCode, d.Reason)
+		}
 	})
 }
 
@@ -163,6 +170,21 @@ func (p *printer) cancelled(v starter.Verification) {
 	}{v.WorkflowID, true}
 	p.emit(out, func(w io.Writer) {
 		fmt.Fprintf(w, "Cancellation requested for %s; 'kycflow wait %s' prints the outcome.\n", v.WorkflowID, v.WorkflowID)
+	})
+}
+
+func (p *printer) decided(v starter.Verification, a signals.OperatorAction, res signals.OperatorActionResult) {
+	out := struct {
+		WorkflowID string `json:"workflowId"`
+		Action     string `json:"action"`
+		signals.OperatorActionResult
+	}{v.WorkflowID, a.Action, res}
+	p.emit(out, func(w io.Writer) {
+		if res.Pending != "" {
+			fmt.Fprintf(w, "%s recorded for %s; %s.\n", a.Action, v.WorkflowID, res.Pending)
+			return
+		}
+		fmt.Fprintf(w, "%s done for %s (step %s); 'kycflow wait %s' prints the outcome once it ends.\n", a.Action, v.WorkflowID, res.Step, v.WorkflowID)
 	})
 }
 
@@ -217,7 +239,8 @@ func (p *printer) redactOutcome(o signals.Outcome) (signals.Outcome, int) {
 	var hidden int
 	o.Reasons, hidden = p.reasons(o.Reasons)
 	if !p.internal {
-		o.Detail = ""
+		// The operators' names and reasons are internal, like the detail.
+		o.Detail, o.DecidedBy = "", nil
 	}
 	return o, hidden
 }

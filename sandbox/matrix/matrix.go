@@ -237,6 +237,17 @@ func (r *Runner) RunOne(ctx context.Context, c Case) Result {
 	return res
 }
 
+// Start creates the case's subject and starts its verification, without waiting for the outcome: for tests that
+// act on the verification while it runs (an operator's decision).
+func (r *Runner) Start(ctx context.Context, c Case) (starter.Verification, error) {
+	in, _, err := r.subject(ctx, c, sandbox.SyntheticFirstName(c.Faults))
+	if err != nil {
+		return starter.Verification{}, fmt.Errorf("create the subject: %w", err)
+	}
+	v, _, err := r.cfg.Starter.Start(ctx, in)
+	return v, err
+}
+
 // subject creates what the case's verification is about, and its input.
 func (r *Runner) subject(ctx context.Context, c Case, first string) (signals.VerificationInput, string, error) {
 	sc := c.Scenario
