@@ -41,7 +41,8 @@ func TestIntegrationWorkerOutageAcrossABound(t *testing.T) {
 	require.NoError(t, err)
 	const bound = 4 * time.Second
 	v, _, err := st.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "530001",
-		Deadlines: signals.Deadlines{URLValidity: signals.Duration(bound), Review: signals.Duration(time.Hour)}})
+		// No grace: the bound's timer must fire while the worker is down.
+		Deadlines: signals.Deadlines{URLValidity: signals.Duration(bound), Review: signals.Duration(time.Hour), Grace: signals.Duration(time.Millisecond)}})
 	require.NoError(t, err)
 	began := time.Now()
 	stopWorker()

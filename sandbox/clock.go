@@ -62,6 +62,7 @@ func (c Clock) Deadlines(m signals.Method) signals.Deadlines {
 		URLValidity:  signals.Duration(c.Deadline(time.Duration(d.URLValidity))),
 		Review:       signals.Duration(c.Deadline(time.Duration(d.Review))),
 		OverdueLimit: signals.Duration(c.Deadline(time.Duration(d.OverdueLimit))),
+		Grace:        signals.Duration(c.Deadline(time.Duration(d.Grace))),
 	}
 	if d.Verification != 0 {
 		out.Verification = signals.Duration(c.Deadline(time.Duration(d.Verification)))

@@ -94,6 +94,7 @@ func TestClock(t *testing.T) {
 		URLValidity:  signals.Duration(2 * time.Second),          // 15 minutes, floored
 		Review:       signals.Duration(2 * time.Second),          // 24 hours, floored
 		OverdueLimit: signals.Duration(24192 * time.Millisecond), // 14 days
+		Grace:        signals.Duration(2 * time.Second),          // 2 minutes, floored
 	}, c.Deadlines(signals.MethodTreezorLiveness))
 	require.Equal(t, signals.Duration(24192*time.Millisecond), c.Deadlines(signals.MethodSolarisIDnow).URLValidity)
 	require.Equal(t, signals.Duration(12096*time.Millisecond), c.Deadlines(signals.MethodYousignVideo).Verification)

@@ -60,7 +60,7 @@ func (in VerificationInput) Validate() error {
 		name string
 		d    Duration
 	}{{"urlValidity", in.Deadlines.URLValidity}, {"review", in.Deadlines.Review}, {"verification", in.Deadlines.Verification},
-		{"overdueLimit", in.Deadlines.OverdueLimit}}
+		{"overdueLimit", in.Deadlines.OverdueLimit}, {"grace", in.Deadlines.Grace}}
 	for _, dl := range deadlines {
 		if dl.d < 0 {
 			return fmt.Errorf("deadlines.%s: %s is negative", dl.name, time.Duration(dl.d))
@@ -78,6 +78,9 @@ type Deadlines struct {
 	Review Duration `json:"review,omitempty"`
 	// Verification bounds the whole verification where the provider sets such a limit (Yousign: 7 days).
 	Verification Duration `json:"verification,omitempty"`
+	// Grace is how long after the URL's validity a verification still waits for the webhook of a session the user
+	// began in time: the provider's webhook takes a while to arrive. Default 2 minutes.
+	Grace Duration `json:"grace,omitempty"`
 	// OverdueLimit is how long a verification stays overdue once a provider-side wait has passed its Review bound
 	// (the provider keeps deciding late: Treezor's review "may take up to 48h or more"): the verification keeps
 	// listening and reading the provider until then, and only then ends review_timeout. Default 14 days.
@@ -90,6 +93,7 @@ const (
 	IDnowURLValidity    = 14 * 24 * time.Hour
 	ReviewBound         = 24 * time.Hour
 	OverdueLimit        = 14 * 24 * time.Hour
+	URLGrace            = 2 * time.Minute
 )
 
 // WithDefaults fills zero deadlines with the method's defaults.
@@ -107,6 +111,9 @@ func (d Deadlines) WithDefaults(m Method) Deadlines {
 	}
 	if d.OverdueLimit == 0 {
 		d.OverdueLimit = Duration(OverdueLimit)
+	}
+	if d.Grace == 0 {
+		d.Grace = Duration(URLGrace)
 	}
 	if d.Verification == 0 && m == MethodYousignVideo {
 		d.Verification = Duration(7 * 24 * time.Hour)

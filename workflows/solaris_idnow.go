@@ -104,7 +104,7 @@ func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
 func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 	for {
 		sessionDone := func() bool { return solarisRank(f.providerStatus) >= 2 }
-		done, err := f.waitUntil(ctx, f.urlExpiresAt, "IDnow link valid", sessionDone)
+		done, err := f.waitUntil(ctx, f.userBound(), "IDnow link valid", sessionDone)
 		if o := f.stopped(err); o != nil {
 			return *o
 		}

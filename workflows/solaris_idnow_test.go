@@ -95,14 +95,14 @@ func TestSolarisIDnowOutcomes(t *testing.T) {
 		},
 		{
 			name: "14 days without a webhook", readStatus: signals.SolarisStatusPending,
-			wantStatus: signals.OutcomeExpired, wantElapsed: 14 * day,
+			wantStatus: signals.OutcomeExpired, wantElapsed: 14*day + grace,
 		},
 		{
 			name: "14 days after an abort", readStatus: signals.SolarisStatusAborted, failureReason: "USER_CANCELLATION",
 			events: []event{
 				{day, signals.SignalSolarisIdentification, solarisEvent("e1", signals.SolarisStatusAborted)},
 			},
-			wantStatus: signals.OutcomeAborted, wantElapsed: 14 * day, wantReasons: []string{"USER_CANCELLATION"},
+			wantStatus: signals.OutcomeAborted, wantElapsed: 14*day + grace, wantReasons: []string{"USER_CANCELLATION"},
 		},
 		{
 			name: "canceled, then the user comes back with the same link", readStatus: signals.SolarisStatusSuccessful,
@@ -129,11 +129,11 @@ func TestSolarisIDnowOutcomes(t *testing.T) {
 				{time.Hour, signals.SignalSolarisIdentification, solarisEvent("e1", signals.SolarisStatusPendingFailed)},
 				{5 * time.Hour, signals.SignalSolarisIdentification, solarisEvent("e2", signals.SolarisStatusCanceled)},
 			},
-			wantStatus: signals.OutcomeAborted, wantElapsed: 14 * day, wantReasons: []string{"BAD_PHOTO_QUALITY"},
+			wantStatus: signals.OutcomeAborted, wantElapsed: 14*day + grace, wantReasons: []string{"BAD_PHOTO_QUALITY"},
 		},
 		{
 			name: "lost webhook: successful found when the link expires", readStatus: signals.SolarisStatusSuccessful,
-			wantStatus: signals.OutcomeApproved, wantElapsed: 14 * day, wantDocuments: true,
+			wantStatus: signals.OutcomeApproved, wantElapsed: 14*day + grace, wantDocuments: true,
 		},
 		{
 			name: "reordered and duplicated: a stale pending never moves back", readStatus: signals.SolarisStatusSuccessful,

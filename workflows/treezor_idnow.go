@@ -102,7 +102,7 @@ func isDecisive(result string) bool {
 // awaitIdent waits for the user's session, then for the provider's result; nil means a success, ready for the
 // KYC review.
 func (f *treezorFlow) awaitIdent(ctx workflow.Context, m identMethod, st *identState) *signals.Outcome {
-	done, err := f.waitUntil(ctx, f.urlExpiresAt, "identification URL valid",
+	done, err := f.waitUntil(ctx, f.userBound(), "identification URL valid",
 		func() bool { return st.completed || st.final != nil })
 	if o := f.stopped(err); o != nil {
 		return o

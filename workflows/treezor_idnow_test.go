@@ -40,6 +40,9 @@ const day = 24 * time.Hour
 // only this long after its 24-hour bound.
 const overdueLimit = signals.OverdueLimit
 
+// grace is the default wait past a user-side bound for a webhook still on its way.
+const grace = signals.URLGrace
+
 func TestTreezorIdentOutcomes(t *testing.T) {
 	type scenario struct {
 		name        string
@@ -133,14 +136,14 @@ func TestTreezorIdentOutcomes(t *testing.T) {
 		{
 			name:       "14-day deadline without any webhook",
 			events:     func(signals.TreezorIdentEvents, identCodes) []event { return nil },
-			wantStatus: signals.OutcomeExpired, wantReasons: noReasons, wantElapsed: 14 * day,
+			wantStatus: signals.OutcomeExpired, wantReasons: noReasons, wantElapsed: 14*day + grace,
 		},
 		{
 			name: "14-day deadline after an abort",
 			events: func(e signals.TreezorIdentEvents, c identCodes) []event {
 				return []event{aborted(e, 2*day, "a1", c.abort)}
 			},
-			wantStatus: signals.OutcomeAborted, wantReasons: func(c identCodes) []string { return []string{c.abort} }, wantElapsed: 14 * day,
+			wantStatus: signals.OutcomeAborted, wantReasons: func(c identCodes) []string { return []string{c.abort} }, wantElapsed: 14*day + grace,
 		},
 		{
 			name: "abort, then the user comes back with the same URL",
@@ -157,7 +160,7 @@ func TestTreezorIdentOutcomes(t *testing.T) {
 			events: func(e signals.TreezorIdentEvents, c identCodes) []event {
 				return []event{{time.Hour, e.Created, identEvent("start", signals.TreezorResultStart, "")}, aborted(e, 2*time.Hour, "a1", c.abort)}
 			},
-			wantStatus: signals.OutcomeAborted, wantReasons: func(c identCodes) []string { return []string{c.abort} }, wantElapsed: 14 * day,
+			wantStatus: signals.OutcomeAborted, wantReasons: func(c identCodes) []string { return []string{c.abort} }, wantElapsed: 14*day + grace,
 		},
 		{
 			name: "started (START), aborted, then back with the same link and done",

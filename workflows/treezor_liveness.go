@@ -36,7 +36,7 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 
 // awaitLiveness waits for the user's session and its score; nil means score 1 (validated).
 func (f *treezorFlow) awaitLiveness(ctx workflow.Context) *signals.Outcome {
-	started, err := f.waitUntil(ctx, f.urlExpiresAt, "live verification URL valid",
+	started, err := f.waitUntil(ctx, f.userBound(), "live verification URL valid",
 		func() bool { return f.events.livenessStarted || f.events.livenessResult != nil })
 	if o := f.stopped(err); o != nil {
 		return o

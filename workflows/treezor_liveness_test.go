@@ -179,17 +179,29 @@ func TestTreezorLivenessOutcomes(t *testing.T) {
 			wantElapsed: 5 * time.Minute,
 		},
 		{
-			name:        "URL expires after 15 minutes without a webhook",
+			name:        "URL expires after 15 minutes (and the 2-minute grace) without a webhook",
 			wantStatus:  signals.OutcomeExpired,
-			wantElapsed: 15 * time.Minute,
+			wantElapsed: 15*time.Minute + grace,
 		},
 		{
-			name: "a webhook just after the 15 minutes is too late",
+			// The user began just before the link expired; Treezor's webhook is still on its way.
+			name: "a webhook just after the 15 minutes, within the grace, counts",
 			events: []event{
-				{15*time.Minute + time.Second, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{15*time.Minute + time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{20 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+				{21 * time.Minute, signals.SignalTreezorDocumentCreate, document("d", "doc-1", signals.DocumentTypeLivenessResult)},
+				{30 * time.Minute, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+			},
+			wantStatus:  signals.OutcomeApproved,
+			wantElapsed: 30 * time.Minute,
+		},
+		{
+			name: "a webhook after the grace is too late",
+			events: []event{
+				{15*time.Minute + grace + time.Second, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
 			},
 			wantStatus:  signals.OutcomeExpired,
-			wantElapsed: 15 * time.Minute,
+			wantElapsed: 15*time.Minute + grace,
 		},
 		{
 			name: "processing never ends within 24 hours",

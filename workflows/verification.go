@@ -86,6 +86,8 @@ type changes struct {
 	// matchSessions: a Treezor event of another session than this run's is counted stale and changes nothing
 	// (see treezorFlow.staleEvent).
 	matchSessions bool
+	// urlGrace: the wait for the user's session lasts the URL's validity plus Deadlines.Grace (see userBound).
+	urlGrace bool
 }
 
 // Change IDs of workflow.GetVersion; never rename one.
@@ -95,6 +97,7 @@ const (
 	changeCancelInterrupts     = "cancel-interrupts-provider-calls"
 	changeBoundsEscalate       = "provider-bounds-escalate"
 	changeMatchSessions        = "match-events-to-session"
+	changeURLGrace             = "url-grace"
 )
 
 func readChanges(ctx workflow.Context) changes {
@@ -104,6 +107,7 @@ func readChanges(ctx workflow.Context) changes {
 		cancelInterrupts:     workflow.GetVersion(ctx, changeCancelInterrupts, workflow.DefaultVersion, 1) >= 1,
 		boundsEscalate:       workflow.GetVersion(ctx, changeBoundsEscalate, workflow.DefaultVersion, 1) >= 1,
 		matchSessions:        workflow.GetVersion(ctx, changeMatchSessions, workflow.DefaultVersion, 1) >= 1,
+		urlGrace:             workflow.GetVersion(ctx, changeURLGrace, workflow.DefaultVersion, 1) >= 1,
 	}
 }
 
@@ -403,6 +407,16 @@ func (v *verification) awaitWebhooksFirst(ctx, timerCtx workflow.Context, remain
 		}
 	})
 	return workflow.Await(ctx, func() bool { return v.stopping() || cond() || timedOut })
+}
+
+// userBound is when the wait for the user's session ends: the URL's expiry, plus a grace for the webhook of a
+// session begun just before it, which is still on its way (a user-side bound concludes, but a moment late rather
+// than early). The URL itself is never handed out past its expiry.
+func (v *verification) userBound() time.Time {
+	if !v.changes.urlGrace {
+		return v.urlExpiresAt
+	}
+	return v.urlExpiresAt.Add(time.Duration(v.deadlines.Grace))
 }
 
 // awaitProvider waits until bound for a decision the provider owes (cond): its processing, IDnow's second-line
