@@ -24,7 +24,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	require.NoError(t, err)
 	blocks := quickStartBlocks(t, string(readme))
-	require.Len(t, blocks, 2, "the kycflow CLI block and the temporal CLI block")
+	require.Len(t, blocks, 3, "the kycflow CLI block, the operator's close and the temporal CLI block")
 
 	d := startDevstack(t)
 	go func() { // keep devstack's log flowing
