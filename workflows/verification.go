@@ -437,6 +437,9 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 	pause, maxPause := review/24, review/2
 	v.overdue = &signals.Overdue{Since: bound, WaitingFor: what, Limit: bound.Add(time.Duration(v.deadlines.OverdueLimit))}
 	v.overdueCanRead = reconcile != nil
+	if reconcile != nil {
+		v.overdue.NextCheck = timePtr(workflow.Now(ctx)) // the first read is made at once
+	}
 	defer func() { v.overdue, v.overdueCanRead = nil, false }()
 	v.enterStep(ctx, signals.StepOverdue, v.overdue.Limit)
 	v.logger.Warn("Verification overdue: the provider has not decided within the review bound", "waitingFor", what)
