@@ -39,6 +39,7 @@ type SolarisIdentification struct {
 // CreateIdentification creates an IDnow identification for req.PersonID in req.Language. It does not start it:
 // RequestIdentification does.
 func (a *Solaris) CreateIdentification(ctx context.Context, req SolarisIdentRequest) (SolarisIdentification, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return SolarisIdentification{}, notConfigured("Solaris", "SOLARIS_BASE_URL")
 	}
@@ -52,6 +53,7 @@ func (a *Solaris) CreateIdentification(ctx context.Context, req SolarisIdentRequ
 // RequestIdentification starts identification req.IdentificationID of person req.PersonID with IDnow and
 // returns it with its URL.
 func (a *Solaris) RequestIdentification(ctx context.Context, req SolarisIdentRequest) (SolarisIdentification, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return SolarisIdentification{}, notConfigured("Solaris", "SOLARIS_BASE_URL")
 	}
@@ -65,6 +67,7 @@ func (a *Solaris) RequestIdentification(ctx context.Context, req SolarisIdentReq
 // GetIdentification reads identification req.IdentificationID of person req.PersonID, with its documents when
 // req.IncludeDocuments is set: to reconcile when a webhook did not arrive, or to fetch the KYC report.
 func (a *Solaris) GetIdentification(ctx context.Context, req SolarisIdentRequest) (SolarisIdentification, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return SolarisIdentification{}, notConfigured("Solaris", "SOLARIS_BASE_URL")
 	}

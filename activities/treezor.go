@@ -42,6 +42,7 @@ type UserKYC struct {
 
 // Initiate opens the identification session of one of Treezor's three methods.
 func (a *Treezor) Initiate(ctx context.Context, req InitiateRequest) (Identification, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return Identification{}, notConfigured("Treezor", "TREEZOR_BASE_URL")
 	}
@@ -68,6 +69,7 @@ func (a *Treezor) Initiate(ctx context.Context, req InitiateRequest) (Identifica
 // RetrieveLivenessDocuments asks Treezor to pull the live verification documents from its partner; Treezor then
 // sends one document.create webhook per document.
 func (a *Treezor) RetrieveLivenessDocuments(ctx context.Context, userID string) error {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return notConfigured("Treezor", "TREEZOR_BASE_URL")
 	}
@@ -76,6 +78,7 @@ func (a *Treezor) RetrieveLivenessDocuments(ctx context.Context, userID string) 
 
 // RequestKYCReview asks Treezor's compliance team to review the user.
 func (a *Treezor) RequestKYCReview(ctx context.Context, req ReviewRequest) (UserKYC, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return UserKYC{}, notConfigured("Treezor", "TREEZOR_BASE_URL")
 	}
@@ -88,6 +91,7 @@ func (a *Treezor) RequestKYCReview(ctx context.Context, req ReviewRequest) (User
 
 // GetUserKYC reads the user's current KYC review state, to reconcile when a webhook did not arrive.
 func (a *Treezor) GetUserKYC(ctx context.Context, userID string) (UserKYC, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return UserKYC{}, notConfigured("Treezor", "TREEZOR_BASE_URL")
 	}

@@ -32,6 +32,7 @@ type YousignVerification struct {
 
 // CreateVerification opens a video identity verification and returns it with its URL.
 func (a *Yousign) CreateVerification(ctx context.Context, req YousignCreateRequest) (YousignVerification, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return YousignVerification{}, notConfigured("Yousign", "YOUSIGN_BASE_URL")
 	}
@@ -45,6 +46,7 @@ func (a *Yousign) CreateVerification(ctx context.Context, req YousignCreateReque
 // GetVerification reads a verification's status and status codes: for its result, or to reconcile when the
 // webhook did not arrive.
 func (a *Yousign) GetVerification(ctx context.Context, verificationID string) (YousignVerification, error) {
+	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return YousignVerification{}, notConfigured("Yousign", "YOUSIGN_BASE_URL")
 	}

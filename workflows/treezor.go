@@ -24,10 +24,13 @@ var (
 )
 
 // providerCall is the options of one provider API call: 30 s per attempt (the HTTP client retries briefly inside
-// it), exponential backoff from 1 s, and a bound on the whole; maxAttempts 0 leaves only that bound.
+// it), exponential backoff from 1 s, and a bound on the whole; maxAttempts 0 leaves only that bound. The call
+// heartbeats (activities.HeartbeatInterval), so a cancellation reaches it within seconds, and a worker that died
+// mid-call is noticed after the heartbeat timeout rather than the attempt's 30 s.
 func providerCall(scheduleToClose, maxInterval time.Duration, maxAttempts int32) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
+		HeartbeatTimeout:       5 * activities.HeartbeatInterval,
 		ScheduleToCloseTimeout: scheduleToClose,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -204,16 +205,27 @@ func (s *Stack) SignalTreezor(t testing.TB, userID, name string, payload any) {
 // FakeTreezor plays Treezor's API closely enough for the real client: OAuth token, kycliveness, qes,
 // videoconference, Kycreview, users. On initiation, a user ID starting with 428 gets HTTP 428 (incomplete data)
 // and one starting with 404 gets Treezor's 404 for a user that does not exist, and one starting with 503 gets a 503
-// (Retry-After: 1, to keep the retries short) every time.
+// (Retry-After: 1, to keep the retries short) every time, and one starting with 408 is answered only after 25 s
+// (Abandoned tells when the caller gave up on it).
 type FakeTreezor struct {
 	Server *httptest.Server
 	mu     sync.Mutex
 	calls  []string
+	// abandoned holds, per user ID, how long a slow (408...) initiation ran before its caller went away.
+	abandoned map[string]time.Duration
+}
+
+// Abandoned reports how long the slow initiation of a user ran before the caller abandoned it, if it did.
+func (f *FakeTreezor) Abandoned(userID string) (time.Duration, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.abandoned[userID]
+	return d, ok
 }
 
 // NewFakeTreezor starts the fake on a loopback port.
 func NewFakeTreezor() *FakeTreezor {
-	f := &FakeTreezor{}
+	f := &FakeTreezor{abandoned: map[string]time.Duration{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("grant_type") != "client_credentials" || r.FormValue("client_secret") != "test-secret" {
@@ -237,6 +249,18 @@ func NewFakeTreezor() *FakeTreezor {
 		case strings.HasPrefix(r.PathValue("userId"), "428"):
 			http.Error(w, "", http.StatusPreconditionRequired)
 			return
+		case strings.HasPrefix(r.PathValue("userId"), "408"):
+			began := time.Now()
+			// Go's server notices a client that went away only once the request body has been read.
+			_, _ = io.Copy(io.Discard, r.Body)
+			select {
+			case <-r.Context().Done():
+				f.mu.Lock()
+				f.abandoned[r.PathValue("userId")] = time.Since(began)
+				f.mu.Unlock()
+				return
+			case <-time.After(25 * time.Second):
+			}
 		case strings.HasPrefix(r.PathValue("userId"), "503"):
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, `{"errors":[{"message":"Service Unavailable"}]}`, http.StatusServiceUnavailable)
