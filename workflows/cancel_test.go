@@ -48,3 +48,23 @@ func TestCancelDuringAProviderCall(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelDuringYousignsLastRead: a Yousign verification whose user never finishes is read at its 7-day expiry;
+// the read keeps failing (retried for up to 5 minutes) and the backend cancels meanwhile. The outcome is cancelled,
+// not an expiry (IDVV_1199) the provider never reported.
+func TestCancelDuringYousignsLastRead(t *testing.T) {
+	r := newRun(t)
+	r.method = signals.MethodYousignVideo
+	r.env.OnActivity(ys.CreateVerification, mock.Anything, mock.Anything).
+		Return(activities.YousignVerification{ID: "ver-1", URL: "https://id.ubble.example/ver-1", Status: signals.YousignStatusPending}, nil)
+	r.env.OnActivity(ys.GetVerification, mock.Anything, mock.Anything).
+		Return(activities.YousignVerification{}, temporal.NewApplicationError("yousign: HTTP 503", "ProviderUnavailable"))
+	lastRead := 7 * day
+	r.env.RegisterDelayedCallback(func() {
+		r.env.SignalWorkflow(signals.SignalCancel, signals.CancelRequest{Reason: "user deleted"})
+	}, lastRead+time.Minute)
+	start := r.env.Now()
+	o := r.executeYousign(2)
+	require.Equal(t, signals.OutcomeCancelled, o.Status, "detail: %s", o.Detail)
+	require.Less(t, o.CompletedAt.Sub(start), lastRead+2*time.Minute)
+}

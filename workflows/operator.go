@@ -24,21 +24,26 @@ func (v *verification) validateOperatorAction(ctx workflow.Context, a signals.Op
 	switch {
 	case strings.TrimSpace(a.Operator) == "":
 		return rejectAction("operator: say who acts; the name is recorded with the decision")
+	case !v.changes.cancelInterrupts:
+		// Its waits cannot be interrupted: an accepted decision could be dropped.
+		return rejectAction("this verification was started by an earlier kycflow, which takes no operator actions; cancel it instead")
 	case v.outcome != nil || v.operatorOutcome != nil:
 		return rejectAction("the verification has already ended")
+	case v.cancelRequested:
+		return rejectAction("the verification is being cancelled")
 	case a.ExpectedStep != "" && a.ExpectedStep != v.step:
 		return rejectAction("expectedStep: the verification is at step %s, not %s; look again before acting", v.step, a.ExpectedStep)
 	}
 	switch a.Action {
 	case signals.ActionExtend:
-		if v.step != signals.StepOverdue {
+		if v.step != signals.StepOverdue || v.overdue == nil {
 			return rejectAction("extend: only an overdue verification's limit can be moved (step is %s)", v.step)
 		}
 		if !a.NewDeadline.After(workflow.Now(ctx)) {
 			return rejectAction("extend: newDeadline must be in the future")
 		}
 	case signals.ActionRecheck:
-		if v.step != signals.StepOverdue || !v.overdueCanRead {
+		if v.step != signals.StepOverdue || v.overdue == nil || !v.overdueCanRead {
 			return rejectAction("recheck: only an overdue verification whose provider offers a read can be read now")
 		}
 	case signals.ActionClose:
@@ -54,7 +59,7 @@ func (v *verification) validateOperatorAction(ctx workflow.Context, a signals.Op
 		if v.input.Method != signals.MethodYousignVideo {
 			return rejectAction("approve: %s is decided by the provider's review; an operator cannot approve it", v.input.Method)
 		}
-		if p := v.pendingApproval; p != nil && p.Operator == a.Operator {
+		if p := v.currentApproval(); p != nil && sameOperator(p.Operator, a.Operator) {
 			return rejectAction("approve: the approval needs a second operator; %s recorded it already", a.Operator)
 		}
 	default:
@@ -79,8 +84,8 @@ func (v *verification) operatorAction(ctx workflow.Context, a signals.OperatorAc
 		v.decide(signals.Outcome{Status: a.CloseAs, Detail: "closed by an operator (" + a.ReasonCode + ")",
 			UserMayRetry: a.CloseAs == signals.OutcomeCancelled, DecidedBy: &d})
 	case signals.ActionApprove:
-		if v.pendingApproval == nil {
-			v.pendingApproval = &d
+		if v.currentApproval() == nil {
+			v.pendingApproval, v.approvalRef = &d, v.providerRef
 			return signals.OperatorActionResult{Step: v.step, Pending: "a second operator must confirm the approval"}, nil
 		}
 		first := *v.pendingApproval
@@ -88,6 +93,21 @@ func (v *verification) operatorAction(ctx workflow.Context, a signals.OperatorAc
 		v.decide(signals.Outcome{Status: signals.OutcomeApproved, Detail: "approved by two operators", DecidedBy: &first})
 	}
 	return signals.OperatorActionResult{Step: v.step}, nil
+}
+
+// currentApproval is the first operator's approval awaiting confirmation, if it was given for the provider session
+// the verification follows now: a confirmation never approves a later attempt the first operator did not see.
+func (v *verification) currentApproval() *signals.Decision {
+	if v.pendingApproval == nil || v.approvalRef != v.providerRef {
+		return nil
+	}
+	return v.pendingApproval
+}
+
+// sameOperator compares operator names as people write them: case and surrounding spaces do not make a second
+// operator.
+func sameOperator(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // decide ends the verification with an operator's outcome: the flow's waits return, and a provider call in flight

@@ -114,7 +114,7 @@ func TestOperatorApprovalNeedsFourEyes(t *testing.T) {
 		return signals.OperatorAction{Action: signals.ActionApprove, Operator: op, Reason: "documents checked by hand"}
 	}
 	r.act(time.Minute, "approve-1", approve("ops-alice"), &first)
-	r.act(2*time.Minute, "approve-2", approve("ops-alice"), &self)
+	r.act(2*time.Minute, "approve-2", approve("  OPS-Alice "), &self) // the same person, written otherwise
 	r.act(3*time.Minute, "approve-3", approve("ops-bob"), &second)
 	start := r.env.Now()
 	o := r.executeYousign(2)

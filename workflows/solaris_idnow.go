@@ -111,7 +111,7 @@ func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 		if !done {
 			// The link's life is over; a webhook may have been lost, so ask Solaris before concluding.
 			f.reconcile(ctx)
-			if o := f.stopped(nil); o != nil {
+			if o := f.stoppedDuringRead(); o != nil {
 				return *o
 			}
 			if !sessionDone() {
@@ -145,7 +145,7 @@ func (f *solarisFlow) awaitReview(ctx workflow.Context) *signals.Outcome {
 	if !ok && !f.changes.boundsEscalate {
 		// Runs recorded before bounds escalated read the identification once, here.
 		f.reconcile(ctx)
-		if o := f.stopped(nil); o != nil {
+		if o := f.stoppedDuringRead(); o != nil {
 			return o
 		}
 	}

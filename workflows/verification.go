@@ -48,6 +48,9 @@ type verification struct {
 	cancelReason    string
 	// cancelFlow cancels the context the flow runs on (see changes.cancelInterrupts).
 	cancelFlow workflow.CancelFunc
+	// now is workflow time for the status query (nil on runs recorded before the grace: they hand the URL out
+	// for the whole awaiting_user step, as they did).
+	now func() time.Time
 
 	receivers  []receiver
 	seenEvents map[string]struct{}
@@ -62,6 +65,7 @@ type verification struct {
 	// the first operator's approval, awaiting a second; operatorOutcome ends the verification.
 	recheckRequested bool
 	pendingApproval  *signals.Decision
+	approvalRef      string // the provider session pendingApproval was given for
 	operatorOutcome  *signals.Outcome
 
 	changes changes
@@ -135,6 +139,10 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 	if err != nil {
 		return ctx, nil, fmt.Errorf("set search attributes: %w", err)
 	}
+	if v.changes.urlGrace {
+		root := ctx
+		v.now = func() time.Time { return workflow.Now(root) }
+	}
 	if v.changes.cancelInterrupts {
 		ctx, v.cancelFlow = workflow.WithCancel(ctx)
 	}
@@ -180,6 +188,11 @@ func (v *verification) listen(ctx workflow.Context, receivers ...receiver) {
 // complete finishes the workflow with an outcome. Signals that arrived in the same workflow task are taken off
 // their channels first, so none is reported as unhandled; they change nothing once the outcome is decided.
 func (v *verification) complete(ctx workflow.Context, o signals.Outcome) signals.Outcome {
+	if v.operatorOutcome != nil && o.DecidedBy == nil {
+		// The operator's action was accepted while the flow was finishing another way (a provider read in
+		// flight): an accepted decision is never dropped.
+		o = *v.operatorOutcome
+	}
 	late := 0
 	for _, r := range v.receivers {
 		for r.ch.ReceiveAsync(nil) {
@@ -290,7 +303,7 @@ func (v *verification) status() (signals.Status, error) {
 
 		ProviderStatus: v.providerStatus,
 	}
-	if v.step == signals.StepAwaitingUser && v.url != "" {
+	if v.step == signals.StepAwaitingUser && v.url != "" && (v.now == nil || v.now().Before(v.urlExpiresAt)) {
 		s.IdentificationURL = v.url
 		s.URLExpiresAt = timePtr(v.urlExpiresAt)
 	}
@@ -426,6 +439,7 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 	}
 	review := time.Duration(v.deadlines.Review)
 	pause, maxPause := review/24, review/2
+	before := v.step
 	v.overdue = &signals.Overdue{Since: bound, WaitingFor: what, Limit: bound.Add(time.Duration(v.deadlines.OverdueLimit))}
 	v.overdueCanRead = reconcile != nil
 	if reconcile != nil {
@@ -438,8 +452,12 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 		if reconcile != nil {
 			v.recheckRequested = false
 			reconcile(ctx)
-			if cond() || v.stopping() {
-				return cond(), nil
+			if v.stopping() {
+				return false, nil
+			}
+			if cond() {
+				v.enterStep(ctx, before, time.Time{})
+				return true, nil
 			}
 		}
 		// An operator may move the limit (extend) or ask for a read now (recheck): either ends this wait early.
@@ -463,6 +481,9 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 			return false, err
 		}
 		if ok && cond() {
+			// Decided: the flow goes on from the step it was overdue in (it may read the provider first), and an
+			// operator action aimed at "overdue" no longer applies.
+			v.enterStep(ctx, before, time.Time{})
 			return true, nil
 		}
 	}
@@ -517,6 +538,15 @@ func (v *verification) stopped(err error) *signals.Outcome {
 		return &o
 	}
 	return nil
+}
+
+// stoppedDuringRead is stopped for a flow that just made a reconciliation read: a cancel or an operator's decision
+// that came during the read ends the verification. Runs recorded before the change went on, as they did.
+func (v *verification) stoppedDuringRead() *signals.Outcome {
+	if !v.changes.cancelInterrupts {
+		return nil
+	}
+	return v.stopped(nil)
 }
 
 // stopping reports whether the verification must stop waiting: the backend cancelled it or an operator decided.

@@ -148,6 +148,9 @@ func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.
 		if ev, ok := f.reconcile(ctx); ok {
 			return ev, nil
 		}
+		if o := f.stoppedDuringRead(); o != nil {
+			return signals.YousignVerificationEvent{}, o
+		}
 	}
 	return signals.YousignVerificationEvent{Status: signals.YousignStatusInconclusive, StatusCodes: []string{yousignExpiredCode}}, nil
 }
@@ -157,7 +160,9 @@ func (f *yousignFlow) reconcile(ctx workflow.Context) (signals.YousignVerificati
 	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the verification"))
 	var got activities.YousignVerification
 	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.providerRef).Get(actx, &got); err != nil {
-		f.logger.Warn("Reconciliation read failed", "error", err)
+		if !f.interrupted(err) {
+			f.logger.Warn("Reconciliation read failed", "error", err)
+		}
 		return signals.YousignVerificationEvent{}, false
 	}
 	if !isYousignFinal(got.Status) {
