@@ -240,12 +240,17 @@ func requireAttr(t *testing.T, s *testenv.Stack, v starter.Verification, name, w
 // recordHistory exports the run's history with the real CLI when KYCFLOW_RECORD_HISTORY names a folder, for the
 // replay tests in workflows/ (`make history`).
 func recordHistory(t *testing.T, s *testenv.Stack, v starter.Verification, name string) {
+	recordHistoryFrom(t, s.Temporal.HostPort, v, name)
+}
+
+// recordHistoryFrom is recordHistory for a test that runs a dev server of its own.
+func recordHistoryFrom(t *testing.T, hostPort string, v starter.Verification, name string) {
 	dir := os.Getenv("KYCFLOW_RECORD_HISTORY")
 	if dir == "" {
 		return
 	}
 	bin := os.Getenv("KYCFLOW_TEMPORAL_BIN")
-	out, err := exec.Command(bin, "workflow", "show", "--address", s.Temporal.HostPort,
+	out, err := exec.Command(bin, "workflow", "show", "--address", hostPort,
 		"--workflow-id", v.WorkflowID, "--run-id", v.RunID, "--output", "json").Output()
 	require.NoError(t, err)
 	path := filepath.Join(dir, name+".json")

@@ -65,4 +65,9 @@ func TestIntegrationWorkerOutageAcrossABound(t *testing.T) {
 	}, time.Minute, 200*time.Millisecond, "the restarted worker runs the workflow task: %v", err)
 	require.Equal(t, signals.StepProviderProcessing, status.Step, "the in-time webhook wins over the timer; outcome %+v", status.Outcome)
 	require.NoError(t, st.Cancel(ctx, v, "test over"))
+	_, err = st.Wait(ctx, v)
+	require.NoError(t, err)
+	// Its history holds the webhook and the timer in one workflow task; replayed against code that reads the timer
+	// first, it fails with a non-determinism error.
+	recordHistoryFrom(t, temporal.HostPort, v, "treezor-liveness-webhook-with-timer")
 }
