@@ -224,4 +224,7 @@ type WebhookCounts struct {
 	// Stale counts events of another provider session than this run's (an earlier verification of the same
 	// user, or a review requested before): they change nothing.
 	Stale int `json:"stale"`
+	// Late counts events of the user's own action (finishing or leaving the session) that the provider emitted after
+	// the user's deadline had passed: they cannot make the user on time.
+	Late int `json:"late"`
 }

@@ -87,3 +87,92 @@ func TestEventsOfAnotherSessionChangeNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestUserStepsEmittedAfterTheirBoundAreLate: timing follows when the provider acted. A webhook for the user's own
+// step (finishing or leaving the session) that Treezor emitted after the URL's bound (15 minutes plus the 2-minute
+// grace for the live verification, 14 days plus the grace for QES) cannot make the user on time, even when the
+// worker sees it first: after an outage it reaches the run in one workflow task with the bound's timer, behind it,
+// and the listener takes it before the wait reads the timer (the real-server case is
+// TestIntegrationWorkerOutageAcrossABound; the test environment cannot put both in one task, so here the webhook is
+// delivered before the timer, carrying Treezor's later emission time). A provider decision counts whenever it was
+// emitted: Treezor only decides on a session the user did finish.
+func TestUserStepsEmittedAfterTheirBoundAreLate(t *testing.T) {
+	var start time.Time
+	emitted := func(ev signals.Webhook, d time.Duration) signals.Webhook { ev.EmittedAt = start.Add(d); return ev }
+	liveness := func(ev any, d time.Duration) any {
+		e := ev.(signals.TreezorLivenessEvent)
+		e.Webhook = emitted(e.Webhook, d)
+		return e
+	}
+	ident := func(ev signals.TreezorIdentEvent, d time.Duration) any {
+		ev.Webhook = emitted(ev.Webhook, d)
+		return ev
+	}
+	tests := []struct {
+		name       string
+		method     signals.Method
+		events     func() []event
+		wantStatus signals.OutcomeStatus
+		wantLate   int
+	}{
+		{
+			name: "live verification: a create emitted at 18 min", method: signals.MethodTreezorLiveness,
+			events: func() []event {
+				return []event{{14 * time.Minute, signals.SignalTreezorKycLivenessCreate, liveness(livenessCreate("c"), 18*time.Minute)}}
+			},
+			wantStatus: signals.OutcomeExpired, wantLate: 1,
+		},
+		{
+			name: "live verification: a create emitted at 16 min, within the grace", method: signals.MethodTreezorLiveness,
+			events: func() []event {
+				evs := happyEvents()
+				evs[0] = event{16 * time.Minute, signals.SignalTreezorKycLivenessCreate, liveness(livenessCreate("c"), 16*time.Minute)}
+				evs[1].at = 20 * time.Minute
+				return evs
+			},
+			wantStatus: signals.OutcomeApproved,
+		},
+		{
+			name: "live verification: a create emitted late, then Treezor's score", method: signals.MethodTreezorLiveness,
+			events: func() []event {
+				evs := happyEvents()
+				evs[0] = event{14 * time.Minute, signals.SignalTreezorKycLivenessCreate, liveness(livenessCreate("c"), 18*time.Minute)}
+				evs[1] = event{15 * time.Minute, signals.SignalTreezorKycLivenessUpdate, liveness(livenessUpdate("u", 1), 19*time.Minute)}
+				return evs
+			},
+			wantStatus: signals.OutcomeApproved, wantLate: 1,
+		},
+		{
+			name: "QES: a created emitted after the 14 days", method: signals.MethodTreezorQES,
+			events: func() []event {
+				return []event{{13 * day, signals.TreezorQESEvents.Created,
+					ident(identEvent("c", signals.TreezorResultSuccess, ""), 14*day+time.Hour)}}
+			},
+			wantStatus: signals.OutcomeExpired, wantLate: 1,
+		},
+		{
+			name: "QES: a finalized emitted after the 14 days", method: signals.MethodTreezorQES,
+			events: func() []event {
+				return []event{
+					{13 * day, signals.TreezorQESEvents.Finalized, ident(identEvent("f", signals.TreezorResultSuccess, ""), 14*day+time.Hour)},
+					{13*day + time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}}
+			},
+			wantStatus: signals.OutcomeApproved,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRun(t)
+			r.method = tt.method
+			start = r.env.Now()
+			r.treezorOK().deliver(tt.events())
+			o := r.execute()
+			require.Equal(t, tt.wantStatus, o.Status, "detail: %s", o.Detail)
+			v, err := r.env.QueryWorkflow(signals.QueryStatus)
+			require.NoError(t, err)
+			var final signals.Status
+			require.NoError(t, v.Get(&final))
+			require.Equal(t, tt.wantLate, final.Webhooks.Late)
+		})
+	}
+}

@@ -108,8 +108,16 @@ func (f *treezorFlow) recordLiveness(ev signals.TreezorLivenessEvent) {
 	if f.staleEvent(ev.IdentificationID, ev.EmittedAt, f.events.sessionOpenedAt) {
 		return
 	}
+	result := ev.KycStatus == signals.LivenessStatusProcessed && ev.Score != nil
+	// Seed 001: "end users have 15 minutes to complete the steps [...]. After this delay, the identification-url
+	// expires", and kycliveness.create is "Received when the end user completes (or abandons)" the process. A create
+	// emitted past the bound is no completion in time. A processed result is Treezor's decision on a session the
+	// user did complete, and counts whenever it comes.
+	if !result && f.lateUserAction(ev.EmittedAt) {
+		return
+	}
 	f.events.livenessStarted = true
-	if ev.KycStatus == signals.LivenessStatusProcessed && ev.Score != nil && f.events.livenessResult == nil {
+	if result && f.events.livenessResult == nil {
 		f.events.livenessResult = &ev
 	}
 }

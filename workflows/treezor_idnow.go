@@ -67,6 +67,12 @@ func (f *treezorFlow) recordIdent(signal string, ev signals.TreezorIdentEvent, m
 		return
 	}
 	aborted := signal == m.events.Aborted || ev.Result == signals.TreezorResultAborted
+	decided := signal == m.events.Finalized && isDecisive(ev.Result)
+	// The user's own steps (finishing the session, leaving it) count for the URL's bound only if emitted before it;
+	// a finalized result is the provider's decision on a session the user did finish, whenever it comes.
+	if !decided && f.lateUserAction(ev.EmittedAt) {
+		return
+	}
 	switch {
 	case aborted:
 		// An abort delivered after the user completed a later attempt is stale.
@@ -74,7 +80,7 @@ func (f *treezorFlow) recordIdent(signal string, ev signals.TreezorIdentEvent, m
 			st.lastAbort = ev.Reason
 			f.reasons = explainReason(m.catalogue, ev.Reason)
 		}
-	case signal == m.events.Finalized && isDecisive(ev.Result):
+	case decided:
 		st.completed = true
 		if st.final == nil {
 			st.final = &ev

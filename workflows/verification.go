@@ -92,6 +92,9 @@ type changes struct {
 	matchSessions bool
 	// urlGrace: the wait for the user's session lasts the URL's validity plus Deadlines.Grace (see userBound).
 	urlGrace bool
+	// userActsByEmission (version 2): a webhook that marks the user's own action (finishing or leaving the
+	// session) counts for a user-side bound only if the provider emitted it before the bound (see lateUserAction).
+	userActsByEmission bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -101,9 +104,10 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	on := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 1) >= 1
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 2)
+	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
-		matchSessions: on, urlGrace: on}
+		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it
@@ -421,6 +425,26 @@ func (v *verification) userBound() time.Time {
 		return v.urlExpiresAt
 	}
 	return v.urlExpiresAt.Add(time.Duration(v.deadlines.Grace))
+}
+
+// lateUserAction reports whether a webhook that marks the user's own action in the session was emitted by the
+// provider after the user-side bound, counting it: such an event cannot make the user on time, whenever the worker
+// happens to see it.
+//
+// After a worker outage the bound's timer and a webhook that followed it reach the workflow in one task, and the
+// listener takes the webhook before the wait reads its timer (see awaitWebhooksFirst): by the order the worker
+// ran, the user made it. The provider's emission time says what happened. The bound already holds the grace
+// (userBound), which absorbs the two clocks' difference; an event without an emission time is judged by the order
+// it reached the run, as before.
+func (v *verification) lateUserAction(emittedAt time.Time) bool {
+	if !v.changes.userActsByEmission || emittedAt.IsZero() || v.step != signals.StepAwaitingUser ||
+		!emittedAt.After(v.userBound()) {
+		return false
+	}
+	v.webhooks.Late++
+	v.logger.Info("Ignoring a webhook the provider emitted after the user's deadline", "emittedAt", emittedAt,
+		"deadline", v.userBound())
+	return true
 }
 
 // awaitProvider waits until bound for a decision the provider owes (cond): its processing, IDnow's second-line
