@@ -200,6 +200,39 @@ func TestIntegrationTreezorCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, signals.OutcomeCancelled, o.Status)
 	requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeCancelled))
+
+	// The user may still be in the session the cancelled run opened, and a new POST kycliveness would replace it
+	// (seed 001): the next start is refused until the URL's bound, and says when.
+	require.NotNil(t, o.SessionOpenUntil, "a run cancelled while the user could be in the session says until when")
+	_, _, err = s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "100003"})
+	var e *starter.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, starter.ErrSessionOpen, e.Kind, "%v", err)
+	require.Equal(t, o.SessionOpenUntil.UTC(), e.RetryAfter.UTC())
+	require.Equal(t, []string{"POST /v1/users/100003/kycliveness"}, s.Treezor.CallsFor("100003"), "no second session was requested")
+}
+
+func TestIntegrationTreezorLivenessAfterTheSessionCannotComplete(t *testing.T) {
+	s := testenv.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	in := signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "100004",
+		Deadlines: signals.Deadlines{URLValidity: signals.Duration(2 * time.Second), Grace: signals.Duration(time.Millisecond)}}
+	v, _, err := s.Starter.Start(ctx, in)
+	require.NoError(t, err)
+	require.NoError(t, s.Starter.Cancel(ctx, v, "integration test"))
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.NotNil(t, o.SessionOpenUntil)
+	// Once the cancelled run's URL has expired, its session can no longer complete: a new one may be requested.
+	time.Sleep(time.Until(*o.SessionOpenUntil) + 100*time.Millisecond)
+	next, _, err := s.Starter.Start(ctx, in)
+	require.NoError(t, err)
+	require.NotEqual(t, v.RunID, next.RunID)
+	require.NoError(t, s.Starter.Cancel(ctx, next, "test over"))
+	_, err = s.Starter.Wait(ctx, next)
+	require.NoError(t, err)
+	require.Len(t, s.Treezor.CallsFor("100004"), 2, "one session per run")
 }
 
 // requireNoPendingTimers checks that every timer the run started was fired or cancelled: a satisfied wait must

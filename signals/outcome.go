@@ -54,6 +54,10 @@ type Outcome struct {
 	CompletedAt time.Time `json:"completedAt"`
 	// DecidedBy is set when an operator decided the outcome (close, approve).
 	DecidedBy *Decision `json:"decidedBy,omitempty"`
+	// SessionOpenUntil is set when a Treezor live verification ended (cancelled, closed) while its user could
+	// still be in the session: until then a new live verification for the user would replace that session, which
+	// Treezor asks not to do, so the starter refuses one (starter.ErrSessionOpen).
+	SessionOpenUntil *time.Time `json:"sessionOpenUntil,omitempty"`
 }
 
 // Reason is one provider reason code, explained by the catalogue.

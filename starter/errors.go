@@ -43,6 +43,10 @@ const (
 	// expectedStep, an approval that needs a second operator, an action that does not apply at this step). Nothing
 	// was recorded.
 	ErrActionRejected Kind = "action_rejected"
+	// ErrSessionOpen: the subject's previous Treezor live verification ended (cancelled, closed) while they could
+	// still be in its session, and Treezor asks not to request a new one before the previous is completed (a new
+	// one replaces it). Error.RetryAfter says when a new Start will be accepted.
+	ErrSessionOpen Kind = "session_open"
 	// ErrMethodMismatch: a verification of another method is running for the subject; cancel it or wait for it.
 	ErrMethodMismatch Kind = "method_mismatch"
 	// ErrNotFound: no verification has this workflow ID.
@@ -74,6 +78,7 @@ var kindText = map[Kind]string{
 	ErrProviderUnavailable: "the provider is unavailable; try again later",
 	ErrProviderRejected:    "the provider refused to open an identification session; retrying will not help",
 	ErrActionRejected:      "the verification refused the operator action",
+	ErrSessionOpen:         "the user's previous live verification session may still complete; start a new one after it expires",
 	ErrMethodMismatch:      "a verification of another method is running for this subject",
 	ErrNotFound:            "verification not found",
 	ErrClosed:              "the verification has already ended",
@@ -106,6 +111,8 @@ type Error struct {
 	// Cause is the failure type the workflow reported (a signals.Cause* value, or one of the workflows' error
 	// types: MethodMismatch, InvalidInput, ...), when it reported one.
 	Cause string
+	// RetryAfter is when the call may succeed; ErrSessionOpen only.
+	RetryAfter time.Time
 	// Err is the underlying error: a *temporal.ApplicationError, a serviceerror, a context error, a validation error.
 	Err error
 }

@@ -66,6 +66,11 @@ func (s *Starter) Start(ctx context.Context, in signals.VerificationInput, opts 
 // start sends the Update-with-Start; an empty updateID lets the SDK pick a fresh one (kept across its retries).
 func (s *Starter) start(ctx context.Context, op string, in signals.VerificationInput, updateID string) (Verification, signals.Identification, error) {
 	v := Verification{WorkflowID: signals.WorkflowID(in.Method.Provider(), in.SubjectID)}
+	if in.Method == signals.MethodTreezorLiveness {
+		if err := s.previousSessionDone(ctx, op, v.WorkflowID); err != nil {
+			return v, signals.Identification{}, err
+		}
+	}
 	startOp := s.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       v.WorkflowID,
 		TaskQueue:                signals.TaskQueue,
@@ -92,6 +97,34 @@ func (s *Starter) start(ctx context.Context, op string, in signals.VerificationI
 		return v, signals.Identification{}, classify(ctx, op, v.WorkflowID, err)
 	}
 	return v, ident, nil
+}
+
+// previousSessionDone refuses a new Treezor live verification while the subject's previous one may still complete.
+// Seed 001: "Please don't call the /v1/users/{userId}/kycliveness endpoint for a given user before the previous
+// live verification is completed. When this situation occurs: The newer request replaces the previous one." A run
+// that ended while its user could still be in the session (a cancel, an operator's close) says until when in its
+// outcome (SessionOpenUntil). A running verification is no obstacle: the Update-with-Start joins it.
+func (s *Starter) previousSessionDone(ctx context.Context, op, workflowID string) error {
+	desc, err := s.Client.DescribeWorkflow(ctx, workflowID, "")
+	if err != nil {
+		if e := classify(ctx, op, workflowID, err); e.Kind != ErrNotFound {
+			return e
+		}
+		return nil
+	}
+	if desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		return nil
+	}
+	var previous signals.Outcome
+	if err := s.Client.GetWorkflow(ctx, workflowID, desc.WorkflowExecution.RunID).Get(ctx, &previous); err != nil {
+		return classify(ctx, op, workflowID, err)
+	}
+	if until := previous.SessionOpenUntil; until != nil && time.Now().Before(*until) {
+		return &Error{Kind: ErrSessionOpen, Op: op, WorkflowID: workflowID, RetryAfter: *until,
+			Err: fmt.Errorf("the previous live verification (run %s, %s) may be completed until %s",
+				desc.WorkflowExecution.RunID, previous.Status, until.UTC().Format(time.RFC3339))}
+	}
+	return nil
 }
 
 // Renew hands the user a URL that works now, where the method allows it:

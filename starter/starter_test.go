@@ -344,7 +344,9 @@ func TestTemporalUnavailable(t *testing.T) {
 func TestRenew(t *testing.T) {
 	s := testenv.Start(t)
 	ctx := testContext(t)
-	in := signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "670001"}
+	// A short URL validity: the cancelled run's session must have expired before a new attempt opens one.
+	in := signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "670001",
+		Deadlines: signals.Deadlines{URLValidity: signals.Duration(3 * time.Second), Grace: signals.Duration(time.Millisecond)}}
 
 	v, ident, err := s.Starter.Renew(ctx, in)
 	require.NoError(t, err, "with no verification yet, renew starts one")
@@ -356,8 +358,14 @@ func TestRenew(t *testing.T) {
 	require.Len(t, s.Treezor.CallsFor(in.SubjectID), 1, "the running session's URL, not a new session")
 
 	require.NoError(t, s.Starter.Cancel(ctx, v, "the user asked for a new link"))
-	_, err = s.Starter.Wait(ctx, v)
+	cancelled, err := s.Starter.Wait(ctx, v)
 	require.NoError(t, err)
+	// The user may still be in the cancelled run's session, which a new POST kycliveness would replace (seed 001):
+	// no new attempt until its URL's bound.
+	_, _, err = s.Starter.Renew(ctx, in)
+	requireKind(t, err, starter.ErrSessionOpen)
+	require.NotNil(t, cancelled.SessionOpenUntil)
+	time.Sleep(time.Until(*cancelled.SessionOpenUntil) + 100*time.Millisecond)
 	renewed, identRenewed, err := s.Starter.Renew(ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, v.WorkflowID, renewed.WorkflowID)
@@ -386,11 +394,16 @@ func TestList(t *testing.T) {
 	liveness := signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "680001"}
 	qes := signals.VerificationInput{Method: signals.MethodTreezorQES, SubjectID: "680002"}
 
-	first, _, err := s.Starter.Start(ctx, liveness)
+	// The first attempt's URL is short-lived: the next may open a session only once it has expired (seed 001).
+	shortLived := liveness
+	shortLived.Deadlines = signals.Deadlines{URLValidity: signals.Duration(time.Second), Grace: signals.Duration(time.Millisecond)}
+	first, _, err := s.Starter.Start(ctx, shortLived)
 	require.NoError(t, err)
 	require.NoError(t, s.Starter.Cancel(ctx, first, "list test"))
-	_, err = s.Starter.Wait(ctx, first)
+	o, err := s.Starter.Wait(ctx, first)
 	require.NoError(t, err)
+	require.NotNil(t, o.SessionOpenUntil)
+	time.Sleep(time.Until(*o.SessionOpenUntil) + 100*time.Millisecond)
 	second, _, err := s.Starter.Start(ctx, liveness)
 	require.NoError(t, err)
 	require.NotEqual(t, first.RunID, second.RunID, "a start after the verification closed is a new attempt")

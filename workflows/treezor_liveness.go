@@ -18,6 +18,9 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 	if err != nil {
 		return signals.Outcome{}, err
 	}
+	// Seed 001: "Please don't call the /v1/users/{userId}/kycliveness endpoint for a given user before the previous
+	// live verification is completed. [...] The newer request replaces the previous one."
+	f.oneSessionPerUser = true
 	f.listenTreezor(ctx,
 		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate), f.recordLiveness),
 		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate), f.recordLiveness),

@@ -427,6 +427,37 @@ func TestTreezorLivenessCancel(t *testing.T) {
 			o := r.execute()
 			require.Equal(t, signals.OutcomeCancelled, o.Status)
 			require.Equal(t, 3*time.Minute, o.CompletedAt.Sub(start))
+			// The user may still be in the session until its URL's bound (15 minutes plus the 2-minute grace).
+			require.NotNil(t, o.SessionOpenUntil)
+			require.Equal(t, 17*time.Minute, o.SessionOpenUntil.Sub(start))
+		})
+	}
+}
+
+// TestTreezorLivenessSessionOpenUntil: an outcome says until when the user's session may still complete only
+// while it may (seed 001: a new POST kycliveness replaces the previous session).
+func TestTreezorLivenessSessionOpenUntil(t *testing.T) {
+	tests := []struct {
+		name     string
+		events   []event
+		cancelAt time.Duration
+		wantOpen bool
+	}{
+		{name: "cancelled while the user may be in the session", cancelAt: 14 * time.Minute, wantOpen: true},
+		{name: "cancelled after the user completed", events: happyEvents()[:1], cancelAt: 5 * time.Minute},
+		{name: "expired"},
+		{name: "approved", events: happyEvents()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRun(t).treezorOK().deliver(tt.events)
+			if tt.cancelAt > 0 {
+				r.env.RegisterDelayedCallback(func() {
+					r.env.SignalWorkflow(signals.SignalCancel, signals.CancelRequest{Reason: "test"})
+				}, tt.cancelAt)
+			}
+			o := r.execute()
+			require.Equal(t, tt.wantOpen, o.SessionOpenUntil != nil, "outcome %s: %+v", o.Status, o.SessionOpenUntil)
 		})
 	}
 }

@@ -69,6 +69,9 @@ type verification struct {
 	operatorOutcome  *signals.Outcome
 
 	changes changes
+	// oneSessionPerUser: the provider keeps one session per user and a new one replaces it, so an outcome decided
+	// while the user may still be in the session says until when (Outcome.SessionOpenUntil).
+	oneSessionPerUser bool
 }
 
 // changes are the command-sequence changes a run follows, read once with workflow.GetVersion when the run starts
@@ -534,6 +537,9 @@ func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.O
 		o.UserMessage = outcomeUserMessage(o)
 	}
 	o.CompletedAt = workflow.Now(ctx)
+	if v.oneSessionPerUser && v.step == signals.StepAwaitingUser && v.url != "" && o.CompletedAt.Before(v.userBound()) {
+		o.SessionOpenUntil = timePtr(v.userBound())
+	}
 	v.outcome = &o
 	v.enterStep(ctx, signals.StepCompleted, time.Time{})
 	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrOutcome.ValueSet(string(o.Status))); err != nil {

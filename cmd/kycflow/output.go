@@ -39,11 +39,12 @@ func (p *printer) emit(v any, human func(w io.Writer)) {
 // jsonError is the JSON a failed command prints with --json.
 type jsonError struct {
 	Error struct {
-		Kind       string `json:"kind"`
-		Message    string `json:"message"`
-		WorkflowID string `json:"workflowId,omitempty"`
-		Field      string `json:"field,omitempty"`
-		Cause      string `json:"cause,omitempty"`
+		Kind       string    `json:"kind"`
+		Message    string    `json:"message"`
+		WorkflowID string    `json:"workflowId,omitempty"`
+		Field      string    `json:"field,omitempty"`
+		Cause      string    `json:"cause,omitempty"`
+		RetryAfter time.Time `json:"retryAfter,omitzero"`
 	} `json:"error"`
 }
 
@@ -53,6 +54,7 @@ func (p *printer) emitError(err error, msg string) {
 	var e *starter.Error
 	if errors.As(err, &e) {
 		out.Error.Kind, out.Error.WorkflowID, out.Error.Field, out.Error.Cause = string(e.Kind), e.WorkflowID, e.Field, e.Cause
+		out.Error.RetryAfter = e.RetryAfter
 	}
 	p.emit(out, nil)
 }
