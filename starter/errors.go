@@ -29,7 +29,8 @@ const (
 	// ErrInvalidRequest: the request is malformed; Error.Field names the input field (JSON name) at fault.
 	ErrInvalidRequest Kind = "invalid_request"
 	// ErrUserDataIncomplete: the provider refused to open a session because the user's data is incomplete
-	// (Treezor HTTP 428: firstname, lastname, birthday, or email, country, phone). Complete it, then start again.
+	// (Treezor HTTP 428: firstname, lastname and birthday for a live verification; firstname, lastname, email,
+	// country and phone for QES and video conference). Complete it, then start again.
 	ErrUserDataIncomplete Kind = "user_data_incomplete"
 	// ErrProviderUnavailable: the provider could not be reached or kept failing (5xx, 429, timeouts) until kycflow's
 	// retries ran out. The verification has ended; a new Start later may succeed.

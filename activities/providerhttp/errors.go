@@ -29,7 +29,8 @@ const (
 	// ErrTypeGone: 410, e.g. an identification that no longer exists. Non-retryable.
 	ErrTypeGone = "ProviderGone"
 	// ErrTypeUserDataIncomplete: 428, the provider needs more data on the user before it can start (Treezor:
-	// firstname/lastname/birthday, or email/country/phone). Non-retryable until the user's data is fixed.
+	// firstname/lastname/birthday for a live verification, firstname/lastname/email/country/phone for QES and
+	// video conference). Non-retryable until the user's data is fixed.
 	ErrTypeUserDataIncomplete = "UserDataIncomplete"
 	// ErrTypeNotEnabled: 501, the feature is not enabled for this account (Treezor). Non-retryable.
 	ErrTypeNotEnabled = "ProviderFeatureNotEnabled"

@@ -21,10 +21,12 @@ const ErrTypeLivenessNotProcessed = "LivenessNotProcessed"
 // MaxAccessTagLength is the longest accessTag Treezor accepts.
 const MaxAccessTagLength = 250
 
-// The user fields Treezor requires before it starts an identification; a 428 means one is missing.
+// The user fields Treezor requires before it starts an identification; a 428 means one is missing. Seed 001: "At
+// least the firstname, lastname, and birthday of the user must be populated"; seeds 000 and 002 (video
+// conference, QES): "At least the firstname, lastname, email, country, and phone fields".
 const (
 	livenessRequiredFields = "firstname, lastname and birthday"
-	idnowRequiredFields    = "firstname, lastname, birthday, email, country and phone"
+	idnowRequiredFields    = "firstname, lastname, email, country and phone"
 )
 
 // Identification is what an initiate call returns.
@@ -59,8 +61,8 @@ func (c *Client) InitiateLiveness(ctx context.Context, userID, redirectURL strin
 
 // InitiateQES starts a qualified electronic signature identification with POST /v1/users/{userId}/qes.
 //
-// A 428 is a non-retryable UserDataIncomplete: the user lacks firstname, lastname, birthday, email, country or
-// phone in Treezor.
+// A 428 is a non-retryable UserDataIncomplete: the user lacks firstname, lastname, email, country or phone in
+// Treezor.
 func (c *Client) InitiateQES(ctx context.Context, userID, redirectURL string) (Identification, error) {
 	return c.initiate(ctx, "treezor: initiate QES", userID, "/qes", redirectURL, idnowRequiredFields)
 }
@@ -68,8 +70,8 @@ func (c *Client) InitiateQES(ctx context.Context, userID, redirectURL string) (I
 // InitiateVideoConference starts a video conference identification with POST
 // /v1/users/{userId}/videoconference.
 //
-// A 428 is a non-retryable UserDataIncomplete: the user lacks firstname, lastname, birthday, email, country or
-// phone in Treezor.
+// A 428 is a non-retryable UserDataIncomplete: the user lacks firstname, lastname, email, country or phone in
+// Treezor.
 func (c *Client) InitiateVideoConference(ctx context.Context, userID, redirectURL string) (Identification, error) {
 	return c.initiate(ctx, "treezor: initiate video conference", userID, "/videoconference", redirectURL,
 		idnowRequiredFields)

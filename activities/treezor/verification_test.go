@@ -63,6 +63,9 @@ func TestInitiate(t *testing.T) {
 	}
 }
 
+// TestInitiateUserDataIncomplete: a 428 names the fields the seeds require. Seed 001 (live verification): "At
+// least the firstname, lastname, and birthday of the user must be populated"; seeds 000 (video conference) and 002
+// (QES): "At least the firstname, lastname, email, country, and phone fields" (no birthday).
 func TestInitiateUserDataIncomplete(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -76,11 +79,11 @@ func TestInitiateUserDataIncomplete(t *testing.T) {
 		{"qes", func(c *Client) error {
 			_, err := c.InitiateQES(t.Context(), "123", "")
 			return err
-		}, "the user must have firstname, lastname, birthday, email, country and phone set in Treezor"},
+		}, "the user must have firstname, lastname, email, country and phone set in Treezor"},
 		{"videoconference", func(c *Client) error {
 			_, err := c.InitiateVideoConference(t.Context(), "123", "")
 			return err
-		}, "the user must have firstname, lastname, birthday, email, country and phone set in Treezor"},
+		}, "the user must have firstname, lastname, email, country and phone set in Treezor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
