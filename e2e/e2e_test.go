@@ -95,6 +95,7 @@ func TestEndToEnd(t *testing.T) {
 			require.True(t, r.OK(), "expected %s, got %s", r.Scenario.ExpectedText(), r.Actual())
 			e.requireExactlyOnce(ctx, t, r)
 			requireFaults(t, r, stats[r.Subject])
+			e.requireNothingUndisclosable(ctx, t, r)
 			if slices.Contains(r.Faults, sandbox.FaultDuplicate) {
 				st, err := e.starter.Status(ctx, r.Verification)
 				require.NoError(t, err)

@@ -182,6 +182,18 @@ func (c *Catalogue) Explain(code, providerMessage string) signals.Reason {
 	}
 }
 
+// Withheld keeps reasons for operators while nothing of them may reach the user: not showable, no user message,
+// not retryable. For a decision the provider forbids explaining (Solaris: "No reason can be disclosed for the final
+// failed status").
+func Withheld(rs []signals.Reason) []signals.Reason {
+	out := make([]signals.Reason, len(rs))
+	for i, r := range rs {
+		r.UserShowable, r.UserMessage, r.UserMayRetry = false, "", false
+		out[i] = r
+	}
+	return out
+}
+
 // GenericUserMessage is shown when no reason has anything showable. It says nothing about why, so it is safe
 // whatever the reasons were, fraud suspicions included.
 const GenericUserMessage = "We could not complete your identity verification."

@@ -324,6 +324,12 @@ var solarisScenarios = []Scenario{
 			{At: after(userSession), Status: signals.SolarisStatusPendingFailed},
 			{At: after(agentReview), Status: signals.SolarisStatusFailed},
 		}},
+	// Seed 003: "IDnow provides a reason for the canceled and aborted status. No reason can be disclosed for the
+	// final failed status." The API may still return one with failed: kycflow must keep it from the user.
+	{Name: "FAILEDREASON", Does: "failed, and the API returns a failure_reason (DATA_ID_EXPIRED) that must not reach the user",
+		Expected: signals.OutcomeRefused,
+		Solaris: []SolarisStep{{At: after(userSession + agentReview), Status: signals.SolarisStatusFailed,
+			FailureReason: "DATA_ID_EXPIRED"}}},
 	{Name: "CANCELED", Does: "the review cancels the identification (BAD_PHOTO_QUALITY); the user never uses the link again",
 		Expected: signals.OutcomeAborted,
 		Solaris: []SolarisStep{{At: after(userSession + agentReview), Status: signals.SolarisStatusCanceled,

@@ -285,8 +285,9 @@ func (s *Server) solarisListIdentifications(w http.ResponseWriter, _ *http.Reque
 	writeJSON(w, http.StatusOK, out)
 }
 
-// object is the identification as the API answers it. failure_reason is given for aborted and canceled only:
-// "No reason can be disclosed for the final failed status".
+// object is the identification as the API answers it. failure_reason is given for aborted and canceled, and for
+// failed where the scenario sets one: seed 003 says "No reason can be disclosed for the final failed status", a rule
+// for the integrator (never tell the customer), not a promise that the field is empty.
 func (id *solIdent) object(documents bool) map[string]any {
 	o := map[string]any{
 		"id": id.id, "reference": nullable(id.reference), "url": nullable(id.url), "status": id.status,
@@ -298,7 +299,7 @@ func (id *solIdent) object(documents bool) map[string]any {
 	if id.completedAt != nil {
 		o["completed_at"] = id.completedAt.Format("2006-01-02T15:04:05.000Z")
 	}
-	if id.status == signals.SolarisStatusAborted || id.status == signals.SolarisStatusCanceled {
+	if id.status == signals.SolarisStatusAborted || id.status == signals.SolarisStatusCanceled || id.status == signals.SolarisStatusFailed {
 		o["failure_reason"] = nullable(id.failureReason)
 	}
 	if documents {

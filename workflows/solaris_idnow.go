@@ -184,8 +184,9 @@ func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
 	case signals.SolarisStatusExpired:
 		return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true, Detail: "Solaris expired the identification"}
 	default:
-		// Solaris: no reason for a failed identification may be disclosed to the user.
-		return signals.Outcome{Status: signals.OutcomeRefused, Reasons: f.failureReasons(ctx),
+		// Seed 003: "No reason can be disclosed for the final failed status." Solaris may still send one; it is
+		// kept for operators and withheld from everything the user sees.
+		return signals.Outcome{Status: signals.OutcomeRefused, Reasons: reasons.Withheld(f.failureReasons(ctx)),
 			Detail: "IDnow identification failed", UserMessage: outcomeUserMessage(signals.Outcome{Status: signals.OutcomeRefused})}
 	}
 }

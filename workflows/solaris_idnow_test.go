@@ -57,11 +57,12 @@ func TestSolarisIDnowOutcomes(t *testing.T) {
 			wantStatus: signals.OutcomeApproved, wantElapsed: 2 * time.Hour, wantDocuments: true,
 		},
 		{
-			name: "failed: refused without disclosing why", readStatus: signals.SolarisStatusFailed, failureReason: "ID_EXPIRED",
+			name: "failed: refused without disclosing why", readStatus: signals.SolarisStatusFailed, failureReason: "DATA_ID_EXPIRED",
 			events: []event{
 				{2 * time.Hour, signals.SignalSolarisIdentification, solarisEvent("e2", signals.SolarisStatusFailed)},
 			},
-			wantStatus: signals.OutcomeRefused, wantElapsed: 2 * time.Hour, wantReasons: []string{"ID_EXPIRED"},
+			// The code is kept for operators: a known one the catalogue would show for an aborted session.
+			wantStatus: signals.OutcomeRefused, wantElapsed: 2 * time.Hour, wantReasons: []string{"DATA_ID_EXPIRED"},
 		},
 		{
 			name: "second-line review, then successful", readStatus: signals.SolarisStatusSuccessful,
@@ -172,7 +173,14 @@ func TestSolarisIDnowOutcomes(t *testing.T) {
 			}
 			require.Equal(t, tc.wantReasons, codes)
 			if o.Status == signals.OutcomeRefused {
+				// Seed 003: "No reason can be disclosed for the final failed status."
 				require.Equal(t, "We could not verify your identity.", o.UserMessage, "no reason disclosed")
+				require.False(t, o.UserMayRetry)
+				for _, rs := range o.Reasons {
+					require.False(t, rs.UserShowable, "reason %s is withheld from the user", rs.Code)
+					require.Empty(t, rs.UserMessage)
+					require.False(t, rs.UserMayRetry)
+				}
 			}
 			require.NotContains(t, o.UserMessage, "TST-", "the IDnow reference never reaches the user")
 		})
