@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -29,9 +30,10 @@ type Scenario struct {
 
 	// Unavailable: every API call about the subject answers 503.
 	Unavailable bool `json:"-"`
-	// Liveness are the kycliveness webhooks after POST kycliveness; DocumentsGone makes PUT kycliveness answer 410.
-	Liveness      []LivenessStep `json:"-"`
-	DocumentsGone bool           `json:"-"`
+	// Liveness are the kycliveness webhooks after POST kycliveness; DocumentsError, when set, is the error PUT
+	// kycliveness answers for a validated session (410, 405).
+	Liveness       []LivenessStep `json:"-"`
+	DocumentsError int            `json:"-"`
 	// Ident are the qes.* or videoConference.* webhooks after the identification is initiated.
 	Ident []IdentStep `json:"-"`
 	// Review is Treezor's KYC review decision after PUT Kycreview (nil: validated).
@@ -203,7 +205,12 @@ var livenessScenarios = []Scenario{
 		}, Review: validated},
 	{Name: "DOCUMENTSGONE", Does: "score 1; PUT kycliveness answers 410 (identification no longer exists)",
 		Expected: signals.OutcomeFailed, Cause: signals.CauseDocumentsUnavailable,
-		Liveness: livenessValidated, DocumentsGone: true},
+		Liveness: livenessValidated, DocumentsError: http.StatusGone},
+	// Treezor's OpenAPI (put-kyc-liveness): "405: The documents can not be stored in our services"; no retry
+	// changes that.
+	{Name: "DOCUMENTSNOTSTORED", Does: "score 1; PUT kycliveness answers 405 (documents can not be stored)",
+		Expected: signals.OutcomeFailed, Cause: signals.CauseDocumentsUnavailable,
+		Liveness: livenessValidated, DocumentsError: http.StatusMethodNotAllowed},
 	{Name: "INCOMPLETE", Does: "the user has no birthday: POST kycliveness answers 428",
 		Expected: signals.OutcomeFailed, Cause: signals.CauseUserDataIncomplete, OmitUserFields: []string{"birthday"}},
 }

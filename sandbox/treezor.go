@@ -340,8 +340,11 @@ func (s *Server) treezorRetrieveDocuments(w http.ResponseWriter, _ *http.Request
 	case lv.status != signals.LivenessStatusProcessed:
 		treezorError(w, http.StatusNotAcceptable, "not_acceptable", "The last initiated identification is not in processed state")
 		return
-	case lv.scenario.DocumentsGone:
+	case lv.scenario.DocumentsError == http.StatusGone:
 		treezorError(w, http.StatusGone, "gone", "The identification no longer exists")
+		return
+	case lv.scenario.DocumentsError == http.StatusMethodNotAllowed:
+		treezorError(w, http.StatusMethodNotAllowed, "method_not_allowed", "The documents can not be stored in our services")
 		return
 	case lv.score == nil || *lv.score != signals.LivenessScoreValidated:
 		treezorError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Documents cannot be stored: the identification was not validated")

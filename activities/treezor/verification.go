@@ -18,6 +18,11 @@ import (
 // cannot be retrieved yet.
 const ErrTypeLivenessNotProcessed = "LivenessNotProcessed"
 
+// ErrTypeDocumentsNotStored is the type of the non-retryable error PUT /v1/users/{userId}/kycliveness answers with
+// 405, "The documents can not be stored in our services" (Treezor's OpenAPI, put-kyc-liveness): the session's
+// documents will not reach Treezor however often the call is repeated.
+const ErrTypeDocumentsNotStored = "LivenessDocumentsNotStored"
+
 // MaxAccessTagLength is the longest accessTag Treezor accepts.
 const MaxAccessTagLength = 250
 
@@ -186,6 +191,11 @@ func (c *Client) RetrieveLivenessDocuments(ctx context.Context, userID string) e
 		return temporal.NewApplicationError(
 			providerhttp.StatusMessage(op, resp, body)+": the last live verification is not processed yet",
 			ErrTypeLivenessNotProcessed)
+	}
+	if resp.StatusCode == http.StatusMethodNotAllowed {
+		return temporal.NewNonRetryableApplicationError(
+			providerhttp.StatusMessage(op, resp, body)+": Treezor cannot store the live verification's documents",
+			ErrTypeDocumentsNotStored, nil)
 	}
 	return providerhttp.Classify(resp, body, op)
 }

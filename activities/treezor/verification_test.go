@@ -170,6 +170,7 @@ func TestRetrieveLivenessDocuments(t *testing.T) {
 		{"200", 200, "", false},
 		{"406 not processed yet", 406, ErrTypeLivenessNotProcessed, true},
 		{"410 gone", 410, providerhttp.ErrTypeGone, false},
+		{"405 documents can not be stored", 405, ErrTypeDocumentsNotStored, false},
 		{"404 no identification", 404, providerhttp.ErrTypeNotFound, false},
 	}
 	for _, tt := range tests {
