@@ -116,6 +116,15 @@ func unauthorized(event, reason string) reply {
 	return reply{status: http.StatusUnauthorized, result: ResultUnauthorized, event: event, reason: reason}
 }
 
+// treezorUnverified answers a Treezor webhook whose signature is missing or does not match with a 500, not a 401:
+// Treezor's integrity-checks guide says to return a code "in the 500 range" when the signatures differ, and it
+// retries only those. A 401 would lose every event signed during a secret rotation the relay has not caught up
+// with; a 500 has Treezor retry it (every minute, up to 30 attempts) until the relay knows the new secret. The
+// event is still refused: nothing unverified ever signals a workflow.
+func treezorUnverified(event, reason string) reply {
+	return reply{status: http.StatusInternalServerError, result: ResultUnauthorized, event: event, reason: reason}
+}
+
 func malformed(event, reason string) reply {
 	return reply{status: http.StatusBadRequest, result: ResultMalformed, event: event, reason: reason}
 }

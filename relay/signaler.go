@@ -5,7 +5,8 @@
 // The relay acknowledges a webhook only once Temporal has accepted the signal, so that the provider retries
 // whatever could not be delivered:
 //
-//	401  bad or missing signature (fail-closed: a provider without a secret accepts nothing)
+//	401  bad or missing signature (fail-closed: a provider without a secret accepts nothing); Treezor gets 500
+//	     instead, as its guide asks, so that it retries an event signed with a secret the relay does not know yet
 //	400  malformed body, with a short reason as {"error":"..."}
 //	413  body above the size limit
 //	503  Temporal unreachable or too slow: the provider retries, nothing is lost

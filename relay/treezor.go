@@ -122,10 +122,10 @@ func (h *Handler) treezor(r *http.Request, body []byte) reply {
 	}
 	// The event name is not signed either: it becomes a label only through the allow-list.
 	if env.Signature == "" {
-		return unauthorized(env.Event, "object_payload_signature is missing")
+		return treezorUnverified(env.Event, "object_payload_signature is missing")
 	}
 	if !verifyTreezor(h.treezorKeys, env.Payload, env.Signature) {
-		return unauthorized(env.Event, "object_payload_signature does not match")
+		return treezorUnverified(env.Event, "object_payload_signature does not match")
 	}
 	rep := reply{event: env.Event}
 	switch {

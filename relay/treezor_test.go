@@ -91,28 +91,28 @@ func TestTreezorWebhooks(t *testing.T) {
 		{
 			name:       "wrong secret",
 			body:       signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-other"),
-			wantStatus: 401, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
+			wantStatus: 500, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
 		},
 		{
 			name: "tampered payload",
 			body: tzHook{event: "kycliveness.update", id: "wh-1", payload: strings.Replace(livenessPayload, `"score":1`, `"score":0`, 1),
 				sig: hmacBase64("tz-secret-old", livenessPayload)}.body(),
-			wantStatus: 401, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
+			wantStatus: 500, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
 		},
 		{
 			name:       "missing signature",
 			body:       tzHook{event: "kycliveness.update", id: "wh-1", payload: livenessPayload}.body(),
-			wantStatus: 401, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
+			wantStatus: 500, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
 		},
 		{
 			name:       "signature not base64",
 			body:       tzHook{event: "kycliveness.update", id: "wh-1", payload: livenessPayload, sig: "not base64!"}.body(),
-			wantStatus: 401, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
+			wantStatus: 500, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
 		},
 		{
 			name:       "signature of the whole body is not accepted",
 			body:       tzHook{event: "kycliveness.update", id: "wh-1", payload: livenessPayload, sig: hmacBase64("tz-secret-old", "{}")}.body(),
-			wantStatus: 401, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
+			wantStatus: 500, wantResult: ResultUnauthorized, wantEvent: "kycliveness.update",
 		},
 		{
 			name:       "malformed JSON",
@@ -142,7 +142,7 @@ func TestTreezorWebhooks(t *testing.T) {
 		{
 			name:       "unknown event, unsigned",
 			body:       tzHook{event: "payin.create", id: "wh-2", payload: `{"payins":[]}`}.body(),
-			wantStatus: 401, wantResult: ResultUnauthorized, wantEvent: eventOther,
+			wantStatus: 500, wantResult: ResultUnauthorized, wantEvent: eventOther,
 		},
 		{
 			name:       "Temporal unavailable",
@@ -345,7 +345,7 @@ func TestTreezorWithoutSecretsAcceptsNothing(t *testing.T) {
 	h := NewHandler(cfg, fake, nil)
 	payload := livenessPayload
 	status, _ := serve(t, h, treezorRequest(tzHook{event: "kycliveness.update", id: "wh-1", payload: payload, sig: hmacBase64("", payload)}.body()))
-	require.Equal(t, http.StatusUnauthorized, status, "an empty secret is no secret")
+	require.Equal(t, http.StatusInternalServerError, status, "an empty secret is no secret (refused with the 5xx Treezor retries)")
 	require.Empty(t, fake.signals())
 }
 
