@@ -247,7 +247,7 @@ func TestIntegrationRelayTreezorLiveness(t *testing.T) {
 	status, answer := r.post(t, forged)
 	// Refused with the 5xx Treezor's guide asks for when signatures differ (Treezor retries it; a 4xx it drops).
 	require.Equal(t, http.StatusInternalServerError, status, "answer %v", answer)
-	require.Equal(t, relay.ResultUnauthorized, answer["result"])
+	require.Equal(t, "object_payload_signature does not match", answer["error"])
 
 	// kycliveness.create with "/" and non-ASCII in the payload, signed in Treezor's documented canonical form.
 	status, answer = r.post(t, treezorDelivery(signals.SignalTreezorKycLivenessCreate, "c-510001",
