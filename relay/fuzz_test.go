@@ -40,15 +40,23 @@ func FuzzTreezorPayload(f *testing.F) {
 }
 
 func checkTreezorEvent(t *testing.T, event string, payload []byte) {
-	ev, err := decodeTreezorEvent(event, payload, signals.Webhook{EventID: "e"})
+	ev, err := decodeTreezorEvent(event, "", payload, signals.Webhook{EventID: "e"})
 	if err != nil {
 		return
 	}
 	if !treezorEventLabels[event] || ev.signal != event {
 		t.Fatalf("event %q decoded as signal %q", event, ev.signal)
 	}
-	if err := signals.ValidateSubject(ev.userID); err != nil {
-		t.Fatalf("user ID %q: %v", ev.userID, err)
+	switch {
+	case ev.userID == "":
+		// An identification event that names no user is routed by its identification ID.
+		if !ValidReference(ev.identificationID) {
+			t.Fatalf("event without a user has identification ID %q", ev.identificationID)
+		}
+	default:
+		if err := signals.ValidateSubject(ev.userID); err != nil {
+			t.Fatalf("user ID %q: %v", ev.userID, err)
+		}
 	}
 	if _, err := json.Marshal(ev.payload); err != nil {
 		t.Fatalf("signal payload does not encode: %v", err)

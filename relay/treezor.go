@@ -143,27 +143,33 @@ func (h *Handler) treezor(r *http.Request, body []byte) reply {
 		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "event type not used by kycflow"
 		return rep
 	}
-	ev, err := decodeTreezorEvent(env.Event, env.Payload, signals.Webhook{EventID: rep.eventID, EmittedAt: env.CreatedAt})
+	ev, err := decodeTreezorEvent(env.Event, env.ObjectID, env.Payload, signals.Webhook{EventID: rep.eventID, EmittedAt: env.CreatedAt})
 	if err != nil {
 		rep.status, rep.result, rep.reason = http.StatusBadRequest, ResultMalformed, err.Error()
 		return rep
+	}
+	if ev.userID == "" {
+		// A qes.* or videoConference.* event names no user: find the run by the identification it opened.
+		return h.deliverByReference(signalContext(r), signals.ProviderTreezor, rep, ev.identificationID, ev.signal, ev.payload)
 	}
 	return h.deliver(signalContext(r), signals.ProviderTreezor, rep,
 		signals.WorkflowID(signals.ProviderTreezor, ev.userID), "", ev.signal, ev.payload)
 }
 
-// treezorEvent is a decoded Treezor webhook: the signal to send, to whose workflow, with what.
+// treezorEvent is a decoded Treezor webhook: the signal to send, to whose workflow, with what. A qes.* or
+// videoConference.* event may name no user (userID empty): identificationID then finds the workflow.
 type treezorEvent struct {
-	signal  string
-	userID  string
-	payload any
+	signal           string
+	userID           string
+	identificationID string
+	payload          any
 }
 
 var treezorUserIDKeys = []string{"userId", "user_id"}
 
 // decodeTreezorEvent maps a verified object_payload to the event's signal payload. Only the fields the contract
 // names are copied: the identity block of a kycliveness payload (names, birth date) never leaves the relay.
-func decodeTreezorEvent(event string, payload json.RawMessage, wh signals.Webhook) (treezorEvent, error) {
+func decodeTreezorEvent(event, objectID string, payload json.RawMessage, wh signals.Webhook) (treezorEvent, error) {
 	var (
 		ev  = treezorEvent{signal: event}
 		obj jsonObject
@@ -191,11 +197,14 @@ func decodeTreezorEvent(event string, payload json.RawMessage, wh signals.Webhoo
 		}
 		obj, err = treezorObject(payload, []string{"qes", "videoConference", "videoconference", "identification", "identifications"}, treezorUserIDKeys)
 		if err == nil {
-			ev.userID, ev.payload, err = decodeIdent(obj, wh)
+			ev, err = decodeIdent(ev, obj, objectID, wh)
 		}
 	}
 	if err != nil {
 		return treezorEvent{}, fmt.Errorf("object_payload: %w", err)
+	}
+	if ev.userID == "" && ev.identificationID != "" {
+		return ev, nil
 	}
 	if err := signals.ValidateSubject(ev.userID); err != nil {
 		return treezorEvent{}, errors.New("object_payload: user ID is not a valid subject ID")
@@ -374,36 +383,54 @@ func decodeKycReview(obj jsonObject, wh signals.Webhook) (string, any, error) {
 
 // decodeIdent reads a qes.* or videoConference.* object. Its attributes are not documented beyond result; the
 // reason is read from reason{reasonCode, reasonMessage}, or from reasonCode/reasonMessage beside result.
-func decodeIdent(obj jsonObject, wh signals.Webhook) (string, any, error) {
-	userID, err := requireUser(obj, treezorUserIDKeys...)
+// decodeIdent reads a qes.* or videoConference.* payload. Seeds 000 and 002 document only its result and reason;
+// the user may be absent, and then the identification is named by the payload's identificationId or, failing that,
+// the envelope's object_id. An event that names its user goes to the user's workflow; one that names only the
+// identification goes to the run that opened it (its KycProviderReference).
+func decodeIdent(ev treezorEvent, obj jsonObject, objectID string, wh signals.Webhook) (treezorEvent, error) {
+	userID, err := obj.text(treezorUserIDKeys...)
 	if err != nil {
-		return "", nil, err
+		return ev, err
 	}
-	ev := signals.TreezorIdentEvent{Webhook: wh, UserID: userID}
-	if ev.IdentificationID, err = obj.text("identificationId", "identification_id", "identification-id"); err != nil {
-		return "", nil, err
+	out := signals.TreezorIdentEvent{Webhook: wh, UserID: userID}
+	if out.IdentificationID, err = obj.text("identificationId", "identification_id", "identification-id"); err != nil {
+		return ev, err
 	}
-	if ev.Result, err = obj.text("result"); err != nil {
-		return "", nil, err
+	if userID == "" {
+		if out.IdentificationID == "" {
+			// The envelope's object_id names the object the event is about; it stands in for the identification
+			// only when nothing else names one (then the run found by it is the identification's by construction).
+			out.IdentificationID = objectID
+		}
+		switch {
+		case out.IdentificationID == "":
+			return ev, errors.New("names neither a user (userId) nor an identification (identificationId, object_id)")
+		case !ValidReference(out.IdentificationID):
+			return ev, errors.New("identification ID is not a lookup-safe reference (letters, digits, . _ : -, at most 128 bytes)")
+		}
+	}
+	if out.Result, err = obj.text("result"); err != nil {
+		return ev, err
 	}
 	codeKeys := []string{"reasonCode", "reason_code", "reason-code", "code"}
 	messageKeys := []string{"reasonMessage", "reason_message", "reason-message", "message"}
 	if raw, _, ok := obj.lookup("reason"); ok {
-		if ev.Reason, err = providerReason(raw, codeKeys, messageKeys); err != nil {
-			return "", nil, fmt.Errorf("reason: %w", err)
+		if out.Reason, err = providerReason(raw, codeKeys, messageKeys); err != nil {
+			return ev, fmt.Errorf("reason: %w", err)
 		}
 	}
-	if ev.Reason == nil {
+	if out.Reason == nil {
 		r := signals.ProviderReason{}
 		if r.Code, err = obj.text(codeKeys[:3]...); err != nil {
-			return "", nil, err
+			return ev, err
 		}
 		if r.Message, err = obj.text(messageKeys[:3]...); err != nil {
-			return "", nil, err
+			return ev, err
 		}
 		if r.Code != "" || r.Message != "" {
-			ev.Reason = &r
+			out.Reason = &r
 		}
 	}
-	return userID, ev, nil
+	ev.userID, ev.identificationID, ev.payload = userID, out.IdentificationID, out
+	return ev, nil
 }

@@ -386,3 +386,49 @@ func TestParseTimestamp(t *testing.T) {
 		})
 	}
 }
+
+// TestTreezorIdentEventWithoutUser: seeds 000 and 002 document only result and reason in qes.* and
+// videoConference.* payloads, so an event may name no user. The relay then finds the run by the identification it
+// opened (KycProviderReference): the payload's identificationId, else the envelope's object_id. One that names
+// neither is refused as malformed, never guessed.
+func TestTreezorIdentEventWithoutUser(t *testing.T) {
+	wf := func(user string) string { return signals.WorkflowID(signals.ProviderTreezor, user) }
+	wh := signals.Webhook{EventID: "wh-9", EmittedAt: time.Date(2023, time.November, 14, 22, 13, 20, 0, time.UTC)}
+	ev := func(id, result string) signals.TreezorIdentEvent {
+		return signals.TreezorIdentEvent{Webhook: wh, IdentificationID: id, Result: result}
+	}
+	tests := []struct {
+		name       string
+		payload    string
+		wantStatus int
+		want       []sent
+	}{
+		{"identificationId in the payload", `{"qes":[{"identificationId":"idn-7","result":"SUCCESS"}]}`,
+			200, []sent{{wf("4001"), "run-" + wf("4001"), "qes.finalized", ev("idn-7", "SUCCESS")}}},
+		{"only the envelope's object_id", `{"qes":[{"result":"SUCCESS"}]}`,
+			200, []sent{{wf("4002"), "run-" + wf("4002"), "qes.finalized", ev("obj-8", "SUCCESS")}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeSignaler{running: map[string]string{"idn-7": wf("4001"), "obj-8": wf("4002")}}
+			h, _ := newTestHandler(t, fake)
+			body := strings.Replace(tzHook{event: "qes.finalized", id: "wh-9", createdAt: "17000000000000", payload: tc.payload,
+				sig: hmacBase64("tz-secret-old", tc.payload)}.body(), `"object_id":"999"`, `"object_id":"obj-8"`, 1)
+			status, resp := serve(t, h, treezorRequest(body))
+			require.Equal(t, tc.wantStatus, status, "response %v", resp)
+			require.Equal(t, tc.want, fake.signals())
+		})
+	}
+
+	t.Run("neither user nor identification", func(t *testing.T) {
+		fake := &fakeSignaler{}
+		h, _ := newTestHandler(t, fake)
+		payload := `{"qes":[{"result":"SUCCESS"}]}`
+		body := strings.Replace(tzHook{event: "qes.finalized", id: "wh-9", payload: payload, sig: hmacBase64("tz-secret-old", payload)}.body(),
+			`,"object_id":"999"`, "", 1)
+		status, resp := serve(t, h, treezorRequest(body))
+		require.Equal(t, http.StatusBadRequest, status, "response %v", resp)
+		require.Contains(t, resp["error"], "names neither a user")
+		require.Empty(t, fake.signals())
+	})
+}

@@ -38,9 +38,9 @@ func TestFaultsFromNames(t *testing.T) {
 func TestReorderAndDuplicate(t *testing.T) {
 	h := newHarness(t, sandbox.Config{})
 	user := h.userFor(signals.MethodTreezorQES, "HAPPYPATH", sandbox.FaultDuplicate, sandbox.FaultReorder)
-	_, err := h.tz.InitiateQES(bg(), user, "")
+	ident, err := h.tz.InitiateQES(bg(), user, "")
 	require.NoError(t, err)
-	got := h.waitSignals(6, forWorkflow(signals.WorkflowID(signals.ProviderTreezor, user)))
+	got := h.waitSignals(6, forWorkflow("by-reference/"+ident.ID))
 	var order []string
 	ids := map[string]int{}
 	for _, s := range got {

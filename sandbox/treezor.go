@@ -606,16 +606,21 @@ type tzIdentReason struct {
 	Message string `json:"reasonMessage"`
 }
 
+// tzIdentObject is a qes.* or videoConference.* object. Seeds 000 and 002 list only result and reason as its
+// attributes: no user ID. The identification is named by identificationId in the payload for some subjects and
+// only by the envelope's object_id for others, so that the relay must route by either.
 type tzIdentObject struct {
-	IdentificationID string         `json:"identificationId"`
-	UserID           string         `json:"userId"`
+	IdentificationID string         `json:"identificationId,omitempty"`
 	Result           string         `json:"result"`
 	Reason           *tzIdentReason `json:"reason,omitempty"`
 	CreatedDate      string         `json:"createdDate"`
 }
 
 func identObject(u *tzUser, id *tzIdent, is IdentStep) tzIdentObject {
-	o := tzIdentObject{IdentificationID: id.id, UserID: u.id, Result: is.Result, CreatedDate: time.Now().UTC().Format(treezorDateLayout)}
+	o := tzIdentObject{Result: is.Result, CreatedDate: time.Now().UTC().Format(treezorDateLayout)}
+	if n, _ := strconv.Atoi(u.id); n%2 == 0 {
+		o.IdentificationID = id.id
+	}
 	if is.Reason != nil {
 		o.Reason = &tzIdentReason{Code: is.Reason.Code, Message: is.Reason.Message}
 	}

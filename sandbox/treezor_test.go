@@ -145,14 +145,19 @@ func TestTreezorIdentScenarios(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(string(tc.method)+"/"+tc.scenario, func(t *testing.T) {
 			user := h.userFor(tc.method, tc.scenario)
-			var err error
+			var (
+				ident treezor.Identification
+				err   error
+			)
 			if tc.method == signals.MethodTreezorQES {
-				_, err = h.tz.InitiateQES(bg(), user, "")
+				ident, err = h.tz.InitiateQES(bg(), user, "")
 			} else {
-				_, err = h.tz.InitiateVideoConference(bg(), user, "")
+				ident, err = h.tz.InitiateVideoConference(bg(), user, "")
 			}
 			require.NoError(t, err)
-			got := h.waitSignals(len(tc.want), forWorkflow(signals.WorkflowID(signals.ProviderTreezor, user)))
+			// The events name no user (seeds 000 and 002 list only result and reason): the relay finds the run by
+			// the identification.
+			got := h.waitSignals(len(tc.want), forWorkflow("by-reference/"+ident.ID))
 			var names []string
 			for _, s := range got {
 				names = append(names, s.Name)
