@@ -37,7 +37,11 @@ func (h *Handler) solaris(r *http.Request, body []byte) reply {
 		// signals nothing.
 		return unwanted(SolarisEventSubscription, "subscription check")
 	}
-	if err := verifySHA256Header(h.solarisKeys, r.Header.Get(HeaderSolarisSignature), body); err != nil {
+	mac, err := parseSolarisSignature(r.Header.Get(HeaderSolarisSignature))
+	if err == nil {
+		err = verifyMAC(h.solarisKeys, mac, body)
+	}
+	if err != nil {
 		return unauthorized(event, err.Error())
 	}
 	if event == "" {

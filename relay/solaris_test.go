@@ -65,7 +65,13 @@ func TestSolarisWebhooks(t *testing.T) {
 		{"tampered body", strings.Replace(solarisBody, "successful", "failed", 1),
 			with(map[string]string{"sign": "", HeaderSolarisSignature: "sha256=" + hmacHex("sol-secret-old", solarisBody)}), nil, 401, ResultUnauthorized, "IDENTIFICATION", nil},
 		{"missing signature header", solarisBody, with(map[string]string{"sign": ""}), nil, 401, ResultUnauthorized, "IDENTIFICATION", nil},
-		{"signature without algorithm", solarisBody, with(map[string]string{"sign": "", HeaderSolarisSignature: hmacHex("sol-secret-old", solarisBody)}),
+		// Solaris documents "HMAC SHA-256" but not the header's layout; "sha256=<hex>" comes from a third-party mock.
+		// Both hex layouts are accepted, and only a correct MAC passes either.
+		{"bare hex signature", solarisBody, with(map[string]string{"sign": "", HeaderSolarisSignature: hmacHex("sol-secret-old", solarisBody)}),
+			nil, 200, ResultSignalled, "IDENTIFICATION", &sent{wf, "run-" + wf, signals.SignalSolarisIdentification, event}},
+		{"bare hex signature, wrong secret", solarisBody, with(map[string]string{"sign": "", HeaderSolarisSignature: hmacHex("sol-secret-other", solarisBody)}),
+			nil, 401, ResultUnauthorized, "IDENTIFICATION", nil},
+		{"bare hex signature, too short", solarisBody, with(map[string]string{"sign": "", HeaderSolarisSignature: hmacHex("sol-secret-old", solarisBody)[:62]}),
 			nil, 401, ResultUnauthorized, "IDENTIFICATION", nil},
 		{"signature with another algorithm", solarisBody, with(map[string]string{"sign": "", HeaderSolarisSignature: "sha1=" + hmacHex("sol-secret-old", solarisBody)}),
 			nil, 401, ResultUnauthorized, "IDENTIFICATION", nil},

@@ -354,7 +354,13 @@ func (s *Server) solarisWebhook(id *solIdent) *webhook {
 	deliveryID := newUUID()
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
-	h.Set("Solaris-Webhook-Signature", hexHMAC(s.cfg.WebhookSecrets.Solaris, body))
+	// Solaris documents "HMAC SHA-256" but not the header's layout: some deliveries carry "sha256=<hex>" (as a
+	// third-party mock does), others the bare hex, so a receiver must take both.
+	sig := hexHMAC(s.cfg.WebhookSecrets.Solaris, body)
+	if deliveryID[0]%2 == 0 {
+		sig = strings.TrimPrefix(sig, "sha256=")
+	}
+	h.Set("Solaris-Webhook-Signature", sig)
 	h.Set("Solaris-Webhook-Id", deliveryID)
 	h.Set("Solaris-Webhook-Event-Type", "IDENTIFICATION")
 	h.Set("Solaris-Webhook-Subscription-Id", s.sol.subscriptionID)
