@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -177,8 +177,13 @@ func (h *harness) treezorUser(fields map[string]any) string {
 func (h *harness) treezorToken() string {
 	h.t.Helper()
 	creds := sandbox.DevCredentials()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {creds.TreezorClientID}, "client_secret": {creds.TreezorClientSecret}}
-	resp, err := http.PostForm(h.api.URL+"/treezor/oauth/token", form)
+	var body bytes.Buffer
+	form := multipart.NewWriter(&body)
+	for _, f := range [][2]string{{"grant_type", "client_credentials"}, {"client_id", creds.TreezorClientID}, {"client_secret", creds.TreezorClientSecret}} {
+		require.NoError(h.t, form.WriteField(f[0], f[1]))
+	}
+	require.NoError(h.t, form.Close())
+	resp, err := http.Post(h.api.URL+"/treezor/oauth/token", form.FormDataContentType(), &body)
 	require.NoError(h.t, err)
 	defer resp.Body.Close()
 	var tok struct {

@@ -1,11 +1,15 @@
 package providerhttp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +41,10 @@ type TokenConfig struct {
 	Scope string
 	// CredentialsIn says where the client ID and secret go.
 	CredentialsIn CredentialsIn
+	// Multipart sends the form as multipart/form-data instead of RFC 6749's application/x-www-form-urlencoded:
+	// Treezor's OpenAPI declares multipart/form-data for POST /oauth/token (postAuth), and its guide's curl uses
+	// --form.
+	Multipart bool
 	// Operation names token requests in errors, e.g. "treezor: get access token".
 	Operation string
 }
@@ -171,27 +179,29 @@ func (s *TokenSource) request(ctx context.Context) (string, time.Duration, error
 		form.Set("client_id", s.cfg.ClientID)
 		form.Set("client_secret", s.cfg.ClientSecret)
 	}
-	// RFC 6749 mandates application/x-www-form-urlencoded. Treezor's curl example and OpenAPI use multipart
-	// form data, but its endpoint reads either (golang.org/x/oauth2 clients send urlencoded to it).
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL, strings.NewReader(form.Encode()))
+	body, contentType, err := encodeForm(form, s.cfg.Multipart)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: encode form: %w", op, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: build request: %w", op, err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	if s.cfg.CredentialsIn == CredentialsInBasicAuth {
 		req.SetBasicAuth(s.cfg.ClientID, s.cfg.ClientSecret)
 	}
 
-	resp, body, err := s.client.Do(req, op)
+	resp, answer, err := s.client.Do(req, op)
 	if err != nil {
 		return "", 0, err
 	}
-	if err := Classify(resp, body, op); err != nil {
+	if err := Classify(resp, answer, op); err != nil {
 		return "", 0, err
 	}
 	var tr tokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil {
+	if err := json.Unmarshal(answer, &tr); err != nil {
 		return "", 0, InvalidResponse(op, "token response is not the expected JSON")
 	}
 	if tr.AccessToken == "" {
@@ -204,4 +214,24 @@ func (s *TokenSource) request(ctx context.Context) (string, time.Duration, error
 		lifetime = time.Duration(secs) * time.Second
 	}
 	return tr.AccessToken, lifetime, nil
+}
+
+// encodeForm writes the token request's fields urlencoded (RFC 6749) or as multipart/form-data, in a stable order,
+// and returns the body with its Content-Type.
+func encodeForm(form url.Values, multipartForm bool) ([]byte, string, error) {
+	if !multipartForm {
+		return []byte(form.Encode()), "application/x-www-form-urlencoded", nil
+	}
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	keys := slices.Sorted(maps.Keys(form))
+	for _, k := range keys {
+		if err := w.WriteField(k, form.Get(k)); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return b.Bytes(), w.FormDataContentType(), nil
 }

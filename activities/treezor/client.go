@@ -66,12 +66,14 @@ func New(cfg Config) (*Client, error) {
 
 	httpClient := providerhttp.New(cfg.HTTP)
 	tokens, err := providerhttp.NewTokenSource(httpClient, providerhttp.TokenConfig{
-		// Treezor's POST /oauth/token takes the credentials as form fields.
+		// Treezor's POST /oauth/token takes the credentials as form fields, in multipart/form-data (its OpenAPI's
+		// postAuth; its guide's curl uses --form).
 		URL:           base + "/oauth/token",
 		ClientID:      cfg.ClientID,
 		ClientSecret:  cfg.ClientSecret,
 		Scope:         cfg.Scope,
 		CredentialsIn: providerhttp.CredentialsInForm,
+		Multipart:     true,
 		Operation:     "treezor: get access token",
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,11 +60,14 @@ func newFakeTreezor(t *testing.T, api func(w http.ResponseWriter, r *http.Reques
 func (f *fakeTreezor) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/oauth/token" {
 		assert.Equal(f.t, http.MethodPost, r.Method)
-		assert.NoError(f.t, r.ParseForm())
-		assert.Equal(f.t, "client_credentials", r.PostForm.Get("grant_type"))
-		assert.Equal(f.t, testClientID, r.PostForm.Get("client_id"))
-		assert.Equal(f.t, testClientSecret, r.PostForm.Get("client_secret"))
-		assert.Equal(f.t, "read_write", r.PostForm.Get("scope"))
+		// Treezor's OpenAPI declares multipart/form-data for postAuth.
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		assert.Equal(f.t, "multipart/form-data", mt)
+		assert.NoError(f.t, r.ParseMultipartForm(1<<20))
+		assert.Equal(f.t, "client_credentials", r.PostFormValue("grant_type"))
+		assert.Equal(f.t, testClientID, r.PostFormValue("client_id"))
+		assert.Equal(f.t, testClientSecret, r.PostFormValue("client_secret"))
+		assert.Equal(f.t, "read_write", r.PostFormValue("scope"))
 		n := f.tokens.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3600,"access_token":"tok-%d"}`, n)

@@ -5,9 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 )
 
@@ -56,12 +55,22 @@ func (t *treezorUsers) accessToken(ctx context.Context) (string, error) {
 	if t.token != "" {
 		return t.token, nil
 	}
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {t.id}, "client_secret": {t.secret}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+"/oauth/token", strings.NewReader(form.Encode()))
+	// Multipart form data, as Treezor's OpenAPI declares for POST /oauth/token.
+	var body bytes.Buffer
+	form := multipart.NewWriter(&body)
+	for _, f := range [][2]string{{"grant_type", "client_credentials"}, {"client_id", t.id}, {"client_secret", t.secret}} {
+		if err := form.WriteField(f[0], f[1]); err != nil {
+			return "", err
+		}
+	}
+	if err := form.Close(); err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+"/oauth/token", &body)
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", form.FormDataContentType())
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
