@@ -22,10 +22,11 @@ type SolarisIdentRequest struct {
 	Language string `json:"language,omitempty"`
 	// IncludeDocuments asks GetIdentification for the documents submitted during the identification.
 	IncludeDocuments bool `json:"includeDocuments,omitempty"`
+	// ProofOfAddress goes with CreateIdentification when the customer's ID document does not show their address.
+	ProofOfAddress *signals.ProofOfAddress `json:"proofOfAddress,omitempty"`
 }
 
-// SolarisIdentification is a Solaris identification as the workflow sees it. IDnow's reference is never part
-// of it: it is internal and must not reach the end user.
+// SolarisIdentification is a Solaris identification as the workflow sees it.
 type SolarisIdentification struct {
 	ID string `json:"id"`
 	// URL is the IDnow URL the user must visit, set once the identification was requested.
@@ -34,6 +35,10 @@ type SolarisIdentification struct {
 	// FailureReason is IDnow's reason for an aborted, canceled or failed identification, when Solaris gives one.
 	FailureReason string             `json:"failureReason,omitempty"`
 	Documents     []signals.Document `json:"documents,omitempty"`
+	// SDKToken is IDnow's reference, set by RequestIdentification only: the backend's app starts the IDnow SDK
+	// with it (seed 003). It goes to the identification_url update's answer and nowhere else: no log, no status,
+	// no outcome, never the customer's screen.
+	SDKToken string `json:"sdkToken,omitempty"`
 }
 
 // CreateIdentification creates an IDnow identification for req.PersonID in req.Language. It does not start it:
@@ -43,7 +48,7 @@ func (a *Solaris) CreateIdentification(ctx context.Context, req SolarisIdentRequ
 	if a.Client == nil {
 		return SolarisIdentification{}, notConfigured("Solaris", "SOLARIS_BASE_URL")
 	}
-	id, err := a.Client.CreateIdentification(ctx, req.PersonID, req.Language)
+	id, err := a.Client.CreateIdentification(ctx, req.PersonID, req.Language, req.ProofOfAddress)
 	if err != nil {
 		return SolarisIdentification{}, err
 	}
@@ -61,7 +66,9 @@ func (a *Solaris) RequestIdentification(ctx context.Context, req SolarisIdentReq
 	if err != nil {
 		return SolarisIdentification{}, err
 	}
-	return solarisIdentification(id), nil
+	out := solarisIdentification(id)
+	out.SDKToken = id.Reference
+	return out, nil
 }
 
 // GetIdentification reads identification req.IdentificationID of person req.PersonID, with its documents when

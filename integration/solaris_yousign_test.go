@@ -3,6 +3,7 @@ package integration_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -26,6 +27,14 @@ func TestIntegrationSolarisIDnow(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "https://go.test.idnow.example/app/kycflow/identifications/idt-"+person, ident.URL)
 	require.Equal(t, 14*24*time.Hour, time.Until(ident.ExpiresAt).Round(time.Hour))
+	// Seed 003: PATCH .../request answers with the url "for web browser" and the reference "for mobile app": the
+	// backend's app gets the reference for the IDnow SDK, and nothing else does.
+	require.Equal(t, "TST-SECRET", ident.SDKToken)
+	st, err := s.Starter.Status(ctx, v)
+	require.NoError(t, err)
+	statusJSON, err := json.Marshal(st)
+	require.NoError(t, err)
+	require.NotContains(t, string(statusJSON), "TST-SECRET", "the status query never shows the IDnow reference")
 
 	workflowID := s.FindByProviderReference(t, "idt-"+person)
 	require.Equal(t, v.WorkflowID, workflowID)
@@ -46,7 +55,9 @@ func TestIntegrationSolarisIDnow(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
 	require.Equal(t, []signals.Document{{ID: "doc-idt-" + person, Type: "PASSPORT"}}, o.Documents)
-	require.NotContains(t, o.UserMessage+o.Detail, "TST-SECRET", "the IDnow reference never leaves Solaris")
+	outcomeJSON, err := json.Marshal(o)
+	require.NoError(t, err)
+	require.NotContains(t, string(outcomeJSON), "TST-SECRET", "no outcome holds the IDnow reference")
 	requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeApproved))
 	requireNoPendingTimers(t, s, v)
 	recordHistory(t, s, v, "solaris-idnow-approved")

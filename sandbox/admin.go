@@ -167,6 +167,38 @@ func TreezorUserFields(sc Scenario, firstName string) map[string]any {
 	return fields
 }
 
+// SolarisPersonFields is a synthetic Solaris person for a scenario, with every mandatory data point of seed 003's
+// "POST Create person" (consents included) except the fields the scenario's OmitUserFields names (JSON names:
+// "terms_conditions_signed_at", "address", ...), which the backend then leaves out.
+func SolarisPersonFields(sc Scenario, firstName string) signals.SolarisPerson {
+	consented := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	p := signals.SolarisPerson{
+		Salutation: "MS", FirstName: firstName, LastName: sc.LastName(), BirthDate: "1990-01-01", Nationality: "DE",
+		Mobile:                  "+49301234567",
+		Address:                 &signals.SolarisAddress{Line1: "Amrumerstrasse 14", PostalCode: "13353", City: "Berlin", Country: "DE"},
+		TermsConditionsSignedAt: &consented, DataTermsSignedAt: &consented,
+	}
+	for _, f := range sc.OmitUserFields {
+		switch f {
+		case "salutation":
+			p.Salutation = ""
+		case "birth_date":
+			p.BirthDate = ""
+		case "nationality":
+			p.Nationality = ""
+		case "mobile_number":
+			p.Mobile = ""
+		case "address":
+			p.Address = nil
+		case "terms_conditions_signed_at":
+			p.TermsConditionsSignedAt = nil
+		case "data_terms_signed_at":
+			p.DataTermsSignedAt = nil
+		}
+	}
+	return p
+}
+
 // SyntheticFirstName is a made-up first name (letters only, as Solaris requires), unique enough that two runs of
 // a scenario never share a Yousign person, followed by the token that selects the faults, if any.
 func SyntheticFirstName(faults []Fault) string {

@@ -161,9 +161,9 @@ func TestDeliveryRetries(t *testing.T) {
 	require.Equal(t, 2, st.Refused)
 	require.Equal(t, 2, st.Retried)
 
-	person, err := h.sol.CreatePerson(bg(), signals.SolarisPerson{FirstName: "Ada", LastName: sandbox.AutotestPrefix + "HAPPYPATH"})
+	person, err := h.sol.CreatePerson(bg(), solarisPerson("Ada", "HAPPYPATH"))
 	require.NoError(t, err)
-	id, err := h.sol.CreateIdentification(bg(), person, "")
+	id, err := h.sol.CreateIdentification(bg(), person, "", nil)
 	require.NoError(t, err)
 	h.waitSignals(1, forWorkflow("by-reference/"+id.ID))
 	require.Eventually(t, func() bool { return h.stats("solaris/"+person).Acknowledged == 1 }, 5*time.Second, 5*time.Millisecond)

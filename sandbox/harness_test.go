@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,6 +192,41 @@ func (h *harness) treezorToken() string {
 	}
 	require.NoError(h.t, json.NewDecoder(resp.Body).Decode(&tok))
 	return tok.AccessToken
+}
+
+// solarisToken gets a Solaris access token the way kycflow's client does: Basic auth, grant_type=client_credentials.
+func (h *harness) solarisToken() string {
+	h.t.Helper()
+	creds := sandbox.DevCredentials()
+	req, _ := http.NewRequest(http.MethodPost, h.api.URL+"/solaris/oauth2/token",
+		strings.NewReader("grant_type=client_credentials&scope=partners"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(creds.SolarisClientID, creds.SolarisClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(h.t, json.NewDecoder(resp.Body).Decode(&tok))
+	require.NotEmpty(h.t, tok.AccessToken)
+	return tok.AccessToken
+}
+
+// solarisPost posts body as JSON to the sandbox's Solaris API and returns the status and the answer's text.
+func (h *harness) solarisPost(token, path string, body any) (int, string) {
+	h.t.Helper()
+	raw, err := json.Marshal(body)
+	require.NoError(h.t, err)
+	req, _ := http.NewRequest(http.MethodPost, h.api.URL+path, bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	return resp.StatusCode, string(answer)
 }
 
 // userFor is the user of a scenario, with faults.

@@ -23,8 +23,15 @@ type Scenario struct {
 	Expected signals.OutcomeStatus `json:"expected"`
 	Cause    string                `json:"cause,omitempty"`
 
-	// OmitUserFields are Treezor user fields the backend leaves out when it creates the user.
+	// OmitUserFields are the fields the backend leaves out when it creates the Treezor user or the Solaris person.
 	OmitUserFields []string `json:"omitUserFields,omitempty"`
+	// Rejected, when set, is the field at fault in a request refused before any verification starts (kycflow's
+	// client checks it): the scenario's expected result instead of an outcome.
+	Rejected string `json:"rejected,omitempty"`
+	// NoAddressOnDocument: the customer identifies with a document that does not show their address (a passport),
+	// so Solaris requires a proof of address with the identification. ProofOfAddress: the backend sends one.
+	NoAddressOnDocument bool `json:"noAddressOnDocument,omitempty"`
+	ProofOfAddress      bool `json:"proofOfAddress,omitempty"`
 	// Cancel: the backend cancels the verification once it has the identification URL.
 	Cancel bool `json:"cancel,omitempty"`
 
@@ -51,8 +58,17 @@ func (s Scenario) Key() string { return string(s.Method) + "/" + s.Name }
 // LastName is the name that selects the scenario, following IDnow's convention.
 func (s Scenario) LastName() string { return AutotestPrefix + s.Name }
 
-// ExpectedText is the expected outcome as the demo prints it: "approved", "failed (user_data_incomplete)".
-func (s Scenario) ExpectedText() string { return OutcomeText(s.Expected, s.Cause) }
+// ExpectedText is the expected outcome as the demo prints it: "approved", "failed (user_data_incomplete)", or
+// "rejected (terms_conditions_signed_at)" for a request refused before it starts.
+func (s Scenario) ExpectedText() string {
+	if s.Rejected != "" {
+		return RejectedText(s.Rejected)
+	}
+	return OutcomeText(s.Expected, s.Cause)
+}
+
+// RejectedText formats a request refused before it started, naming the field at fault.
+func RejectedText(field string) string { return "rejected (" + field + ")" }
 
 // OutcomeText formats an outcome status with its cause, if any.
 func OutcomeText(status signals.OutcomeStatus, cause string) string {
@@ -352,6 +368,17 @@ var solarisScenarios = []Scenario{
 			{At: after(userSession), Status: signals.SolarisStatusPendingSuccessful},
 		}},
 	{Name: "LINKEXPIRED", Does: "the user never opens the link; it expires after 14 days", Expected: signals.OutcomeExpired},
+	// Seed 003: "Collect the customer's consent to Solarisbank's Terms and Conditions and store the timestamp in
+	// the terms_conditions_signed_at field" ("you must pass each timestamp").
+	{Name: "NOCONSENT", Does: "the backend creates the person without the Terms and Conditions consent: refused before any call",
+		Rejected: "terms_conditions_signed_at", OmitUserFields: []string{"terms_conditions_signed_at"}},
+	// Seed 003: proof_of_address_type and proof_of_address_issued_at are "mandatory if the customer's
+	// identification document does not include their address".
+	{Name: "PASSPORTNOPOA", Does: "a passport (no address on it) and no proof of address: Solaris refuses the identification (400)",
+		Expected: signals.OutcomeFailed, Cause: signals.CauseUserDataIncomplete, NoAddressOnDocument: true},
+	{Name: "PASSPORTPOA", Does: "a passport with a proof of address issued a month ago: successful",
+		Expected: signals.OutcomeApproved, NoAddressOnDocument: true, ProofOfAddress: true,
+		Solaris: []SolarisStep{{At: after(userSession + agentReview), Status: signals.SolarisStatusSuccessful}}},
 }
 
 // yousignScenarios are Yousign's verification results.

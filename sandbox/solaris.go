@@ -162,6 +162,12 @@ func (s *Server) solarisCreatePerson(w http.ResponseWriter, r *http.Request) {
 		}
 		names[field] = v
 	}
+	// Seed 003, "POST Create person": the mandatory data points, consents included ("you must pass each
+	// timestamp"), each a UTC timestamp.
+	if field, problem := solarisPersonProblem(body); field != "" {
+		solarisError(w, http.StatusBadRequest, "invalid_model", "Invalid Model", field+" "+problem, field)
+		return
+	}
 	if b, ok := body["birth_date"].(string); ok && !birthdayFormat.MatchString(b) {
 		solarisError(w, http.StatusBadRequest, "invalid_model", "Invalid Model", "birth_date must be YYYY-MM-DD", "birth_date")
 		return
@@ -172,6 +178,40 @@ func (s *Server) solarisCreatePerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, s.addSolarisPerson(body).object)
+}
+
+// solarisPersonProblem is the first mandatory field of seed 003's person table that body lacks or has in the wrong
+// form, with what is wrong; "" when the person is complete.
+func solarisPersonProblem(body map[string]any) (field, problem string) {
+	text := func(v any) string { s, _ := v.(string); return strings.TrimSpace(s) }
+	for _, f := range signals.SolarisPersonMandatory {
+		switch f {
+		case "address":
+			a, ok := body["address"].(map[string]any)
+			if !ok {
+				return f, "is mandatory"
+			}
+			for _, part := range []string{"line_1", "postal_code", "city", "country"} {
+				if text(a[part]) == "" {
+					return "address." + part, "is mandatory"
+				}
+			}
+		case "data_terms_signed_at", "terms_conditions_signed_at":
+			v := text(body[f])
+			if v == "" {
+				return f, "is mandatory: record the customer's consent as a UTC timestamp"
+			}
+			ts, err := time.Parse(time.RFC3339Nano, v)
+			if _, offset := ts.Zone(); err != nil || offset != 0 {
+				return f, "must be a UTC timestamp such as 2019-01-01T00:00:00Z"
+			}
+		default:
+			if text(body[f]) == "" {
+				return f, "is mandatory"
+			}
+		}
+	}
+	return "", ""
 }
 
 // addSolarisPerson registers a person whose fields were checked. Call with s.mu.
@@ -213,8 +253,10 @@ func solarisNameProblem(name string) string {
 // identification with an IDENTIFICATION webhook (status created).
 func (s *Server) solarisCreateIdentification(w http.ResponseWriter, r *http.Request, p *solPerson) {
 	var body struct {
-		Method   string `json:"method"`
-		Language string `json:"language"`
+		Method                 string `json:"method"`
+		Language               string `json:"language"`
+		ProofOfAddressType     string `json:"proof_of_address_type"`
+		ProofOfAddressIssuedAt string `json:"proof_of_address_issued_at"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		solarisError(w, http.StatusBadRequest, "invalid_json", "Invalid JSON", err.Error(), "")
@@ -233,12 +275,36 @@ func (s *Server) solarisCreateIdentification(w http.ResponseWriter, r *http.Requ
 		solarisError(w, http.StatusBadRequest, "invalid_model", "Invalid Model", err.Error(), "")
 		return
 	}
+	if field, problem := proofOfAddressProblem(sc, body.ProofOfAddressType, body.ProofOfAddressIssuedAt); field != "" {
+		solarisError(w, http.StatusBadRequest, "invalid_model", "Invalid Model", field+" "+problem, field)
+		return
+	}
 	p.sub.stats.Scenario = sc.Name
 	id := &solIdent{id: randomHex(16) + "cidt", personID: p.object["id"].(string), language: body.Language,
 		status: signals.SolarisStatusCreated, scenario: sc, person: p}
 	s.sol.idents[id.id] = id
 	writeJSON(w, http.StatusCreated, id.object(false))
 	s.play(p.sub, []step{{fire: func() *webhook { return s.solarisWebhook(id) }}})
+}
+
+// proofOfAddressProblem applies seed 003 to POST .../identifications: proof_of_address_type and
+// proof_of_address_issued_at are "mandatory if the customer's identification document does not include their
+// address" (the scenario's NoAddressOnDocument), and the document "must NOT be older than 6 months".
+func proofOfAddressProblem(sc Scenario, typ, issuedAt string) (field, problem string) {
+	if !sc.NoAddressOnDocument && typ == "" && issuedAt == "" {
+		return "", ""
+	}
+	switch {
+	case typ == "":
+		return "proof_of_address_type", "is mandatory: the customer's identification document does not include their address"
+	case issuedAt == "":
+		return "proof_of_address_issued_at", "is mandatory: the customer's identification document does not include their address"
+	}
+	p := signals.ProofOfAddress{Type: typ, IssuedAt: issuedAt}
+	if err := p.CheckAge(time.Now()); err != nil {
+		return "proof_of_address_issued_at", "must not be older than 6 months"
+	}
+	return "", ""
 }
 
 // solarisRequestIdentification is PATCH .../identifications/{id}/request: the identification goes to pending

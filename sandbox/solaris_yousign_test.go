@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -19,11 +20,10 @@ import (
 
 func TestSolarisReviewScenario(t *testing.T) {
 	h := newHarness(t, sandbox.Config{})
-	person, err := h.sol.CreatePerson(bg(), signals.SolarisPerson{FirstName: sandbox.SyntheticFirstName(nil),
-		LastName: sandbox.AutotestPrefix + "CHANGEALLREVIEW", BirthDate: "1990-01-01"})
+	person, err := h.sol.CreatePerson(bg(), solarisPerson(sandbox.SyntheticFirstName(nil), "CHANGEALLREVIEW"))
 	require.NoError(t, err)
 
-	created, err := h.sol.CreateIdentification(bg(), person, "DE")
+	created, err := h.sol.CreateIdentification(bg(), person, "DE", nil)
 	require.NoError(t, err)
 	require.Equal(t, signals.SolarisStatusCreated, created.Status)
 	requested, err := h.sol.RequestIdentification(bg(), person, created.ID)
@@ -69,9 +69,9 @@ func TestSolarisReviewScenario(t *testing.T) {
 
 func TestSolarisFailureReason(t *testing.T) {
 	h := newHarness(t, sandbox.Config{})
-	person, err := h.sol.CreatePerson(bg(), signals.SolarisPerson{FirstName: "Ada", LastName: sandbox.AutotestPrefix + "ABORTIDENT"})
+	person, err := h.sol.CreatePerson(bg(), solarisPerson("Ada", "ABORTIDENT"))
 	require.NoError(t, err)
-	id, err := h.sol.CreateIdentification(bg(), person, "")
+	id, err := h.sol.CreateIdentification(bg(), person, "", nil)
 	require.NoError(t, err)
 	_, err = h.sol.RequestIdentification(bg(), person, id.ID)
 	require.NoError(t, err)
@@ -82,10 +82,64 @@ func TestSolarisFailureReason(t *testing.T) {
 	require.Equal(t, "BAD_VIDEO", got.FailureReason)
 }
 
+// solarisPerson is a complete person (every mandatory data point of seed 003) for a scenario.
+func solarisPerson(first, scenario string) signals.SolarisPerson {
+	return sandbox.SolarisPersonFields(sandbox.Scenario{Method: signals.MethodSolarisIDnow, Name: scenario}, first)
+}
+
+// TestSolarisPersonMandatoryFields: the sandbox refuses, as seed 003 requires, a person without one of its
+// mandatory data points, the consent timestamps included; kycflow's client refuses it before any call.
+func TestSolarisPersonMandatoryFields(t *testing.T) {
+	h := newHarness(t, sandbox.Config{})
+	token := h.solarisToken()
+	complete := solarisPerson("Ada", "HAPPYPATH")
+	for _, field := range []string{"terms_conditions_signed_at", "data_terms_signed_at", "mobile_number", "address", "salutation"} {
+		t.Run(field, func(t *testing.T) {
+			var body map[string]any
+			raw, err := json.Marshal(complete)
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(raw, &body))
+			delete(body, field)
+			status, answer := h.solarisPost(token, "/solaris/v1/persons", body)
+			require.Equal(t, http.StatusBadRequest, status)
+			require.Contains(t, answer, field+" ")
+
+			p := complete
+			require.NoError(t, json.Unmarshal(raw, &p))
+			switch field {
+			case "terms_conditions_signed_at":
+				p.TermsConditionsSignedAt = nil
+			case "data_terms_signed_at":
+				p.DataTermsSignedAt = nil
+			case "mobile_number":
+				p.Mobile = ""
+			case "address":
+				p.Address = nil
+			case "salutation":
+				p.Salutation = ""
+			}
+			_, err = h.sol.CreatePerson(bg(), p)
+			require.Equal(t, providerhttp.ErrTypeInvalidArgument, errType(err), "%v", err)
+			require.Contains(t, err.Error(), field)
+		})
+	}
+	t.Run("a consent not in UTC", func(t *testing.T) {
+		raw, _ := json.Marshal(complete)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(raw, &body))
+		body["data_terms_signed_at"] = "2022-01-01T01:00:00+01:00"
+		status, answer := h.solarisPost(token, "/solaris/v1/persons", body)
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Contains(t, answer, "UTC timestamp")
+	})
+	status, _ := h.solarisPost(token, "/solaris/v1/persons", complete)
+	require.Equal(t, http.StatusCreated, status, "the complete person is taken")
+}
+
 func TestSolarisPersonValidation(t *testing.T) {
 	h := newHarness(t, sandbox.Config{})
 	// kycflow's client checks names first; the sandbox checks them too, for other callers.
-	_, err := h.sol.CreatePerson(bg(), signals.SolarisPerson{FirstName: "Ada", LastName: sandbox.AutotestPrefix + "NOSUCHCASE"})
+	_, err := h.sol.CreatePerson(bg(), solarisPerson("Ada", "NOSUCHCASE"))
 	require.Equal(t, providerhttp.ErrTypeBadRequest, errType(err), "%v", err)
 	require.Contains(t, err.Error(), "NOSUCHCASE")
 }

@@ -33,6 +33,9 @@ type VerificationInput struct {
 	Yousign *YousignPerson `json:"yousign,omitempty"`
 	// MaxAttempts bounds how many verifications a Yousign run opens after inconclusive results (default 2).
 	MaxAttempts int `json:"maxAttempts,omitempty"`
+	// ProofOfAddress is required by Solaris when the customer's ID document does not show their address (a
+	// passport); solaris-idnow only.
+	ProofOfAddress *ProofOfAddress `json:"proofOfAddress,omitempty"`
 }
 
 // Validate reports the first invalid field of the input.
@@ -51,6 +54,14 @@ func (in VerificationInput) Validate() error {
 	}
 	if in.MaxAttempts < 0 {
 		return fmt.Errorf("maxAttempts: %d is negative", in.MaxAttempts)
+	}
+	if in.ProofOfAddress != nil {
+		if in.Method != MethodSolarisIDnow {
+			return fmt.Errorf("proofOfAddress: only %s takes one", MethodSolarisIDnow)
+		}
+		if err := in.ProofOfAddress.Validate(); err != nil {
+			return fmt.Errorf("proofOfAddress: %w", err)
+		}
 	}
 	if in.Language != "" && in.Language != "DE" && in.Language != "EN" {
 		return fmt.Errorf("language: %q is not DE or EN", in.Language)
@@ -159,6 +170,11 @@ type Identification struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// WorkflowID lets the caller find the verification again.
 	WorkflowID string `json:"workflowId"`
+	// SDKToken is what the provider's mobile SDK starts the session with (Solaris: IDnow's reference, which
+	// PATCH .../request answers "for mobile app"; seed 003 recommends mobile onboarding with the IDnow SDK). Hand
+	// it to the backend's app only: it is a credential to the session, never shown, logged or stored in an
+	// outcome.
+	SDKToken string `json:"sdkToken,omitempty"`
 }
 
 // CancelRequest is the payload of the cancel signal.

@@ -3,6 +3,7 @@ package starter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -158,6 +159,13 @@ func Validate(in signals.VerificationInput) error {
 func validate(op string, in signals.VerificationInput) error {
 	if err := in.Validate(); err != nil {
 		return invalid(op, validationField(err), err)
+	}
+	// The workflow cannot read a clock to validate its input; the age of a proof of address is checked here (and
+	// again by the activity that sends it).
+	if p := in.ProofOfAddress; p != nil {
+		if err := p.CheckAge(time.Now()); err != nil {
+			return invalid(op, "proofOfAddress", fmt.Errorf("proofOfAddress: %w", err))
+		}
 	}
 	return nil
 }

@@ -75,7 +75,8 @@ func (f *solarisFlow) observe(status string) {
 }
 
 func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
-	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, Language: cmp.Or(f.input.Language, "EN")}
+	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, Language: cmp.Or(f.input.Language, "EN"),
+		ProofOfAddress: f.input.ProofOfAddress}
 	var ident activities.SolarisIdentification
 	actx := workflow.WithActivityOptions(ctx, withSummary(initiateOptions, "create IDnow identification"))
 	if err := workflow.ExecuteActivity(actx, sol.CreateIdentification, req).Get(actx, &ident); err != nil {
@@ -84,7 +85,7 @@ func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
 	// Published before the request: the first webhook may arrive before the request's response.
 	f.setProviderReference(ctx, ident.ID)
 
-	req.IdentificationID = ident.ID
+	req.IdentificationID, req.ProofOfAddress = ident.ID, nil
 	actx = workflow.WithActivityOptions(ctx, withSummary(initiateOptions, "request IDnow identification"))
 	if err := workflow.ExecuteActivity(actx, sol.RequestIdentification, req).Get(actx, &ident); err != nil {
 		return f.initFailed(f.callFailed(err, "request identification"))
@@ -95,6 +96,9 @@ func (f *solarisFlow) initiate(ctx workflow.Context) *signals.Outcome {
 			Detail: "Solaris requested the identification but returned no IDnow URL"}
 		return f.initFailed(o)
 	}
+	// Seed 003: the request answers with the url "for web browser" and the reference "for mobile app"; the app
+	// gets the reference through the identification_url update only (sdkToken).
+	f.sdkToken = ident.SDKToken
 	f.publishURL(ctx, ident.URL)
 	return nil
 }

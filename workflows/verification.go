@@ -69,6 +69,9 @@ type verification struct {
 	operatorOutcome  *signals.Outcome
 
 	changes changes
+	// sdkToken is what the provider's mobile SDK starts the session with (IDnow's reference); only the
+	// identification_url update answers with it.
+	sdkToken string
 	// oneSessionPerUser: the provider keeps one session per user and a new one replaces it, so an outcome decided
 	// while the user may still be in the session says until when (Outcome.SessionOpenUntil).
 	oneSessionPerUser bool
@@ -296,6 +299,7 @@ func (v *verification) identificationURL(ctx workflow.Context, _ signals.URLRequ
 		URL:        v.url,
 		ExpiresAt:  v.urlExpiresAt,
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		SDKToken:   v.sdkToken,
 	}, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/kycflow/kycflow/activities/providerhttp"
 )
@@ -44,6 +45,15 @@ type Client struct {
 	baseURL string
 	http    *providerhttp.Client
 	tokens  *providerhttp.TokenSource
+	// clock dates the checks on a proof of address; time.Now unless a test sets it.
+	clock func() time.Time
+}
+
+func (c *Client) now() time.Time {
+	if c.clock == nil {
+		return time.Now()
+	}
+	return c.clock()
 }
 
 // New validates cfg and returns a Client. No request is made until the first call.

@@ -178,7 +178,7 @@ func TestUnauthorizedTwiceIsNonRetryable(t *testing.T) {
 	f.reject = func(string) bool { return true }
 	c := f.client(t)
 
-	_, err := c.CreateIdentification(t.Context(), testPersonID, "EN")
+	_, err := c.CreateIdentification(t.Context(), testPersonID, "EN", nil)
 	appErr := requireAppError(t, err, providerhttp.ErrTypeUnauthorized, false)
 	assert.Contains(t, appErr.Message(), "solaris: create identification: HTTP 401")
 	assert.Contains(t, appErr.Message(), "The access token is invalid or expired (code=invalid_token)")
@@ -217,7 +217,7 @@ func TestIDsValidatedBeforeAnyCall(t *testing.T) {
 	for _, id := range bad {
 		t.Run(fmt.Sprintf("%q", id), func(t *testing.T) {
 			calls := map[string]error{
-				"create, person": func() error { _, err := c.CreateIdentification(t.Context(), id, "EN"); return err }(),
+				"create, person": func() error { _, err := c.CreateIdentification(t.Context(), id, "EN", nil); return err }(),
 				"request, person": func() error {
 					_, err := c.RequestIdentification(t.Context(), id, testIdentID)
 					return err
@@ -328,7 +328,7 @@ func TestErrorClassification(t *testing.T) {
 		call func(c *Client) error
 	}{
 		{"solaris: create identification", func(c *Client) error {
-			_, err := c.CreateIdentification(t.Context(), testPersonID, "DE")
+			_, err := c.CreateIdentification(t.Context(), testPersonID, "DE", nil)
 			return err
 		}},
 		{"solaris: request identification", func(c *Client) error {
@@ -369,7 +369,7 @@ func TestServerErrorsRetriedInsideOneCall(t *testing.T) {
 			respond(201, `{"id":"`+testIdentID+`","reference":null,"url":null,"status":"created","method":"idnow"}`)(w, r, n)
 		}
 	})
-	id, err := f.client(t).CreateIdentification(t.Context(), testPersonID, "EN")
+	id, err := f.client(t).CreateIdentification(t.Context(), testPersonID, "EN", nil)
 	require.NoError(t, err)
 	assert.Equal(t, Identification{ID: testIdentID, Status: "created"}, id)
 	calls := f.Calls()

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/kycflow/kycflow/activities/providerhttp"
 	"github.com/kycflow/kycflow/signals"
@@ -22,9 +25,6 @@ const (
 )
 
 // Identification is a Solaris person identification, as much of it as the IDnow flow needs.
-//
-// IDnow's reference (the identification token, e.g. "TST-KCCEY") is deliberately absent and never decoded: it is
-// internal to IDnow, and Solaris forbids sharing it with the customer.
 type Identification struct {
 	// ID is the identification_id (e.g. "…cidt").
 	ID string
@@ -41,6 +41,10 @@ type Identification struct {
 	// Documents are the documents submitted during the identification (ID and Type, the document_type such as
 	// KYC_REPORT), when they were asked for.
 	Documents []signals.Document
+	// Reference is IDnow's identification token (e.g. "TST-KCCEY"), which PATCH .../request answers "for mobile
+	// app": the backend's app starts the IDnow SDK with it. RequestIdentification alone sets it. Seed 003: "refrain from sharing the IDnow's reference
+	// ID with the customer under any circumstances": it goes to the app's code, never to a screen or a log.
+	Reference string
 }
 
 // CreateIdentification creates an IDnow identification resource for the person (POST
@@ -50,9 +54,10 @@ type Identification struct {
 // Solaris does not make this call idempotent: a retry after a lost response leaves an unused identification in
 // status created behind, which is harmless.
 //
-// The optional proof-of-address fields are not sent: Solaris needs them only when the customer's ID document
-// does not show their address.
-func (c *Client) CreateIdentification(ctx context.Context, personID, language string) (Identification, error) {
+// proof, when set, is the customer's proof of address, which seed 003 makes "mandatory if the customer's
+// identification document does not include their address" (a passport) and which "must NOT be older than 6
+// months": an older one is refused before the call, as a non-retryable InvalidArgument naming the field.
+func (c *Client) CreateIdentification(ctx context.Context, personID, language string, proof *signals.ProofOfAddress) (Identification, error) {
 	const op = "solaris: create identification"
 	pid, err := pathID(op, "person ID", personID)
 	if err != nil {
@@ -67,11 +72,31 @@ func (c *Client) CreateIdentification(ctx context.Context, personID, language st
 		return Identification{}, providerhttp.InvalidArgument(op, "the language must be EN or DE")
 	}
 	body := struct {
-		Method   string `json:"method"`
-		Language string `json:"language"`
+		Method                 string `json:"method"`
+		Language               string `json:"language"`
+		ProofOfAddressType     string `json:"proof_of_address_type,omitempty"`
+		ProofOfAddressIssuedAt string `json:"proof_of_address_issued_at,omitempty"`
 	}{Method: methodIDnow, Language: lang}
-	return c.identification(ctx, providerhttp.Request{Op: op, Method: http.MethodPost,
+	if proof != nil {
+		if err := proof.Validate(); err != nil {
+			return Identification{}, providerhttp.InvalidArgument(op, "proof_of_address: "+err.Error())
+		}
+		if err := proof.CheckAge(c.now()); err != nil {
+			return Identification{}, providerhttp.InvalidArgument(op, "proof_of_address_issued_at: "+err.Error())
+		}
+		body.ProofOfAddressType, body.ProofOfAddressIssuedAt = proof.Type, proof.IssuedAt
+	}
+	id, err := c.identification(ctx, providerhttp.Request{Op: op, Method: http.MethodPost,
 		Path: "/v1/persons/" + pid + "/identifications", Body: body}, "")
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == providerhttp.ErrTypeBadRequest && strings.Contains(appErr.Message(), "proof_of_address") {
+		// The customer's ID document does not show their address: the backend must collect a proof of address,
+		// as it collects any other missing data point, and start again.
+		return Identification{}, providerhttp.UserAnswer(appErr.Message()+
+			" (the customer's ID document does not show their address: send a proof of address, proofOfAddress)",
+			providerhttp.ErrTypeUserDataIncomplete)
+	}
+	return id, err
 }
 
 // RequestIdentification asks Solaris to start the identification with IDnow (PATCH
@@ -121,10 +146,11 @@ func identificationPath(op, personID, identificationID string) (string, error) {
 	return "/v1/persons/" + pid + "/identifications/" + iid, nil
 }
 
-// identificationResponse is the part of Solaris' identification object this package uses. Everything else,
-// IDnow's reference and the person's address included, is skipped by the decoder.
+// identificationResponse is the part of Solaris' identification object this package uses. Everything else, the
+// person's address included, is skipped by the decoder.
 type identificationResponse struct {
 	ID            string                   `json:"id"`
+	Reference     providerhttp.LooseString `json:"reference"`
 	URL           providerhttp.LooseString `json:"url"`
 	Status        providerhttp.LooseString `json:"status"`
 	FailureReason providerhttp.LooseString `json:"failure_reason"`
@@ -170,6 +196,10 @@ func (c *Client) identification(ctx context.Context, r providerhttp.Request, wan
 		Status:        string(ir.Status),
 		FailureReason: string(ir.FailureReason),
 		CompletedAt:   time.Time(ir.CompletedAt),
+	}
+	if r.Method == http.MethodPatch {
+		// Only the request's answer is "for mobile app" (seed 003); every other read leaves the token out.
+		id.Reference = string(ir.Reference)
 	}
 	for _, d := range ir.Documents {
 		if d.ID == "" {

@@ -53,7 +53,7 @@ func TestCreateIdentification(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.language), func(t *testing.T) {
 			f := newFakeSolaris(t, respond(http.StatusCreated, createdBody))
-			id, err := f.client(t).CreateIdentification(t.Context(), testPersonID, tt.language)
+			id, err := f.client(t).CreateIdentification(t.Context(), testPersonID, tt.language, nil)
 			require.NoError(t, err)
 			assert.Equal(t, Identification{ID: testIdentID, Status: signals.SolarisStatusCreated}, id)
 
@@ -68,10 +68,60 @@ func TestCreateIdentification(t *testing.T) {
 	}
 }
 
+// TestCreateIdentificationProofOfAddress: seed 003 makes proof_of_address_type and proof_of_address_issued_at
+// "mandatory if the customer's identification document does not include their address", the document "must NOT
+// be older than 6 months". A proof is sent as given; one too old is refused before the call; Solaris' 400 about a
+// missing proof is the customer's missing data (user_data_incomplete), not kycflow's fault.
+func TestCreateIdentificationProofOfAddress(t *testing.T) {
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		proof    *signals.ProofOfAddress
+		answer   func(http.ResponseWriter, *http.Request, int)
+		wantBody string
+		wantType string
+		wantIn   string
+	}{
+		{name: "sent with the identification", proof: &signals.ProofOfAddress{Type: "GAS_BILL", IssuedAt: "2026-10-30"},
+			answer:   respond(http.StatusCreated, createdBody),
+			wantBody: `{"method":"idnow","language":"EN","proof_of_address_type":"GAS_BILL","proof_of_address_issued_at":"2026-10-30"}`},
+		{name: "issued 6 months ago to the day", proof: &signals.ProofOfAddress{Type: "GAS_BILL", IssuedAt: "2026-05-30"},
+			answer:   respond(http.StatusCreated, createdBody),
+			wantBody: `{"method":"idnow","language":"EN","proof_of_address_type":"GAS_BILL","proof_of_address_issued_at":"2026-05-30"}`},
+		{name: "older than 6 months", proof: &signals.ProofOfAddress{Type: "GAS_BILL", IssuedAt: "2026-05-29"},
+			wantType: providerhttp.ErrTypeInvalidArgument, wantIn: "proof_of_address_issued_at: issuedAt 2026-05-29 is more than 6 months ago"},
+		{name: "Solaris wants a proof", answer: respond(http.StatusBadRequest,
+			`{"errors":[{"status":400,"code":"invalid_model","title":"Invalid Model","detail":"proof_of_address_type is mandatory",`+
+				`"source":{"field":"proof_of_address_type"}}]}`),
+			wantType: providerhttp.ErrTypeUserDataIncomplete, wantIn: "send a proof of address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			answer := tt.answer
+			if answer == nil {
+				answer = respond(http.StatusCreated, createdBody)
+			}
+			f := newFakeSolaris(t, answer)
+			c := f.client(t)
+			c.clock = func() time.Time { return now }
+			_, err := c.CreateIdentification(t.Context(), testPersonID, "", tt.proof)
+			if tt.wantType != "" {
+				appErr := requireAppError(t, err, tt.wantType, false)
+				assert.Contains(t, appErr.Message(), tt.wantIn)
+				return
+			}
+			require.NoError(t, err)
+			calls := f.Calls()
+			require.Len(t, calls, 1)
+			assert.JSONEq(t, tt.wantBody, calls[0].Body)
+		})
+	}
+}
+
 func TestCreateIdentificationRejectsLanguage(t *testing.T) {
 	f := newFakeSolaris(t, respond(http.StatusCreated, createdBody))
 	for _, lang := range []string{"FR", "english", "D"} {
-		_, err := f.client(t).CreateIdentification(t.Context(), testPersonID, lang)
+		_, err := f.client(t).CreateIdentification(t.Context(), testPersonID, lang, nil)
 		appErr := requireAppError(t, err, providerhttp.ErrTypeInvalidArgument, false)
 		assert.Contains(t, appErr.Message(), "the language must be EN or DE")
 	}
@@ -82,7 +132,10 @@ func TestRequestIdentification(t *testing.T) {
 	f := newFakeSolaris(t, respond(http.StatusOK, pendingBody))
 	id, err := f.client(t).RequestIdentification(t.Context(), testPersonID, testIdentID)
 	require.NoError(t, err)
-	assert.Equal(t, Identification{ID: testIdentID, URL: idnowURL, Status: signals.SolarisStatusPending}, id)
+	// Seed 003: the request answers with the url "for web browser" and the reference "for mobile app"; the
+	// reference is kept for the app's IDnow SDK, and nothing else about the person is.
+	assert.Equal(t, Identification{ID: testIdentID, URL: idnowURL, Status: signals.SolarisStatusPending, Reference: "TST-KCCEY"}, id)
+	id.Reference = ""
 	assertNothingInternal(t, id)
 
 	calls := f.Calls()
@@ -147,7 +200,7 @@ func TestGetIdentification(t *testing.T) {
 func TestUnusableIdentificationResponses(t *testing.T) {
 	type call func(c *Client) (Identification, error)
 	create := func(c *Client) (Identification, error) {
-		return c.CreateIdentification(t.Context(), testPersonID, "EN")
+		return c.CreateIdentification(t.Context(), testPersonID, "EN", nil)
 	}
 	request := func(c *Client) (Identification, error) {
 		return c.RequestIdentification(t.Context(), testPersonID, testIdentID)

@@ -23,15 +23,19 @@ const nameAllowedPunctuation = "-'’."
 
 // CreatePerson creates a person resource (POST /v1/persons) and returns its person_id.
 //
-// first_name and last_name are checked against Solaris' sanitization rules before any call (see CheckName):
-// a name that breaks them is a non-retryable InvalidArgument naming the field, never quoting it. The other
-// mandatory fields depend on the product and the customer's country and are left to Solaris to check.
+// Before any call, the mandatory data points of seed 003's "POST Create person" must all be there (salutation,
+// names, birth date, nationality, address, mobile number and both consent timestamps: "you must pass each
+// timestamp"), and first_name and last_name must follow Solaris' sanitization rules (see CheckName). A person
+// that fails either is a non-retryable InvalidArgument naming every field at fault, never quoting a value.
 //
 // Solaris does not make this call idempotent: every successful call creates a new person. It is meant for the
 // backend's signup flow, not for an activity that Temporal may retry.
 func (c *Client) CreatePerson(ctx context.Context, p signals.SolarisPerson) (string, error) {
 	const op = "solaris: create person"
 	var problems []string
+	if missing := p.MissingFields(); len(missing) > 0 {
+		problems = append(problems, "missing mandatory "+strings.Join(missing, ", "))
+	}
 	for _, field := range []struct{ name, value string }{{"first_name", p.FirstName}, {"last_name", p.LastName}} {
 		if err := CheckName(field.name, field.value); err != nil {
 			problems = append(problems, err.Error())

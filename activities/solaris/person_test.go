@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -93,6 +94,41 @@ func testPerson() signals.SolarisPerson {
 		Salutation: "MS", FirstName: "Jane", LastName: "Doe", Mobile: "+49301234567", BirthDate: "1992-12-11",
 		Nationality: "DE", Address: &signals.SolarisAddress{Line1: "Amrumerstrasse", Line2: "14", PostalCode: "13353",
 			City: "Berlin", Country: "DE"},
+		TermsConditionsSignedAt: &consentedAt, DataTermsSignedAt: &consentedAt,
+	}
+}
+
+var consentedAt = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TestCreatePersonRequiresMandatoryFields: seed 003's "POST Create person" lists the mandatory data points,
+// consents included ("you must pass each timestamp"); a person without one is refused before any call, naming
+// every missing field.
+func TestCreatePersonRequiresMandatoryFields(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*signals.SolarisPerson)
+		want   string
+	}{
+		{"no consent at all", func(p *signals.SolarisPerson) { p.TermsConditionsSignedAt, p.DataTermsSignedAt = nil, nil },
+			"missing mandatory data_terms_signed_at, terms_conditions_signed_at"},
+		{"no data processing consent", func(p *signals.SolarisPerson) { p.DataTermsSignedAt = nil }, "missing mandatory data_terms_signed_at"},
+		{"no address", func(p *signals.SolarisPerson) { p.Address = nil }, "missing mandatory address"},
+		{"no city", func(p *signals.SolarisPerson) { p.Address.City = "" }, "missing mandatory address.city"},
+		{"no salutation nor mobile", func(p *signals.SolarisPerson) { p.Salutation, p.Mobile = "", "" },
+			"missing mandatory salutation, mobile_number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeSolaris(t, respond(http.StatusCreated, personResponse))
+			p := testPerson()
+			addr := *p.Address
+			p.Address = &addr
+			tt.change(&p)
+			_, err := f.client(t).CreatePerson(t.Context(), p)
+			appErr := requireAppError(t, err, providerhttp.ErrTypeInvalidArgument, false)
+			assert.Contains(t, appErr.Message(), tt.want)
+			assert.Empty(t, f.Calls())
+		})
 	}
 }
 
@@ -116,7 +152,8 @@ func TestCreatePerson(t *testing.T) {
 	assert.Equal(t, "Bearer tok-1", calls[0].Auth)
 	assert.JSONEq(t, `{"salutation":"MS","first_name":"Jane","last_name":"Doe","mobile_number":"+49301234567",
 		"birth_date":"1992-12-11","nationality":"DE",
-		"address":{"line_1":"Amrumerstrasse","line_2":"14","postal_code":"13353","city":"Berlin","country":"DE"}}`, calls[0].Body)
+		"address":{"line_1":"Amrumerstrasse","line_2":"14","postal_code":"13353","city":"Berlin","country":"DE"},
+		"terms_conditions_signed_at":"2022-01-01T00:00:00Z","data_terms_signed_at":"2022-01-01T00:00:00Z"}`, calls[0].Body)
 }
 
 func TestCreatePersonValidatesNamesBeforeAnyCall(t *testing.T) {

@@ -278,22 +278,25 @@ func listFilters(fs *flag.FlagSet) []string {
 // inputFlags are the flags of a verification request (start, renew).
 type inputFlags struct {
 	method, subject, redirectURL, language, firstName, lastName *string
+	proofType, proofIssuedAt                                    *string
 	maxAttempts                                                 *int
 	urlValidity, review, verification                           *time.Duration
 }
 
 func addInputFlags(fs *flag.FlagSet) *inputFlags {
 	return &inputFlags{
-		method:       fs.String("method", "", "verification `method`: "+methodNames()),
-		subject:      fs.String("subject", "", "the provider's user `ID` (Treezor userId, Solaris person_id) or, for Yousign, your opaque user reference; never personal data"),
-		redirectURL:  fs.String("redirect-url", "", "where the provider sends the user after the session (required for yousign-video)"),
-		language:     fs.String("language", "", "IDnow session `language` for solaris-idnow: DE or EN (default EN)"),
-		firstName:    fs.String("first-name", "", "the user's first `name` as on their ID document (yousign-video only)"),
-		lastName:     fs.String("last-name", "", "the user's last `name` as on their ID document (yousign-video only)"),
-		maxAttempts:  fs.Int("max-attempts", 0, "yousign-video: how many sessions to open after inconclusive results (0: the default, 2)"),
-		urlValidity:  fs.Duration("url-validity", 0, "override how long the URL is valid (0: the method's default, 15m or 336h)"),
-		review:       fs.Duration("review-deadline", 0, "override the bound on each wait for a review result (0: 24h)"),
-		verification: fs.Duration("verification-deadline", 0, "override the bound on the whole verification where the provider has one (0: yousign-video's 168h)"),
+		method:        fs.String("method", "", "verification `method`: "+methodNames()),
+		subject:       fs.String("subject", "", "the provider's user `ID` (Treezor userId, Solaris person_id) or, for Yousign, your opaque user reference; never personal data"),
+		redirectURL:   fs.String("redirect-url", "", "where the provider sends the user after the session (required for yousign-video)"),
+		language:      fs.String("language", "", "IDnow session `language` for solaris-idnow: DE or EN (default EN)"),
+		firstName:     fs.String("first-name", "", "the user's first `name` as on their ID document (yousign-video only)"),
+		lastName:      fs.String("last-name", "", "the user's last `name` as on their ID document (yousign-video only)"),
+		proofType:     fs.String("proof-of-address-type", "", "solaris-idnow: the `type` of the customer's proof of address (e.g. GAS_BILL), required by Solaris when their ID document does not show their address"),
+		proofIssuedAt: fs.String("proof-of-address-issued-at", "", "solaris-idnow: the proof of address's issue `date` (YYYY-MM-DD, at most 6 months ago)"),
+		maxAttempts:   fs.Int("max-attempts", 0, "yousign-video: how many sessions to open after inconclusive results (0: the default, 2)"),
+		urlValidity:   fs.Duration("url-validity", 0, "override how long the URL is valid (0: the method's default, 15m or 336h)"),
+		review:        fs.Duration("review-deadline", 0, "override the bound on each wait for a review result (0: 24h)"),
+		verification:  fs.Duration("verification-deadline", 0, "override the bound on the whole verification where the provider has one (0: yousign-video's 168h)"),
 	}
 }
 
@@ -318,6 +321,9 @@ func (f *inputFlags) input(args []string) (signals.VerificationInput, error) {
 			Review:       signals.Duration(*f.review),
 			Verification: signals.Duration(*f.verification),
 		},
+	}
+	if *f.proofType != "" || *f.proofIssuedAt != "" {
+		in.ProofOfAddress = &signals.ProofOfAddress{Type: *f.proofType, IssuedAt: *f.proofIssuedAt}
 	}
 	if *f.firstName != "" || *f.lastName != "" {
 		if in.Method != signals.MethodYousignVideo {

@@ -254,6 +254,7 @@ var fieldFlags = map[string]string{
 	"language":               "--language",
 	"yousign":                "--first-name/--last-name",
 	"maxAttempts":            "--max-attempts",
+	"proofOfAddress":         "--proof-of-address-type/--proof-of-address-issued-at",
 	"deadlines.urlValidity":  "--url-validity",
 	"deadlines.review":       "--review-deadline",
 	"deadlines.verification": "--verification-deadline",

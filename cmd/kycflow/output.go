@@ -65,9 +65,13 @@ func (p *printer) identification(v starter.Verification, ident signals.Identific
 		RunID      string    `json:"runId"`
 		URL        string    `json:"url"`
 		ExpiresAt  time.Time `json:"expiresAt,omitzero"`
-	}{v.WorkflowID, v.RunID, ident.URL, ident.ExpiresAt}
+		SDKToken   string    `json:"sdkToken,omitempty"`
+	}{v.WorkflowID, v.RunID, ident.URL, ident.ExpiresAt, ident.SDKToken}
 	p.emit(out, func(w io.Writer) {
 		fmt.Fprintf(w, "URL\t%s\n", ident.URL)
+		if ident.SDKToken != "" {
+			fmt.Fprintf(w, "SDK token\t%s (for the app's IDnow SDK; never show it to the customer)\n", ident.SDKToken)
+		}
 		if !ident.ExpiresAt.IsZero() {
 			fmt.Fprintf(w, "Valid until\t%s\n", p.when(ident.ExpiresAt))
 		}

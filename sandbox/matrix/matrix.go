@@ -17,6 +17,9 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/kycflow/kycflow/activities/providerhttp"
 	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/sandbox"
 	"github.com/kycflow/kycflow/signals"
@@ -65,6 +68,9 @@ type Result struct {
 	Subject      string
 	FirstName    string
 	Outcome      *signals.Outcome
+	// Rejected is the field named by a refusal before any verification started, for a scenario that expects one
+	// (Scenario.Rejected).
+	Rejected string
 	// Err is set when the case could not be run to an outcome.
 	Err  error
 	Took time.Duration
@@ -72,6 +78,9 @@ type Result struct {
 
 // OK reports whether the outcome is the scenario's.
 func (r Result) OK() bool {
+	if r.Scenario.Rejected != "" {
+		return r.Err == nil && r.Rejected == r.Scenario.Rejected
+	}
 	return r.Err == nil && r.Outcome != nil && r.Outcome.Status == r.Scenario.Expected && r.Outcome.Cause == r.Scenario.Cause
 }
 
@@ -79,6 +88,9 @@ func (r Result) OK() bool {
 func (r Result) Actual() string {
 	if r.Err != nil {
 		return "error: " + r.Err.Error()
+	}
+	if r.Rejected != "" {
+		return sandbox.RejectedText(r.Rejected)
 	}
 	if r.Outcome == nil {
 		return "no outcome"
@@ -208,6 +220,13 @@ func (r *Runner) RunOne(ctx context.Context, c Case) Result {
 	in, subject, err := r.subject(ctx, c, first)
 	res.Subject = subject
 	if err != nil {
+		// A scenario that expects the request to be refused before it starts: the refusal must name its field.
+		var refused *temporal.ApplicationError
+		if f := c.Scenario.Rejected; f != "" && errors.As(err, &refused) && refused.Type() == providerhttp.ErrTypeInvalidArgument &&
+			strings.Contains(refused.Message(), f) {
+			res.Rejected, res.Took = f, time.Since(start)
+			return res
+		}
 		res.Err = fmt.Errorf("create the subject: %w", err)
 		return res
 	}
@@ -261,12 +280,14 @@ func (r *Runner) subject(ctx context.Context, c Case, first string) (signals.Ver
 		in.SubjectID = id
 		return in, "treezor/" + id, nil
 	case signals.ProviderSolaris:
-		id, err := r.sol.CreatePerson(ctx, signals.SolarisPerson{FirstName: first, LastName: sc.LastName(), BirthDate: "1990-01-01",
-			Nationality: "DE"})
+		id, err := r.sol.CreatePerson(ctx, sandbox.SolarisPersonFields(sc, first))
 		if err != nil {
 			return in, "", err
 		}
 		in.SubjectID = id
+		if sc.ProofOfAddress {
+			in.ProofOfAddress = &signals.ProofOfAddress{Type: "GAS_BILL", IssuedAt: time.Now().AddDate(0, -1, 0).Format(time.DateOnly)}
+		}
 		return in, "solaris/" + id, nil
 	default:
 		// The backend's opaque reference of its user: never derived from the names.
