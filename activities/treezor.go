@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 
@@ -100,4 +102,28 @@ func (a *Treezor) GetUserKYC(ctx context.Context, userID string) (UserKYC, error
 		return UserKYC{}, err
 	}
 	return UserKYC{KycReview: u.KycReview, KycLevel: u.KycLevel}, nil
+}
+
+// TreezorDocumentsRequest asks for a user's documents created since a time.
+type TreezorDocumentsRequest struct {
+	UserID string    `json:"userId"`
+	Since  time.Time `json:"since"`
+}
+
+// ListDocuments lists the user's documents created since req.Since (their IDs and types), so that the workflow
+// knows which document.create webhooks to wait for before it requests the KYC review.
+func (a *Treezor) ListDocuments(ctx context.Context, req TreezorDocumentsRequest) ([]signals.Document, error) {
+	defer heartbeating(ctx)()
+	if a.Client == nil {
+		return nil, notConfigured("Treezor", "TREEZOR_BASE_URL")
+	}
+	docs, err := a.Client.ListDocuments(ctx, req.UserID, req.Since)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]signals.Document, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, signals.Document{ID: d.ID, TypeID: d.TypeID})
+	}
+	return out, nil
 }

@@ -25,6 +25,9 @@ func TestIntegrationOverdueReviewClosedByAnOperator(t *testing.T) {
 	e := signals.TreezorQESEvents
 	s.SignalTreezor(t, user, e.Processing, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "p"}, Result: signals.TreezorResultReviewPending})
 	s.SignalTreezor(t, user, e.Finalized, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "f"}, Result: signals.TreezorResultSuccess})
+	// The document Treezor creates after qes.finalized (seed 002), which the review waits for.
+	s.SignalTreezor(t, user, signals.SignalTreezorDocumentCreate, signals.TreezorDocumentEvent{Webhook: signals.Webhook{EventID: "d"},
+		DocumentID: "doc-" + user, DocumentTypeID: 9})
 
 	var st signals.Status
 	require.Eventually(t, func() bool {

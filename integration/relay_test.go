@@ -262,6 +262,8 @@ func TestIntegrationRelayTreezorLiveness(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	requireStep(t, s.Starter, v, signals.StepCollectingDocuments)
 
+	// Treezor holds the document it announces (GET /v1/documents lists it).
+	s.Treezor.AddDocument(user, "9001", 34)
 	document := treezorSigned(signals.SignalTreezorDocumentCreate, "d-510001",
 		`{"documents":[{"documentId":9001,"documentTypeId":"34","userId":`+user+`,"documentStatus":"PENDING"}]}`)
 	status, _ = r.post(t, document)

@@ -154,6 +154,14 @@ func TestIntegrationTreezorIdent(t *testing.T) {
 				Result: signals.TreezorResultAborted, Reason: &signals.ProviderReason{Code: "3011", Message: "USER_CANCELLATION_IDENTIFY_LATER"}})
 			s.SignalTreezor(t, tc.subject, tc.events.Created, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "c"}})
 			s.SignalTreezor(t, tc.subject, tc.events.Finalized, signals.TreezorIdentEvent{Webhook: signals.Webhook{EventID: "f"}, Result: signals.TreezorResultSuccess})
+			// Seed 002: the documents are "automatically created once the qes.finalized webhook is received"; the
+			// review waits for them.
+			require.Eventually(t, func() bool {
+				st, err := s.Starter.Status(ctx, v)
+				return err == nil && st.Step == signals.StepCollectingDocuments
+			}, 30*time.Second, 50*time.Millisecond, "the workflow waits for the documents")
+			s.SignalTreezor(t, tc.subject, signals.SignalTreezorDocumentCreate, signals.TreezorDocumentEvent{
+				Webhook: signals.Webhook{EventID: "d"}, DocumentID: "doc-" + tc.subject, DocumentTypeID: 9})
 			require.Eventually(t, func() bool {
 				st, err := s.Starter.Status(ctx, v)
 				return err == nil && st.Step == signals.StepKYCReview

@@ -52,6 +52,16 @@ type tzUser struct {
 	liveness     *tzLiveness
 	ident        *tzIdent
 	review       *tzReview
+	// documents are the user's documents at Treezor, as GET /v1/documents lists them.
+	documents []tzStoredDocument
+}
+
+// tzStoredDocument is a document Treezor holds for a user.
+type tzStoredDocument struct {
+	id      string
+	typeID  int
+	typ     string
+	created time.Time
 }
 
 type tzLiveness struct {
@@ -102,6 +112,7 @@ func (s *Server) routeTreezor() {
 	s.mux.HandleFunc("POST /treezor/v1/users/{userId}/qes", s.treezorUser(s.treezorInitiateIdent(signals.MethodTreezorQES)))
 	s.mux.HandleFunc("POST /treezor/v1/users/{userId}/videoconference", s.treezorUser(s.treezorInitiateIdent(signals.MethodTreezorVideoConference)))
 	s.mux.HandleFunc("PUT /treezor/v1/users/{userId}/Kycreview", s.treezorUser(s.treezorKycReview))
+	s.mux.HandleFunc("GET /treezor/v1/documents", s.treezorAuthed(s.treezorListDocuments))
 	s.mux.HandleFunc("/treezor/", func(w http.ResponseWriter, _ *http.Request) {
 		treezorError(w, http.StatusNotFound, "resource_not_found_error", "No route matches this method and path")
 	})
@@ -354,20 +365,67 @@ func (s *Server) treezorRetrieveDocuments(w http.ResponseWriter, _ *http.Request
 		return
 	}
 	lv.retrieved = true
-	docs := []struct {
-		typeID int
-		typ    string
-		delay  time.Duration
-	}{{9, "Identity card", documentsLag}, {signals.DocumentTypeCertifiedLivenessResult, "Certified Liveness Result", 10 * time.Second}}
+	// The PUT "makes the documents available" (seed 001): they are stored now, and "Treezor sends you as many
+	// document.create webhooks as there are documents", in no promised order: users with an odd ID get the
+	// synthesis document's webhook first.
+	docs := []tzStoredDocument{u.storeDocument(9, "Identity card"),
+		u.storeDocument(signals.DocumentTypeCertifiedLivenessResult, "Certified Liveness Result")}
+	if n, _ := strconv.Atoi(u.id); n%2 == 1 {
+		docs[0], docs[1] = docs[1], docs[0]
+	}
+	s.sendDocuments(u, docs, documentsLag)
+}
+
+// storeDocument creates a document for the user, as GET /v1/documents will list it. Call with s.mu.
+func (u *tzUser) storeDocument(typeID int, typ string) tzStoredDocument {
+	d := tzStoredDocument{id: strconv.FormatInt(time.Now().UnixNano()%1e12+int64(len(u.documents)), 10), typeID: typeID, typ: typ,
+		created: time.Now()}
+	u.documents = append(u.documents, d)
+	return d
+}
+
+// sendDocuments plays one document.create per document, the first after lag and the others 10 s apart (provider
+// time).
+func (s *Server) sendDocuments(u *tzUser, docs []tzStoredDocument, lag time.Duration) {
 	steps := make([]step, 0, len(docs))
-	for _, d := range docs {
-		steps = append(steps, step{delay: s.clock.Duration(d.delay), fire: func() *webhook {
-			id := strconv.FormatInt(time.Now().UnixNano()%1e12, 10)
-			return s.treezorWebhook(u, signals.SignalTreezorDocumentCreate, "document", id,
-				map[string]any{"documents": []any{u.documentObject(id, d.typeID, d.typ)}}, false)
+	for i, d := range docs {
+		delay := lag
+		if i > 0 {
+			delay = 10 * time.Second
+		}
+		steps = append(steps, step{delay: s.clock.Duration(delay), fire: func() *webhook {
+			return s.treezorWebhook(u, signals.SignalTreezorDocumentCreate, "document", d.id,
+				map[string]any{"documents": []any{u.documentObject(d.id, d.typeID, d.typ)}}, false)
 		}})
 	}
 	s.play(u.sub, steps)
+}
+
+// treezorListDocuments is GET /v1/documents?userId=...&createdDateFrom=... (getDocuments): the user's documents,
+// created since createdDateFrom ("YYYY-MM-DD HH:mm:ss", UTC) when given.
+func (s *Server) treezorListDocuments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	u, ok := s.tz.users[q.Get("userId")]
+	if !ok {
+		writeJSON(w, http.StatusOK, map[string]any{"documents": []any{}})
+		return
+	}
+	var from time.Time
+	if v := q.Get("createdDateFrom"); v != "" {
+		t, err := time.Parse(treezorDateLayout, v)
+		if err != nil {
+			treezorError(w, http.StatusBadRequest, "invalid_parameter", "createdDateFrom: want YYYY-MM-DD HH:mm:ss")
+			return
+		}
+		from = t
+	}
+	out := []any{}
+	for _, d := range u.documents {
+		if !d.created.Before(from) {
+			out = append(out, u.documentObject(d.id, d.typeID, d.typ))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"documents": out})
 }
 
 // treezorInitiateIdent is POST /v1/users/{userId}/qes and /videoconference.
@@ -399,6 +457,11 @@ func (s *Server) treezorInitiateIdent(m signals.Method) func(http.ResponseWriter
 			steps = append(steps, step{delay: s.clock.real(is.At), late: is.At.PastDeadline > 0, fire: func() *webhook {
 				if u.ident != id {
 					return nil
+				}
+				if is.Event == IdentFinalized && (is.Result == signals.TreezorResultSuccess || is.Result == signals.TreezorResultSuccessDataChange) {
+					// Seed 002: "The verification documents are automatically created once the qes.finalized
+					// webhook is received."
+					s.sendDocuments(u, []tzStoredDocument{u.storeDocument(9, "Identity card")}, documentsLag)
 				}
 				return s.treezorWebhook(u, names[is.Event], object, id.id, map[string]any{object: []any{identObject(u, id, is)}}, false)
 			}})

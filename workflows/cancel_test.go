@@ -32,6 +32,8 @@ func TestCancelDuringAProviderCall(t *testing.T) {
 			r := newRun(t)
 			r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{ID: testRef, URL: testURL}, nil)
 			r.env.OnActivity(tz.RetrieveLivenessDocuments, mock.Anything, testUser).Return(nil)
+			r.listDocuments()
+			r.listDocuments()
 			r.env.OnActivity(tz.RequestKYCReview, mock.Anything, mock.Anything).
 				Return(activities.UserKYC{}, temporal.NewApplicationError("treezor: HTTP 503", "ProviderUnavailable"))
 			r.deliver([]event{

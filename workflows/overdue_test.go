@@ -144,6 +144,7 @@ func TestOverdueReviewReadsTreezorOnABackoff(t *testing.T) {
 	r := newRun(t)
 	r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{ID: testRef, URL: testURL}, nil)
 	r.env.OnActivity(tz.RetrieveLivenessDocuments, mock.Anything, testUser).Return(nil)
+	r.listDocuments()
 	r.env.OnActivity(tz.RequestKYCReview, mock.Anything, mock.Anything).Return(activities.UserKYC{KycReview: signals.KycReviewPending}, nil)
 	var reads []time.Duration
 	start := r.env.Now()

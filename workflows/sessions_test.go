@@ -1,10 +1,13 @@
 package workflows_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/kycflow/kycflow/signals"
 )
@@ -36,7 +39,8 @@ func TestEventsOfAnotherSessionChangeNothing(t *testing.T) {
 				return []event{{time.Hour, e.Finalized, old}, {2 * time.Hour, e.Finalized, cur},
 					{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}}
 			},
-			wantStatus: signals.OutcomeApproved, wantStale: 1,
+			// The document Treezor creates after qes.finalized (seed 002).
+			wantStatus: signals.OutcomeApproved, wantStale: 1, wantDocs: 1,
 		},
 		{
 			name: "live verification: an old session's score 0", method: signals.MethodTreezorLiveness,
@@ -67,7 +71,8 @@ func TestEventsOfAnotherSessionChangeNothing(t *testing.T) {
 					{2 * time.Hour, signals.SignalTreezorDocumentCreate, oldDoc},
 					{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}}
 			},
-			wantStatus: signals.OutcomeApproved, wantStale: 1, wantDocs: 0,
+			// Only the document Treezor creates after this session's qes.finalized (seed 002) counts.
+			wantStatus: signals.OutcomeApproved, wantStale: 1, wantDocs: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -173,6 +178,60 @@ func TestUserStepsEmittedAfterTheirBoundAreLate(t *testing.T) {
 			var final signals.Status
 			require.NoError(t, v.Get(&final))
 			require.Equal(t, tt.wantLate, final.Webhooks.Late)
+		})
+	}
+}
+
+// TestReviewWaitsForEveryDocument: seed 001, "You can make your KYC Review request only once you've received all
+// the document creation webhooks"; seed 002, QES documents "are automatically created once the qes.finalized
+// webhook is received". The review is requested only when every document Treezor lists for the session has had
+// its document.create, whatever their order.
+func TestReviewWaitsForEveryDocument(t *testing.T) {
+	tests := []struct {
+		name       string
+		method     signals.Method
+		events     []event
+		wantReview time.Duration // when the review is requested, from the start
+	}{
+		{
+			name: "live verification: the synthesis document's webhook first", method: signals.MethodTreezorLiveness,
+			events: []event{
+				{2 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+				{10 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+				{11 * time.Minute, signals.SignalTreezorDocumentCreate, document("d2", "902", signals.DocumentTypeLivenessResult)},
+				{40 * time.Minute, signals.SignalTreezorDocumentCreate, document("d1", "901", 9)},
+				{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+			},
+			wantReview: 40 * time.Minute,
+		},
+		{
+			name: "QES: the documents come an hour after qes.finalized", method: signals.MethodTreezorQES,
+			events: []event{
+				{time.Hour, signals.TreezorQESEvents.Created, identEvent("c", signals.TreezorResultSuccess, "")},
+				{2 * time.Hour, signals.TreezorQESEvents.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+				{3 * time.Hour, signals.SignalTreezorDocumentCreate, document("d1", "901", 9)},
+				{3*time.Hour + time.Minute, signals.SignalTreezorDocumentCreate, document("d2", "902", 9)},
+				{5 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+			},
+			wantReview: 3*time.Hour + time.Minute,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRun(t)
+			r.method = tt.method
+			start := r.env.Now()
+			var requested time.Duration
+			r.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				if info.ActivityType.Name == "RequestKYCReview" && requested == 0 {
+					requested = r.env.Now().Sub(start)
+				}
+			})
+			r.treezorOK().deliver(tt.events)
+			o := r.execute()
+			require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+			require.Equal(t, tt.wantReview, requested, "the KYC review is requested once every document is announced")
+			require.Len(t, o.Documents, 2)
 		})
 	}
 }

@@ -58,6 +58,13 @@ func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m id
 	if o := f.awaitIdent(ctx, m, &st); o != nil {
 		return f.complete(ctx, *o), nil
 	}
+	if f.changes.documentsComplete {
+		// Seed 002: "The verification documents are automatically created once the qes.finalized webhook is
+		// received"; the review needs them.
+		if o := f.awaitAllDocuments(ctx, false); o != nil {
+			return f.complete(ctx, *o), nil
+		}
+	}
 	return f.complete(ctx, f.review(ctx)), nil
 }
 

@@ -90,8 +90,9 @@ func (f *treezorFlow) awaitLiveness(ctx workflow.Context) *signals.Outcome {
 	}
 }
 
-// collectLivenessDocuments pulls a validated session's documents into Treezor and waits for the synthesis
-// document: Treezor says to request the KYC review only once the document.create webhooks have arrived.
+// collectLivenessDocuments pulls a validated session's documents into Treezor and waits for their document.create
+// webhooks, all of them (awaitAllDocuments); runs recorded before that change waited for the synthesis document
+// only.
 func (f *treezorFlow) collectLivenessDocuments(ctx workflow.Context) *signals.Outcome {
 	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
 	f.enterStep(ctx, signals.StepCollectingDocuments, deadline)
@@ -102,6 +103,9 @@ func (f *treezorFlow) collectLivenessDocuments(ctx workflow.Context) *signals.Ou
 			o.Cause = signals.CauseDocumentsUnavailable
 		}
 		return &o
+	}
+	if f.changes.documentsComplete {
+		return f.awaitAllDocuments(ctx, true)
 	}
 	got, err := f.awaitProvider(ctx, deadline, "live verification documents (document.create)", f.hasSynthesisDocument, nil)
 	if o := f.stopped(err); o != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,6 +83,14 @@ type run struct {
 	input *signals.VerificationInput
 	attrs map[string]string
 	calls map[string]int
+	// documents are the documents Treezor holds for the user: those among the delivered events.
+	documents []heldDocument
+}
+
+// heldDocument is a document Treezor holds, with its creation time (what createdDateFrom filters on).
+type heldDocument struct {
+	signals.Document
+	created time.Time
 }
 
 func newRun(t *testing.T) *run {
@@ -114,14 +123,61 @@ func (r *run) treezorOK() *run {
 	r.env.OnActivity(tz.RetrieveLivenessDocuments, mock.Anything, testUser).Return(nil).Maybe()
 	r.env.OnActivity(tz.RequestKYCReview, mock.Anything, mock.Anything).Return(activities.UserKYC{KycReview: signals.KycReviewPending}, nil).Maybe()
 	r.env.OnActivity(tz.GetUserKYC, mock.Anything, testUser).Return(activities.UserKYC{KycReview: signals.KycReviewPending}, nil).Maybe()
+	return r.listDocuments()
+}
+
+// listDocuments mocks GET /v1/documents: Treezor holds the documents among the delivered events.
+func (r *run) listDocuments() *run {
+	r.env.OnActivity(tz.ListDocuments, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.TreezorDocumentsRequest) ([]signals.Document, error) {
+			var out []signals.Document
+			for _, d := range r.documents {
+				if !d.created.Before(req.Since) {
+					out = append(out, d.Document)
+				}
+			}
+			return out, nil
+		}).Maybe()
 	return r
 }
 
+// deliver signals the events at their times. The documents among them are also what Treezor holds for the user
+// (GET /v1/documents, mocked by treezorOK). As the sandbox does, a QES or video conference whose events hold a
+// successful finalized result and no document gets one document.create right after it (seed 002: documents are
+// "automatically created once the qes.finalized webhook is received").
 func (r *run) deliver(events []event) *run {
+	start := r.env.Now()
+	created := func(e event, d signals.TreezorDocumentEvent) time.Time {
+		if !d.EmittedAt.IsZero() {
+			return d.EmittedAt
+		}
+		return start.Add(e.at)
+	}
+	hasDocument := false
 	for _, e := range events {
+		if d, ok := e.payload.(signals.TreezorDocumentEvent); ok && !created(e, d).Before(start) {
+			hasDocument = true
+		}
+	}
+	for _, e := range events {
+		ev, ok := e.payload.(signals.TreezorIdentEvent)
+		if !hasDocument && ok && isFinalizedEvent(e.name) &&
+			(ev.Result == signals.TreezorResultSuccess || ev.Result == signals.TreezorResultSuccessDataChange) {
+			events = append(slices.Clone(events), event{e.at, signals.SignalTreezorDocumentCreate, document("auto-doc", "auto-1", 9)})
+			break
+		}
+	}
+	for _, e := range events {
+		if d, ok := e.payload.(signals.TreezorDocumentEvent); ok {
+			r.documents = append(r.documents, heldDocument{signals.Document{ID: d.DocumentID, TypeID: d.DocumentTypeID}, created(e, d)})
+		}
 		r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(e.name, e.payload) }, e.at)
 	}
 	return r
+}
+
+func isFinalizedEvent(name string) bool {
+	return name == signals.TreezorQESEvents.Finalized || name == signals.TreezorVideoConferenceEvents.Finalized
 }
 
 func (r *run) execute() signals.Outcome {

@@ -101,6 +101,9 @@ type changes struct {
 	// userActsByEmission (version 2): a webhook that marks the user's own action (finishing or leaving the
 	// session) counts for a user-side bound only if the provider emitted it before the bound (see lateUserAction).
 	userActsByEmission bool
+	// documentsComplete (version 3): Treezor's KYC review is requested only once every document of the session
+	// has had its document.create webhook, after QES and video conference too (see awaitAllDocuments).
+	documentsComplete bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -110,10 +113,10 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 2)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 3)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
-		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2}
+		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it

@@ -284,3 +284,20 @@ func TestInitiateRejectsBadRedirectURL(t *testing.T) {
 	requireAppError(t, err, providerhttp.ErrTypeInvalidArgument, false)
 	assert.Empty(t, f.Calls())
 }
+
+// TestListDocuments: GET /v1/documents with userId and createdDateFrom ("YYYY-MM-DD HH:mm:ss"), numbers or
+// strings, documents of another user skipped, and nothing but the IDs kept.
+func TestListDocuments(t *testing.T) {
+	f := newFakeTreezor(t, respond(http.StatusOK, `{"documents":[`+
+		`{"documentId":901,"documentTypeId":9,"userId":123,"name":"aoak_identity_card.pdf","userFirstname":"Alice"},`+
+		`{"documentId":"902","documentTypeId":"26","userId":"123"},`+
+		`{"documentId":"999","documentTypeId":"9","userId":"456"}]}`))
+	docs, err := f.client(t).ListDocuments(t.Context(), "123", time.Date(2026, 11, 30, 9, 5, 7, 0, time.UTC))
+	require.NoError(t, err)
+	assert.Equal(t, []Document{{ID: "901", TypeID: 9}, {ID: "902", TypeID: 26}}, docs)
+	calls := f.Calls()
+	require.Len(t, calls, 1)
+	assert.Equal(t, http.MethodGet, calls[0].Method)
+	assert.Equal(t, "/v1/documents", calls[0].Path)
+	assert.Equal(t, "createdDateFrom=2026-11-30+09%3A05%3A07&userId=123", calls[0].RawQuery)
+}

@@ -199,6 +199,10 @@ func (s *Stack) Signal(t testing.TB, workflowID, name string, payload any) {
 // SignalTreezor delivers a Treezor webhook the way the relay does: a real signal to the user's workflow.
 func (s *Stack) SignalTreezor(t testing.TB, userID, name string, payload any) {
 	t.Helper()
+	if d, ok := payload.(signals.TreezorDocumentEvent); ok {
+		// Treezor holds the document it announces.
+		s.Treezor.AddDocument(userID, d.DocumentID, d.DocumentTypeID)
+	}
 	s.Signal(t, signals.WorkflowID(signals.ProviderTreezor, userID), name, payload)
 }
 
@@ -213,6 +217,16 @@ type FakeTreezor struct {
 	calls  []string
 	// abandoned holds, per user ID, how long a slow (408...) initiation ran before its caller went away.
 	abandoned map[string]time.Duration
+	// documents are the documents the fake holds per user (GET /v1/documents): those of the document.create
+	// webhooks signalled through Stack.SignalTreezor, and those added with AddDocument.
+	documents map[string][]signals.Document
+}
+
+// AddDocument makes the fake hold a document for the user, as GET /v1/documents lists it.
+func (f *FakeTreezor) AddDocument(userID, documentID string, typeID int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.documents[userID] = append(f.documents[userID], signals.Document{ID: documentID, TypeID: typeID})
 }
 
 // Abandoned reports how long the slow initiation of a user ran before the caller abandoned it, if it did.
@@ -225,7 +239,7 @@ func (f *FakeTreezor) Abandoned(userID string) (time.Duration, bool) {
 
 // NewFakeTreezor starts the fake on a loopback port.
 func NewFakeTreezor() *FakeTreezor {
-	f := &FakeTreezor{abandoned: map[string]time.Duration{}}
+	f := &FakeTreezor{abandoned: map[string]time.Duration{}, documents: map[string][]signals.Document{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("grant_type") != "client_credentials" || r.FormValue("client_secret") != "test-secret" {
@@ -287,6 +301,15 @@ func NewFakeTreezor() *FakeTreezor {
 	}))
 	mux.HandleFunc("PUT /v1/users/{userId}/Kycreview", authed(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"users": []map[string]any{{"userId": r.PathValue("userId"), "kycReview": "1", "kycLevel": "0"}}})
+	}))
+	mux.HandleFunc("GET /v1/documents", authed(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		docs := []map[string]any{}
+		for _, d := range f.documents[r.URL.Query().Get("userId")] {
+			docs = append(docs, map[string]any{"documentId": d.ID, "documentTypeId": d.TypeID, "userId": r.URL.Query().Get("userId")})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"documents": docs})
 	}))
 	mux.HandleFunc("GET /v1/users/{userId}", authed(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"users": []map[string]any{{"userId": r.PathValue("userId"), "kycReview": "1", "kycLevel": "0"}}})

@@ -1,0 +1,84 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/signals"
+)
+
+// awaitAllDocuments waits, before the KYC review is requested, for the document.create webhook of every document
+// Treezor holds for this session. Seed 001: "Treezor sends you as many document.create webhooks as there are
+// documents for the user's live verification. You can make your KYC Review request only once you've received all
+// the document creation webhooks." Seed 002 (QES; video conference alike): "The verification documents are
+// automatically created once the qes.finalized webhook is received." Neither says how many there are, so the
+// workflow lists the user's documents created since the session opened (GET /v1/documents) and waits until each
+// has its webhook, listing again whenever a new webhook arrives (a document may be created after a listing). With
+// needSynthesis, the live verification's synthesis document (26 or 34) must be among them. Past the review bound
+// the verification is overdue and lists again on the backoff schedule.
+func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool) *signals.Outcome {
+	deadline := workflow.Now(ctx).Add(time.Duration(f.deadlines.Review))
+	if f.step != signals.StepCollectingDocuments {
+		f.enterStep(ctx, signals.StepCollectingDocuments, deadline)
+	}
+	var listed []signals.Document
+	list := func(ctx workflow.Context) error {
+		actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "list the user's documents"))
+		req := activities.TreezorDocumentsRequest{UserID: f.input.SubjectID, Since: f.events.sessionOpenedAt.Add(-emissionSlack)}
+		return workflow.ExecuteActivity(actx, tz.ListDocuments, req).Get(actx, &listed)
+	}
+	complete := func() bool {
+		return len(listed) > 0 && f.receivedAll(listed) && (!needSynthesis || f.hasSynthesisDocument())
+	}
+	for {
+		if err := list(ctx); err != nil {
+			o := f.callFailed(err, "list the user's documents")
+			return &o
+		}
+		if complete() {
+			return nil
+		}
+		seen := len(f.events.documents)
+		reconcile := func(ctx workflow.Context) {
+			if err := list(ctx); err != nil && !f.interrupted(err) {
+				f.logger.Warn("Listing the user's documents failed; waiting for their webhooks", "error", err)
+			}
+		}
+		got, err := f.awaitProvider(ctx, deadline, "document.create of every document", func() bool {
+			return len(f.events.documents) > seen || complete()
+		}, reconcile)
+		if o := f.stopped(err); o != nil {
+			return o
+		}
+		if !got {
+			return &signals.Outcome{
+				Status: signals.OutcomeReviewTimeout,
+				Detail: fmt.Sprintf("%d of %d documents announced by document.create within %s", f.countReceived(listed), len(listed), f.overdueText()),
+			}
+		}
+		if complete() {
+			return nil
+		}
+	}
+}
+
+// receivedAll reports whether every listed document has had its document.create webhook.
+func (f *treezorFlow) receivedAll(listed []signals.Document) bool {
+	return f.countReceived(listed) == len(listed)
+}
+
+func (f *treezorFlow) countReceived(listed []signals.Document) int {
+	n := 0
+	for _, d := range listed {
+		for _, got := range f.events.documents {
+			if got.DocumentID == d.ID {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
