@@ -32,6 +32,9 @@ type Scenario struct {
 	// so Solaris requires a proof of address with the identification. ProofOfAddress: the backend sends one.
 	NoAddressOnDocument bool `json:"noAddressOnDocument,omitempty"`
 	ProofOfAddress      bool `json:"proofOfAddress,omitempty"`
+	// RenewAfter, when set, is when (from the start) the backend asks for a URL again (starter.Renew), as when
+	// the user comes back.
+	RenewAfter At `json:"-"`
 	// Cancel: the backend cancels the verification once it has the identification URL.
 	Cancel bool `json:"cancel,omitempty"`
 
@@ -89,6 +92,9 @@ type At struct {
 
 func after(d time.Duration) At        { return At{After: d} }
 func pastDeadline(d time.Duration) At { return At{PastDeadline: d} }
+
+// Real is the step's real delay on this clock.
+func (c Clock) Real(a At) time.Duration { return c.real(a) }
 
 // real is the step's real delay on this clock.
 func (c Clock) real(a At) time.Duration {
@@ -387,12 +393,33 @@ var yousignScenarios = []Scenario{
 		Yousign: []YousignStep{{At: after(userSession), Status: signals.YousignStatusVerified}}},
 	{Name: "FAILED", Does: "failed (IDVV_2101 expired document)", Expected: signals.OutcomeRefused,
 		Yousign: []YousignStep{{At: after(userSession), Status: signals.YousignStatusFailed, Codes: []string{"IDVV_2101"}}}},
-	{Name: "INCONCLUSIVE", Does: "every verification inconclusive (IDVV_1112 no document)", Expected: signals.OutcomeAborted,
-		Yousign: []YousignStep{{At: after(2 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1112"}}}},
-	{Name: "INCONCLUSIVETHENVERIFIED", Does: "the first verification inconclusive (IDVV_1111 later), the second verified",
+	// Seed 004's inconclusive codes: IDVV_1112 "did not have their document with them". The user must come back;
+	// no new URL is burnt while nobody asks for one, and nobody does here.
+	{Name: "INCONCLUSIVE", Does: "inconclusive (IDVV_1112 no document); nobody asks for a new URL within the 7 days",
+		Expected: signals.OutcomeAborted,
+		Yousign:  []YousignStep{{At: after(2 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1112"}}}},
+	// IDVV_1113 "did not give access to the camera": fixable at once, so a new verification opens at once.
+	{Name: "INCONCLUSIVETHENVERIFIED", Does: "the first verification inconclusive (IDVV_1113 camera refused), a new one opens at once and is verified",
 		Expected: signals.OutcomeApproved, Yousign: []YousignStep{
+			{At: after(2 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1113"}},
+			{At: after(userSession), Status: signals.YousignStatusVerified},
+		}},
+	// IDVV_1111 "wanted to perform the identity verification later": the backend asks for a URL when the user
+	// is back, and only then does a new verification open.
+	{Name: "LATERTHENRENEW", Does: "inconclusive (IDVV_1111 later); the backend asks for a URL once the first one has expired; the new verification is verified",
+		Expected: signals.OutcomeApproved, RenewAfter: pastDeadline(15 * time.Minute), Yousign: []YousignStep{
 			{At: after(2 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1111"}},
 			{At: after(userSession), Status: signals.YousignStatusVerified},
+		}},
+	// IDVV_1121 "left the process before the capture phase and the verification URL expired (after 15 minutes)".
+	{Name: "LINKTOOLATE", Does: "the user comes back to the link after its 15 minutes: inconclusive (IDVV_1121); no new URL is burnt unasked",
+		Expected: signals.OutcomeAborted, Yousign: []YousignStep{
+			{At: pastDeadline(15 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_1121"}},
+		}},
+	// IDVV_3001 "explicitly refused to do the verification process".
+	{Name: "REFUSEDBYUSER", Does: "the user refuses the verification (IDVV_3001): it ends, no new one opens",
+		Expected: signals.OutcomeAborted, Yousign: []YousignStep{
+			{At: after(2 * time.Minute), Status: signals.YousignStatusInconclusive, Codes: []string{"IDVV_3001"}},
 		}},
 	{Name: "NEVERFINISHED", Does: "the user never finishes; inconclusive (IDVV_1199) once the verification's 7 days are over",
 		Expected: signals.OutcomeExpired, Yousign: []YousignStep{

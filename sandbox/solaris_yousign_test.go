@@ -153,7 +153,7 @@ func TestYousignInconclusiveThenVerified(t *testing.T) {
 	done := h.waitSignals(1, forWorkflow("by-reference/"+one.ID))
 	ev := done[0].Payload.(signals.YousignVerificationEvent)
 	require.Equal(t, signals.YousignStatusInconclusive, ev.Status)
-	require.Equal(t, []string{"IDVV_1111"}, ev.StatusCodes)
+	require.Equal(t, []string{"IDVV_1113"}, ev.StatusCodes)
 
 	two, err := h.ys.CreateVerification(bg(), first, last, "https://signup.example.test/done")
 	require.NoError(t, err)

@@ -38,6 +38,10 @@ type VerificationInput struct {
 	ProofOfAddress *ProofOfAddress `json:"proofOfAddress,omitempty"`
 }
 
+// MaxYousignAttempts bounds VerificationInput.MaxAttempts: each attempt is a new Yousign verification (a new
+// 15-minute URL for the user), and past a few the user needs help, not another link.
+const MaxYousignAttempts = 5
+
 // Validate reports the first invalid field of the input.
 func (in VerificationInput) Validate() error {
 	if _, err := ParseMethod(string(in.Method)); err != nil {
@@ -52,8 +56,8 @@ func (in VerificationInput) Validate() error {
 	if in.Method == MethodYousignVideo && in.RedirectURL == "" {
 		return fmt.Errorf("redirectUrl: required for %s (Yousign sends the user there after the video)", in.Method)
 	}
-	if in.MaxAttempts < 0 {
-		return fmt.Errorf("maxAttempts: %d is negative", in.MaxAttempts)
+	if in.MaxAttempts < 0 || in.MaxAttempts > MaxYousignAttempts {
+		return fmt.Errorf("maxAttempts: %d is not between 0 (the default, 2) and %d", in.MaxAttempts, MaxYousignAttempts)
 	}
 	if in.ProofOfAddress != nil {
 		if in.Method != MethodSolarisIDnow {

@@ -258,6 +258,8 @@ func kindOfFailure(typ string) Kind {
 		return ErrInvalidRequest
 	case errTypeOperatorActionRejected:
 		return ErrActionRejected
+	case errTypeNoURL:
+		return ErrNoURL
 	}
 	// The run ended before it issued a URL without a provider failure: cancelled while initiating.
 	return ErrClosed
@@ -269,4 +271,5 @@ const (
 	errTypeInvalidInput           = "InvalidInput"
 	errTypeMethodMismatch         = "MethodMismatch"
 	errTypeOperatorActionRejected = "OperatorActionRejected"
+	errTypeNoURL                  = "NoURL"
 )

@@ -96,6 +96,7 @@ func TestErrorTypesMatchTheWorkflows(t *testing.T) {
 	require.Equal(t, workflows.ErrTypeInvalidInput, errTypeInvalidInput)
 	require.Equal(t, workflows.ErrTypeMethodMismatch, errTypeMethodMismatch)
 	require.Equal(t, workflows.ErrTypeOperatorActionRejected, errTypeOperatorActionRejected)
+	require.Equal(t, workflows.ErrTypeNoURL, errTypeNoURL)
 }
 
 func TestValidate(t *testing.T) {

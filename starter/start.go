@@ -133,7 +133,9 @@ func (s *Starter) previousSessionDone(ctx context.Context, op, workflowID string
 //   - the running verification has a valid URL (an IDnow link after an abort, a Yousign session the workflow
 //     reopened after an inconclusive result): that URL;
 //   - the running verification is opening a session: it waits for the session's URL;
-//   - its URL has just expired and the run has not ended yet: it waits for the run to end, then starts anew.
+//   - its URL has just expired and the run has not ended yet: it waits for the run to end, then starts anew;
+//   - a Yousign verification whose URL is spent, or that waits for the user after an inconclusive result: the
+//     workflow opens a new Yousign verification at once and hands out its URL.
 //
 // Whether a new attempt suits the previous outcome (approved, fraud_suspected) is the caller's decision: read it
 // with Wait first. Errors: those of Start, and ErrNoURL when the user has done their part and the provider or the
@@ -176,6 +178,10 @@ func (s *Starter) Renew(ctx context.Context, in signals.VerificationInput) (Veri
 		}
 		return s.startAfter(ctx, in, v)
 	case st.Step == signals.StepInitiating:
+		return s.awaitURL(ctx, v, in.Method)
+	case st.Step == signals.StepAwaitingUser && in.Method == signals.MethodYousignVideo:
+		// Its URL is spent (15 minutes), or it waits for the user after an inconclusive result: asking for the URL
+		// opens a new Yousign verification at once.
 		return s.awaitURL(ctx, v, in.Method)
 	}
 	return v, signals.Identification{}, &Error{Kind: ErrNoURL, Op: "renew", WorkflowID: v.WorkflowID,

@@ -85,6 +85,8 @@ type run struct {
 	calls map[string]int
 	// documents are the documents Treezor holds for the user: those among the delivered events.
 	documents []heldDocument
+	// yousignReads overrides what reading a Yousign verification answers, by verification ID.
+	yousignReads map[string]string
 }
 
 // heldDocument is a document Treezor holds, with its creation time (what createdDateFrom filters on).

@@ -23,6 +23,9 @@ import (
 const (
 	ErrTypeInvalidInput   = "InvalidInput"
 	ErrTypeMethodMismatch = "MethodMismatch"
+	// ErrTypeNoURL: the verification's URL is spent and no new session can be opened (Yousign: every attempt
+	// used).
+	ErrTypeNoURL = "NoURL"
 )
 
 // verification is the state every method's workflow shares. It is only touched from workflow code.
@@ -69,6 +72,9 @@ type verification struct {
 	operatorOutcome  *signals.Outcome
 
 	changes changes
+	// renew, when set, asks the flow for a URL usable now because the current one is spent or withdrawn (Yousign:
+	// a new verification); it fails when the flow cannot give one.
+	renew func() error
 	// sdkToken is what the provider's mobile SDK starts the session with (IDnow's reference); only the
 	// identification_url update answers with it.
 	sdkToken string
@@ -104,6 +110,11 @@ type changes struct {
 	// documentsComplete (version 3): Treezor's KYC review is requested only once every document of the session
 	// has had its document.create webhook, after QES and video conference too (see awaitAllDocuments).
 	documentsComplete bool
+	// yousignAttempts (version 4): Yousign's verifications expire 7 days after each one's creation, an
+	// inconclusive result's codes decide between a new verification now and waiting for the user, a spent URL is
+	// never handed out (a URL asked for then opens a new verification), and no status code is invented (see
+	// yousignFlow.runAttempts).
+	yousignAttempts bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -113,10 +124,10 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 3)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 4)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
-		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3}
+		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it
@@ -286,6 +297,14 @@ func (v *verification) validateURLRequest(req signals.URLRequest) error {
 // identificationURL answers the update of Update-with-Start: it blocks until the provider issued the URL or the
 // attempt failed, so the caller gets the URL in the same round trip that started the workflow.
 func (v *verification) identificationURL(ctx workflow.Context, _ signals.URLRequest) (signals.Identification, error) {
+	if v.renew != nil && v.outcome == nil && v.initFailure == nil && v.step != signals.StepInitiating &&
+		(v.url == "" || !workflow.Now(ctx).Before(v.urlExpiresAt)) {
+		// A spent URL is never handed out: the flow opens a session whose URL works now.
+		if err := v.renew(); err != nil {
+			return signals.Identification{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNoURL, nil)
+		}
+		v.url = ""
+	}
 	err := workflow.Await(ctx, func() bool { return v.url != "" || v.initFailure != nil || v.outcome != nil })
 	if err != nil {
 		return signals.Identification{}, err

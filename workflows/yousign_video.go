@@ -39,11 +39,56 @@ func YousignVideo(ctx workflow.Context, input signals.VerificationInput) (signal
 
 type yousignFlow struct {
 	*verification
-	// attempt counts the verifications opened; verification.providerRef is the current one's ID.
-	attempt int
-	// results holds the first done event of each verification this run opened, by verification ID; a result for
-	// an earlier attempt arriving late is stale and never decides the current one.
+	// attempt counts the verifications opened; verification.providerRef is the current one's ID, opened the
+	// IDs of all of them, and openedAt when the current one was created.
+	attempt     int
+	maxAttempts int
+	opened      []string
+	openedAt    time.Time
+	// results holds the first done event of each verification this run opened, by verification ID. An
+	// inconclusive result for an earlier attempt never decides the current one; a verified or failed one does
+	// (runs with changes.yousignAttempts): it is Yousign's decision on this person.
 	results map[string]signals.YousignVerificationEvent
+	// renewWanted: the backend asked for a URL (a joining start, renew) while the current one is spent: a new
+	// verification opens at once.
+	renewWanted bool
+}
+
+// yousignNext is what an inconclusive result's codes call for (seed 004's inconclusive table).
+type yousignNext int
+
+const (
+	// retryNow: the user can succeed at once with a new verification (camera access, connection, browser, a
+	// failed document or face challenge).
+	retryNow yousignNext = iota
+	// waitForUser: the user left or put it off (never started, "later", no document at hand, left before the
+	// capture and the URL expired): a new verification opens when the backend asks for a URL again, not before,
+	// so that no 15-minute URL is burnt while nobody is there.
+	waitForUser
+	// userRefused: "The individual explicitly refused to do the verification process" (IDVV_3001).
+	userRefused
+	// verificationExpired: "Verification expired (after 7 days) before the user completed the flow" (IDVV_1199).
+	verificationExpired
+)
+
+func nextAfterInconclusive(codes []string) yousignNext {
+	next := retryNow
+	for _, c := range codes {
+		switch c {
+		case "IDVV_3001":
+			return userRefused
+		case yousignExpiredCode:
+			return verificationExpired
+		case "IDVV_1113", "IDVV_1201", "IDVV_1202", "IDVV_1203", "IDVV_1314", "IDVV_1413":
+		default:
+			// IDVV_1101, 1111, 1112, 1121, and any code not in the seed: wait for the user rather than guess.
+			next = waitForUser
+		}
+	}
+	if len(codes) == 0 {
+		return waitForUser
+	}
+	return next
 }
 
 func (f *yousignFlow) record(ev signals.YousignVerificationEvent) {
@@ -60,6 +105,11 @@ func (f *yousignFlow) run(ctx workflow.Context) signals.Outcome {
 	maxAttempts := f.input.MaxAttempts
 	if maxAttempts == 0 {
 		maxAttempts = defaultYousignAttempts
+	}
+	f.maxAttempts = maxAttempts
+	if f.changes.yousignAttempts {
+		f.renew = f.wantRenewal
+		return f.runAttempts(ctx)
 	}
 	expiresAt := workflow.Now(ctx).Add(time.Duration(f.deadlines.Verification))
 	for {
@@ -122,14 +172,102 @@ func (f *yousignFlow) open(ctx workflow.Context) *signals.Outcome {
 		return &o
 	}
 	f.setProviderReference(ctx, created.ID)
+	f.opened = append(f.opened, created.ID)
+	f.openedAt = workflow.Now(ctx)
+	f.renewWanted = false
 	f.publishURL(ctx, created.URL)
+	return nil
+}
+
+// runAttempts runs verifications until one decides, following seed 004:
+//   - each verification expires 7 days after it was created ("Verification expired (after 7 days)"), not 7 days
+//     after the workflow started;
+//   - after inconclusive, the codes say whether to open a new verification now or wait for the user to ask for
+//     a URL again (nextAfterInconclusive); an explicit refusal (IDVV_3001) ends the verification;
+//   - a spent URL (15 minutes) is never handed out: a URL asked for after it opens a new verification at once
+//     (wantRenewal);
+//   - no status code is ever invented: a verification that ends without a result from Yousign, even read back,
+//     ends expired without reasons.
+func (f *yousignFlow) runAttempts(ctx workflow.Context) signals.Outcome {
+	for {
+		f.attempt++
+		if o := f.open(ctx); o != nil {
+			return *o
+		}
+		expiresAt := f.openedAt.Add(time.Duration(f.deadlines.Verification))
+		result, o := f.await(ctx, expiresAt)
+		if o != nil {
+			return *o
+		}
+		if result.Status == "" {
+			if f.renewWanted && f.attempt < f.maxAttempts {
+				f.logger.Info("URL asked for after it expired; opening a new verification", "attempt", f.attempt+1)
+				continue
+			}
+			return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true,
+				Detail: "no result from Yousign, by webhook or read back, within the verification's 7 days"}
+		}
+		rs := make([]signals.Reason, 0, len(result.StatusCodes))
+		for _, code := range result.StatusCodes {
+			rs = append(rs, reasons.Yousign.Explain(code, ""))
+		}
+		f.reasons = rs
+		switch result.Status {
+		case signals.YousignStatusVerified:
+			return f.fetchResultOf(ctx, result.VerificationID)
+		case signals.YousignStatusFailed:
+			return signals.Outcome{Status: signals.OutcomeRefused, Reasons: rs, UserMayRetry: anyRetryable(rs),
+				Detail: "Yousign verification failed"}
+		}
+		next := nextAfterInconclusive(result.StatusCodes)
+		switch {
+		case next == verificationExpired:
+			return signals.Outcome{Status: signals.OutcomeExpired, Reasons: rs, UserMayRetry: true,
+				Detail: "the verification expired (after 7 days) before the user completed it"}
+		case next == userRefused:
+			return signals.Outcome{Status: signals.OutcomeAborted, Reasons: rs, UserMayRetry: true,
+				Detail: "the user refused the verification"}
+		case f.attempt >= f.maxAttempts:
+			return signals.Outcome{Status: signals.OutcomeAborted, Reasons: rs, UserMayRetry: true,
+				Detail: fmt.Sprintf("inconclusive after %d attempt(s)", f.attempt)}
+		case next == retryNow:
+			f.logger.Info("Inconclusive verification the user can retry at once; opening a new one", "attempt", f.attempt+1)
+			continue
+		}
+		// The user left or put it off: no URL is burnt until they ask for one, within the spent verification's
+		// 7 days.
+		f.url = ""
+		f.enterStep(ctx, signals.StepAwaitingUser, expiresAt)
+		asked, err := f.waitUntil(ctx, expiresAt, "the user asks for a new Yousign URL", func() bool { return f.renewWanted })
+		if o := f.stopped(err); o != nil {
+			return *o
+		}
+		if !asked {
+			return signals.Outcome{Status: signals.OutcomeAborted, Reasons: rs, UserMayRetry: true,
+				Detail: "inconclusive, and the user did not ask for a new URL within the verification's 7 days"}
+		}
+		f.logger.Info("The user asked for a new URL; opening a new verification", "attempt", f.attempt+1)
+	}
+}
+
+// wantRenewal is the identification_url update's request for a URL usable now, when the current one is spent or
+// none is out: the flow opens a new verification at once. It fails when no attempt is left.
+func (f *yousignFlow) wantRenewal() error {
+	if f.attempt >= f.maxAttempts {
+		return fmt.Errorf("the Yousign verification URL has expired and all %d attempts are used", f.maxAttempts)
+	}
+	f.renewWanted = true
 	return nil
 }
 
 // await waits for the current verification's result. A result that never arrives is read from Yousign: once the
 // URL and the review bound have passed, and at the verification's 7-day expiry.
 func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.YousignVerificationEvent, *signals.Outcome) {
-	has := func() bool { _, ok := f.results[f.providerRef]; return ok }
+	has := func() bool { _, ok := f.decided(); return ok }
+	if f.changes.yousignAttempts {
+		// A URL asked for once the current one is spent ends the wait: a new verification opens.
+		has = func() bool { _, ok := f.decided(); return ok || f.renewWanted }
+	}
 	checkpoints := []time.Time{f.urlExpiresAt.Add(time.Duration(f.deadlines.Review)), expiresAt}
 	for i, deadline := range checkpoints {
 		if deadline.After(expiresAt) {
@@ -143,7 +281,8 @@ func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.
 			return signals.YousignVerificationEvent{}, o
 		}
 		if got {
-			return f.results[f.providerRef], nil
+			ev, _ := f.decided()
+			return ev, nil
 		}
 		if ev, ok := f.reconcile(ctx); ok {
 			return ev, nil
@@ -152,7 +291,28 @@ func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.
 			return signals.YousignVerificationEvent{}, o
 		}
 	}
+	if f.changes.yousignAttempts {
+		// Nothing from Yousign: say so, rather than invent its code (runAttempts).
+		return signals.YousignVerificationEvent{}, nil
+	}
 	return signals.YousignVerificationEvent{Status: signals.YousignStatusInconclusive, StatusCodes: []string{yousignExpiredCode}}, nil
+}
+
+// decided is the result that decides the run: the current verification's, or (changes.yousignAttempts) an earlier
+// verification's verified or failed one.
+func (f *yousignFlow) decided() (signals.YousignVerificationEvent, bool) {
+	if ev, ok := f.results[f.providerRef]; ok {
+		return ev, true
+	}
+	if !f.changes.yousignAttempts {
+		return signals.YousignVerificationEvent{}, false
+	}
+	for _, id := range f.opened {
+		if ev, ok := f.results[id]; ok && ev.Status != signals.YousignStatusInconclusive {
+			return ev, true
+		}
+	}
+	return signals.YousignVerificationEvent{}, false
 }
 
 // reconcile reads the verification; it reports a result only when Yousign has one.
@@ -174,10 +334,18 @@ func (f *yousignFlow) reconcile(ctx workflow.Context) (signals.YousignVerificati
 
 // fetchResult is the review step: the verified status is confirmed by reading the verification itself.
 func (f *yousignFlow) fetchResult(ctx workflow.Context) signals.Outcome {
+	return f.fetchResultOf(ctx, f.providerRef)
+}
+
+// fetchResultOf confirms verification id's verified status by reading it.
+func (f *yousignFlow) fetchResultOf(ctx workflow.Context, id string) signals.Outcome {
+	if id == "" {
+		id = f.providerRef
+	}
 	f.enterStep(ctx, signals.StepKYCReview, time.Time{})
 	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "fetch the verification result"))
 	var got activities.YousignVerification
-	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.providerRef).Get(actx, &got); err != nil {
+	if err := workflow.ExecuteActivity(actx, ys.GetVerification, id).Get(actx, &got); err != nil {
 		return f.callFailed(err, "fetch the verification result")
 	}
 	if got.Status != signals.YousignStatusVerified {

@@ -242,6 +242,17 @@ func (r *Runner) RunOne(ctx context.Context, c Case) Result {
 		res.Err = fmt.Errorf("start: %w", startErr)
 		return res
 	}
+	if startErr == nil && c.Scenario.RenewAfter != (sandbox.At{}) {
+		// The user is back: the backend asks for a URL again.
+		select {
+		case <-time.After(r.clock.Real(c.Scenario.RenewAfter)):
+		case <-ctx.Done():
+		}
+		if _, _, err := r.cfg.Starter.Renew(ctx, in); err != nil {
+			res.Err = fmt.Errorf("renew: %w", err)
+			return res
+		}
+	}
 	// A start that failed because the provider refused to open a session has an outcome all the same.
 	o, err := r.cfg.Starter.Wait(ctx, v)
 	res.Took = time.Since(start)
