@@ -278,7 +278,7 @@ func TestIntegrationRelayTreezorLiveness(t *testing.T) {
 	}, 15*time.Second, 50*time.Millisecond)
 
 	// An event kycflow does not use, and one for a user without a verification: 200, so Treezor stops.
-	status, answer = r.post(t, treezorSigned("payin.create", "p-1", `{"payins":[{"userId":"`+user+`"}]}`))
+	status, answer = r.post(t, treezorSigned("card.create", "c-1", `{"cards":[{"userId":"`+user+`"}]}`))
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, relay.ResultUnwanted, answer["result"])
 	status, answer = r.post(t, treezorSigned(signals.SignalTreezorKycReview, "r-0", `{"users":[{"userId":"519999","kycReview":"2"}]}`))

@@ -82,7 +82,7 @@ func TestMetricsEndpoint(t *testing.T) {
 
 func TestEventLabelsAreBounded(t *testing.T) {
 	h, _ := newTestHandler(t, &fakeSignaler{})
-	for _, event := range []string{"user.1001.secret", "payin.create", strings.Repeat("x", 500)} {
+	for _, event := range []string{"user.1001.secret", "card.create", strings.Repeat("x", 500)} {
 		serve(t, h, treezorRequest(signedTreezor(event, "wh", `{"userId":"1"}`, "tz-secret-old")))
 	}
 	require.Equal(t, 3.0, counter(h, "treezor", eventOther, ResultUnwanted))

@@ -19,6 +19,8 @@ import (
 var treezorEventLabels = map[string]bool{
 	signals.SignalTreezorKycLivenessCreate: true,
 	signals.SignalTreezorKycLivenessUpdate: true,
+	signals.SignalTreezorPayinCreate:       true,
+	signals.SignalTreezorPayinUpdate:       true,
 	signals.SignalTreezorDocumentCreate:    true,
 	signals.SignalTreezorKycReview:         true,
 
@@ -190,6 +192,11 @@ func decodeTreezorEvent(event, objectID string, payload json.RawMessage, wh sign
 		obj, err = treezorObject(payload, []string{"users", "user"}, treezorUserIDKeys)
 		if err == nil {
 			ev.userID, ev.payload, err = decodeKycReview(obj, wh)
+		}
+	case signals.SignalTreezorPayinCreate, signals.SignalTreezorPayinUpdate:
+		obj, err = treezorObject(payload, []string{"payins", "payin"}, treezorUserIDKeys)
+		if err == nil {
+			ev.userID, ev.payload, err = decodePayin(obj, wh)
 		}
 	default:
 		if !treezorEventLabels[event] {
@@ -377,6 +384,33 @@ func decodeKycReview(obj jsonObject, wh signals.Webhook) (string, any, error) {
 	}
 	if level != nil {
 		ev.KycLevel = *level
+	}
+	return userID, ev, nil
+}
+
+// decodePayin reads a payin object (Treezor's PayinObject, payins[]): its IDs, status and payment method only, never
+// the amount, the names or the IBANs it also holds.
+func decodePayin(obj jsonObject, wh signals.Webhook) (string, any, error) {
+	userID, err := requireUser(obj, treezorUserIDKeys...)
+	if err != nil {
+		return "", nil, err
+	}
+	ev := signals.TreezorPayinEvent{Webhook: wh, UserID: userID}
+	for _, f := range []struct {
+		into *string
+		keys []string
+	}{
+		{&ev.PayinID, []string{"payinId", "payin_id"}},
+		{&ev.WalletID, []string{"walletId", "wallet_id"}},
+		{&ev.PayinStatus, []string{"payinStatus", "payin_status"}},
+		{&ev.PaymentMethodID, []string{"paymentMethodId", "payment_method_id"}},
+	} {
+		if *f.into, err = obj.text(f.keys...); err != nil {
+			return "", nil, err
+		}
+	}
+	if ev.PayinStatus == "" {
+		return "", nil, errors.New("payinStatus is missing")
 	}
 	return userID, ev, nil
 }

@@ -136,12 +136,12 @@ func TestTreezorWebhooks(t *testing.T) {
 		},
 		{
 			name:       "unknown event, verified",
-			body:       signedTreezor("payin.create", "wh-2", `{"payins":[{"userId":"1001"}]}`, "tz-secret-old"),
+			body:       signedTreezor("card.create", "wh-2", `{"cards":[{"userId":"1001"}]}`, "tz-secret-old"),
 			wantStatus: 200, wantResult: ResultUnwanted, wantEvent: eventOther,
 		},
 		{
 			name:       "unknown event, unsigned",
-			body:       tzHook{event: "payin.create", id: "wh-2", payload: `{"payins":[]}`}.body(),
+			body:       tzHook{event: "card.create", id: "wh-2", payload: `{"cards":[]}`}.body(),
 			wantStatus: 500, wantResult: ResultUnauthorized, wantEvent: eventOther,
 		},
 		{
@@ -269,6 +269,11 @@ func TestTreezorEventMapping(t *testing.T) {
 			`{"videoConference":{"user_id":"2007","result":"ABORTED","reasonCode":"4011","reasonMessage":"USER_CANCELLATION"}}`,
 			sent{wf("2007"), "", "videoConference.aborted", signals.TreezorIdentEvent{Webhook: wh, UserID: "2007", Result: "ABORTED",
 				Reason: &signals.ProviderReason{Code: "4011", Message: "USER_CANCELLATION"}}}},
+		{"payin.update of a SEPA transfer, amounts and names left out", "payin.update",
+			`{"payins":[{"payinId":"p-1","userId":2009,"walletId":777,"payinStatus":"VALIDATED","paymentMethodId":"20",` +
+				`"amount":"25.64","userFirstname":"Alex","ibanFullname":"Alex Oak","dbtrIBAN":"FR7630001007941234567890185"}]}`,
+			sent{wf("2009"), "", "payin.update", signals.TreezorPayinEvent{Webhook: wh, UserID: "2009", PayinID: "p-1", WalletID: "777",
+				PayinStatus: "VALIDATED", PaymentMethodID: "20"}}},
 		{"qes.created in an undocumented container", "qes.created",
 			`{"qesIdentifications":[{"userId":"2008"}]}`,
 			sent{wf("2008"), "", "qes.created", signals.TreezorIdentEvent{Webhook: wh, UserID: "2008"}}},

@@ -63,6 +63,7 @@ func (c Clock) Deadlines(m signals.Method) signals.Deadlines {
 		Review:       signals.Duration(c.Deadline(time.Duration(d.Review))),
 		OverdueLimit: signals.Duration(c.Deadline(time.Duration(d.OverdueLimit))),
 		Grace:        signals.Duration(c.Deadline(time.Duration(d.Grace))),
+		Transfer:     signals.Duration(c.Deadline(time.Duration(d.Transfer))),
 	}
 	if d.Verification != 0 {
 		out.Verification = signals.Duration(c.Deadline(time.Duration(d.Verification)))

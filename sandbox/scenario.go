@@ -35,6 +35,11 @@ type Scenario struct {
 	// RenewAfter, when set, is when (from the start) the backend asks for a URL again (starter.Renew), as when
 	// the user comes back.
 	RenewAfter At `json:"-"`
+	// SEPA: the verification has Treezor's extra validation step (signals.SEPAValidation, on the wallet
+	// TreezorWalletID names); SEPATransfer, when set, is when after the initiation the user's transfer reaches the
+	// wallet (payin.create PENDING, then payin.update VALIDATED).
+	SEPA         bool `json:"sepa,omitempty"`
+	SEPATransfer At   `json:"-"`
 	// Cancel: the backend cancels the verification once it has the identification URL.
 	Cancel bool `json:"cancel,omitempty"`
 
@@ -196,6 +201,13 @@ var (
 var livenessScenarios = []Scenario{
 	{Name: "HAPPYPATH", Does: "session done, score 1; documents stored after PUT kycliveness; KYC review validated",
 		Expected: signals.OutcomeApproved, Liveness: livenessValidated, Review: validated},
+	// Seed 001: Liveness "Requires a video of the end user, their identity proof, and a SEPA transfer into their
+	// Treezor Wallet as an extra validation step."
+	{Name: "SEPATRANSFER", Does: "score 1; the user's SEPA transfer reaches the wallet after the documents; KYC review validated",
+		Expected: signals.OutcomeApproved, Liveness: livenessValidated, Review: validated, SEPA: true,
+		SEPATransfer: after(userSession + time.Hour)},
+	{Name: "SEPANEVER", Does: "score 1; the SEPA validation transfer never comes: expired",
+		Expected: signals.OutcomeExpired, Liveness: livenessValidated, Review: validated, SEPA: true},
 	{Name: "REFUSED", Does: "session done, score 0 (2101 expired document)", Expected: signals.OutcomeRefused,
 		Liveness: []LivenessStep{
 			{At: after(userSession), Event: signals.SignalTreezorKycLivenessCreate, Status: signals.LivenessStatusProcessing},
@@ -315,6 +327,13 @@ func identScenarios(codes identCodes, qes bool) []Scenario {
 			Review:   validated},
 	}
 	if qes {
+		// Seed 002: "For Germany, this option requires a SEPA transfer into the user's Wallet as an extra validation
+		// step."
+		rows = append(rows,
+			Scenario{Name: "SEPATRANSFER", Does: "session done, SUCCESS; the user's SEPA transfer arrives; KYC review validated",
+				Expected: signals.OutcomeApproved, Ident: success, Review: validated, SEPA: true, SEPATransfer: after(userSession + agentReview)},
+			Scenario{Name: "SEPANEVER", Does: "session done, SUCCESS; the SEPA validation transfer never comes: expired",
+				Expected: signals.OutcomeExpired, Ident: success, Review: validated, SEPA: true})
 		rows = append(rows, Scenario{Name: "HOLDCERTIFICATE", Does: "session done; signed documents and result after 10 minutes: SUCCESS; KYC review validated",
 			Expected: signals.OutcomeApproved,
 			Ident:    identSteps(signals.TreezorResultReviewPending, after(10*time.Minute), signals.TreezorResultSuccess, nil),

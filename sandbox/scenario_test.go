@@ -95,6 +95,7 @@ func TestClock(t *testing.T) {
 		Review:       signals.Duration(2 * time.Second),          // 24 hours, floored
 		OverdueLimit: signals.Duration(24192 * time.Millisecond), // 14 days
 		Grace:        signals.Duration(2 * time.Second),          // 2 minutes, floored
+		Transfer:     signals.Duration(24192 * time.Millisecond), // 14 days
 	}, c.Deadlines(signals.MethodTreezorLiveness))
 	require.Equal(t, signals.Duration(24192*time.Millisecond), c.Deadlines(signals.MethodSolarisIDnow).URLValidity)
 	require.Equal(t, signals.Duration(12096*time.Millisecond), c.Deadlines(signals.MethodYousignVideo).Verification)

@@ -323,6 +323,7 @@ func (s *Server) treezorInitiateLiveness(w http.ResponseWriter, _ *http.Request,
 		writeJSON(w, http.StatusCreated, map[string]any{"user_kyc": []any{ident}})
 	}
 
+	s.playTransfer(u, sc)
 	steps := make([]step, 0, len(sc.Liveness))
 	for _, ls := range sc.Liveness {
 		steps = append(steps, step{delay: s.clock.real(ls.At), late: ls.At.PastDeadline > 0, fire: func() *webhook {
@@ -374,6 +375,33 @@ func (s *Server) treezorRetrieveDocuments(w http.ResponseWriter, _ *http.Request
 		docs[0], docs[1] = docs[1], docs[0]
 	}
 	s.sendDocuments(u, docs, documentsLag)
+}
+
+// TreezorWalletID is the sandbox's wallet of a Treezor user, where a scenario's SEPA validation transfer goes.
+func TreezorWalletID(userID string) string { return "9" + userID }
+
+// playTransfer plays a scenario's SEPA validation transfer into the user's wallet: payin.create (PENDING), then
+// payin.update (VALIDATED), a received SEPA credit transfer (paymentMethodId 20). Call with s.mu.
+func (s *Server) playTransfer(u *tzUser, sc Scenario) {
+	if !sc.SEPA || sc.SEPATransfer == (At{}) {
+		return
+	}
+	payinID := strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
+	object := func(status string) map[string]any {
+		return map[string]any{"payins": []any{map[string]any{
+			"payinId": payinID, "userId": u.id, "walletId": TreezorWalletID(u.id), "payinStatus": status,
+			"paymentMethodId": "20", "amount": "10.00", "currency": "EUR",
+			"createdDate": time.Now().UTC().Format(treezorDateLayout),
+		}}}
+	}
+	s.play(u.sub, []step{
+		{delay: s.clock.real(sc.SEPATransfer), fire: func() *webhook {
+			return s.treezorWebhook(u, signals.SignalTreezorPayinCreate, "payin", payinID, object(signals.PayinStatusPending), false)
+		}},
+		{delay: s.clock.Duration(time.Minute), fire: func() *webhook {
+			return s.treezorWebhook(u, signals.SignalTreezorPayinUpdate, "payin", payinID, object(signals.PayinStatusValidated), false)
+		}},
+	})
 }
 
 // storeDocument creates a document for the user, as GET /v1/documents will list it. Call with s.mu.
@@ -450,6 +478,7 @@ func (s *Server) treezorInitiateIdent(m signals.Method) func(http.ResponseWriter
 				"identificationId": id.id, "identificationURL": link,
 			}})
 		}
+		s.playTransfer(u, sc)
 		names := map[IdentEvent]string{IdentCreated: events.Created, IdentProcessing: events.Processing,
 			IdentAborted: events.Aborted, IdentFinalized: events.Finalized}
 		steps := make([]step, 0, len(sc.Ident))

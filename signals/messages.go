@@ -36,6 +36,18 @@ type VerificationInput struct {
 	// ProofOfAddress is required by Solaris when the customer's ID document does not show their address (a
 	// passport); solaris-idnow only.
 	ProofOfAddress *ProofOfAddress `json:"proofOfAddress,omitempty"`
+	// SEPAValidation adds Treezor's extra validation step: a SEPA transfer into the user's wallet before the KYC
+	// review. Seed 001: Liveness "Requires a video of the end user, their identity proof, and a SEPA transfer into
+	// their Treezor Wallet as an extra validation step" (Certified video does not); seed 002: QES "For Germany,
+	// this option requires a SEPA transfer into the user's Wallet as an extra validation step". treezor-liveness
+	// (when Treezor runs the Liveness feature) and treezor-qes only.
+	SEPAValidation *SEPAValidation `json:"sepaValidation,omitempty"`
+}
+
+// SEPAValidation names the wallet the user's validation transfer must reach.
+type SEPAValidation struct {
+	// WalletID is the user's Treezor walletId.
+	WalletID string `json:"walletId"`
 }
 
 // MaxYousignAttempts bounds VerificationInput.MaxAttempts: each attempt is a new Yousign verification (a new
@@ -67,6 +79,14 @@ func (in VerificationInput) Validate() error {
 			return fmt.Errorf("proofOfAddress: %w", err)
 		}
 	}
+	if v := in.SEPAValidation; v != nil {
+		if in.Method != MethodTreezorLiveness && in.Method != MethodTreezorQES {
+			return fmt.Errorf("sepaValidation: only %s and %s have the SEPA transfer step", MethodTreezorLiveness, MethodTreezorQES)
+		}
+		if err := ValidateSubject(v.WalletID); err != nil {
+			return fmt.Errorf("sepaValidation: walletId: %w", err)
+		}
+	}
 	if in.Language != "" && in.Language != "DE" && in.Language != "EN" {
 		return fmt.Errorf("language: %q is not DE or EN", in.Language)
 	}
@@ -75,7 +95,7 @@ func (in VerificationInput) Validate() error {
 		name string
 		d    Duration
 	}{{"urlValidity", in.Deadlines.URLValidity}, {"review", in.Deadlines.Review}, {"verification", in.Deadlines.Verification},
-		{"overdueLimit", in.Deadlines.OverdueLimit}, {"grace", in.Deadlines.Grace}}
+		{"overdueLimit", in.Deadlines.OverdueLimit}, {"grace", in.Deadlines.Grace}, {"transfer", in.Deadlines.Transfer}}
 	for _, dl := range deadlines {
 		if dl.d < 0 {
 			return fmt.Errorf("deadlines.%s: %s is negative", dl.name, time.Duration(dl.d))
@@ -100,6 +120,9 @@ type Deadlines struct {
 	// (the provider keeps deciding late: Treezor's review "may take up to 48h or more"): the verification keeps
 	// listening and reading the provider until then, and only then ends review_timeout. Default 14 days.
 	OverdueLimit Duration `json:"overdueLimit,omitempty"`
+	// Transfer bounds the wait for the SEPA validation transfer (SEPAValidation), from the start: the user's
+	// side, so it concludes (expired). Default 14 days, as long as an IDnow link.
+	Transfer Duration `json:"transfer,omitempty"`
 }
 
 // Default deadlines from the providers' documentation.
@@ -129,6 +152,9 @@ func (d Deadlines) WithDefaults(m Method) Deadlines {
 	}
 	if d.Grace == 0 {
 		d.Grace = Duration(URLGrace)
+	}
+	if d.Transfer == 0 {
+		d.Transfer = Duration(IDnowURLValidity)
 	}
 	if d.Verification == 0 && m == MethodYousignVideo {
 		d.Verification = Duration(7 * 24 * time.Hour)
@@ -196,7 +222,9 @@ const (
 	StepAwaitingUser        Step = "awaiting_user"
 	StepProviderProcessing  Step = "provider_processing"
 	StepCollectingDocuments Step = "collecting_documents"
-	StepKYCReview           Step = "kyc_review"
+	// StepAwaitingTransfer: the user's SEPA validation transfer is awaited (SEPAValidation).
+	StepAwaitingTransfer Step = "awaiting_transfer"
+	StepKYCReview        Step = "kyc_review"
 	// StepOverdue: a wait for the provider (its processing, IDnow's second-line review, Treezor's KYC review)
 	// passed its review bound. The verification keeps listening and reads the provider on a backoff schedule; a
 	// late decision counts as if on time. Status.Overdue says since when and what it waits for.

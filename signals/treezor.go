@@ -9,7 +9,39 @@ const (
 	SignalTreezorKycLivenessUpdate = "kycliveness.update"
 	SignalTreezorDocumentCreate    = "document.create"
 	SignalTreezorKycReview         = "user.kycreview"
+	// SignalTreezorPayinCreate and SignalTreezorPayinUpdate carry the payin webhooks: a verification with
+	// SEPAValidation waits for the user's transfer into their wallet.
+	SignalTreezorPayinCreate = "payin.create"
+	SignalTreezorPayinUpdate = "payin.update"
 )
+
+// Payin statuses (Treezor's payinStatus) and the payment methods that are a received SEPA transfer
+// (paymentMethodId 20, a SEPA Credit Transfer, and 27, a SEPA Instant Credit Transfer).
+const (
+	PayinStatusPending   = "PENDING"
+	PayinStatusValidated = "VALIDATED"
+	PayinStatusCanceled  = "CANCELED"
+
+	PaymentMethodSEPACreditTransfer        = "20"
+	PaymentMethodSEPAInstantCreditTransfer = "27"
+)
+
+// TreezorPayinEvent is the payload of the payin.create and payin.update signals: only what identifies the payin
+// and its state, never amounts, names or IBANs.
+type TreezorPayinEvent struct {
+	Webhook
+	UserID          string `json:"userId"`
+	PayinID         string `json:"payinId"`
+	WalletID        string `json:"walletId"`
+	PayinStatus     string `json:"payinStatus"`
+	PaymentMethodID string `json:"paymentMethodId"`
+}
+
+// IsValidatedSEPATransfer reports whether the payin is a validated SEPA transfer received into wallet.
+func (p TreezorPayinEvent) IsValidatedSEPATransfer(wallet string) bool {
+	return p.WalletID == wallet && p.PayinStatus == PayinStatusValidated &&
+		(p.PaymentMethodID == PaymentMethodSEPACreditTransfer || p.PaymentMethodID == PaymentMethodSEPAInstantCreditTransfer)
+}
 
 // Webhook is what every webhook signal carries: the provider's event ID, for deduplicating redeliveries, and when
 // the provider emitted it, for ordering.

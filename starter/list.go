@@ -60,7 +60,8 @@ type ListPage struct {
 var (
 	steps = []signals.Step{
 		signals.StepInitiating, signals.StepAwaitingUser, signals.StepProviderProcessing,
-		signals.StepCollectingDocuments, signals.StepKYCReview, signals.StepOverdue, signals.StepCompleted,
+		signals.StepCollectingDocuments, signals.StepAwaitingTransfer, signals.StepKYCReview, signals.StepOverdue,
+		signals.StepCompleted,
 	}
 	outcomes = []signals.OutcomeStatus{
 		signals.OutcomeApproved, signals.OutcomeRefused, signals.OutcomeFraudSuspected, signals.OutcomeAborted,

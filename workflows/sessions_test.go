@@ -235,3 +235,83 @@ func TestReviewWaitsForEveryDocument(t *testing.T) {
 		})
 	}
 }
+
+func payin(id, wallet, status, method string) any {
+	return signals.TreezorPayinEvent{Webhook: signals.Webhook{EventID: id}, UserID: testUser, PayinID: "p-" + id, WalletID: wallet,
+		PayinStatus: status, PaymentMethodID: method}
+}
+
+// TestSEPAValidationTransfer: with SEPAValidation, the KYC review waits for a validated SEPA transfer into the
+// user's wallet (seed 001: Liveness "Requires [...] a SEPA transfer into their Treezor Wallet as an extra validation
+// step"; seed 002: QES in Germany likewise). A transfer made before the step counts; a pending, canceled, card or
+// other-wallet payin does not; none within the transfer bound (14 days from the start) ends expired.
+func TestSEPAValidationTransfer(t *testing.T) {
+	const wallet = "777"
+	sct, inst := signals.PaymentMethodSEPACreditTransfer, signals.PaymentMethodSEPAInstantCreditTransfer
+	tests := []struct {
+		name        string
+		method      signals.Method
+		events      []event
+		wantStatus  signals.OutcomeStatus
+		wantReview  time.Duration // when the review is requested; 0: never
+		wantElapsed time.Duration
+		awaitingAt  time.Duration // a time at which the status shows awaiting_transfer; 0: none
+	}{
+		{
+			name: "live verification: the transfer comes after the documents", method: signals.MethodTreezorLiveness,
+			events: append(happyEvents()[:4],
+				event{time.Hour, signals.SignalTreezorPayinCreate, payin("pc", wallet, signals.PayinStatusPending, sct)},
+				event{2 * time.Hour, signals.SignalTreezorPayinUpdate, payin("pu", wallet, signals.PayinStatusValidated, sct)},
+				event{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}),
+			wantStatus: signals.OutcomeApproved, wantReview: 2 * time.Hour, wantElapsed: 3 * time.Hour, awaitingAt: 90 * time.Minute,
+		},
+		{
+			name: "live verification: an instant transfer made before the session", method: signals.MethodTreezorLiveness,
+			events: append([]event{{time.Minute, signals.SignalTreezorPayinUpdate, payin("pu", wallet, signals.PayinStatusValidated, inst)}},
+				happyEvents()...),
+			wantStatus: signals.OutcomeApproved, wantReview: 11 * time.Minute, wantElapsed: 3 * time.Hour,
+		},
+		{
+			name: "QES: only a canceled transfer, a card top-up and another wallet's transfer", method: signals.MethodTreezorQES,
+			events: []event{
+				{time.Hour, signals.TreezorQESEvents.Created, identEvent("c", signals.TreezorResultSuccess, "")},
+				{2 * time.Hour, signals.TreezorQESEvents.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+				{3 * time.Hour, signals.SignalTreezorPayinUpdate, payin("p1", wallet, signals.PayinStatusCanceled, sct)},
+				{4 * time.Hour, signals.SignalTreezorPayinUpdate, payin("p2", wallet, signals.PayinStatusValidated, "25")},
+				{5 * time.Hour, signals.SignalTreezorPayinUpdate, payin("p3", "888", signals.PayinStatusValidated, sct)},
+			},
+			wantStatus: signals.OutcomeExpired, wantElapsed: 14*day + 2*time.Minute, awaitingAt: 6 * time.Hour,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRun(t)
+			r.method = tt.method
+			r.input = &signals.VerificationInput{Method: tt.method, SubjectID: testUser, SEPAValidation: &signals.SEPAValidation{WalletID: wallet}}
+			start := r.env.Now()
+			var requested time.Duration
+			r.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				if info.ActivityType.Name == "RequestKYCReview" && requested == 0 {
+					requested = r.env.Now().Sub(start)
+				}
+			})
+			var waiting signals.Status
+			if tt.awaitingAt > 0 {
+				r.env.RegisterDelayedCallback(func() { waiting = r.queryStatus() }, tt.awaitingAt)
+			}
+			r.treezorOK().deliver(tt.events)
+			o := r.execute()
+			require.Equal(t, tt.wantStatus, o.Status, "detail: %s", o.Detail)
+			require.Equal(t, tt.wantReview, requested)
+			require.Equal(t, tt.wantElapsed, o.CompletedAt.Sub(start))
+			if tt.awaitingAt > 0 {
+				require.Equal(t, signals.StepAwaitingTransfer, waiting.Step)
+			}
+		})
+	}
+	t.Run("only where Treezor asks for it", func(t *testing.T) {
+		in := signals.VerificationInput{Method: signals.MethodTreezorVideoConference, SubjectID: testUser,
+			SEPAValidation: &signals.SEPAValidation{WalletID: wallet}}
+		require.ErrorContains(t, in.Validate(), "sepaValidation")
+	})
+}

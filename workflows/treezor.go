@@ -55,6 +55,8 @@ type treezorEvents struct {
 	// livenessResult is the first processed kycliveness.update; later ones never replace it.
 	livenessResult *signals.TreezorLivenessEvent
 	documents      []signals.TreezorDocumentEvent
+	// transfer is the first validated SEPA transfer into the wallet of SEPAValidation.
+	transfer *signals.TreezorPayinEvent
 	// reviewRequested opens the window for user.kycreview: an event from an earlier review is stale.
 	reviewRequested bool
 	review          *signals.TreezorKycReviewEvent
@@ -101,6 +103,8 @@ func (f *treezorFlow) listenTreezor(ctx workflow.Context, own ...receiver) {
 	f.listen(ctx, append(own,
 		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorDocumentCreate), f.recordDocument),
 		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycReview), f.recordReview),
+		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorPayinCreate), f.recordPayin),
+		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorPayinUpdate), f.recordPayin),
 	)...)
 }
 
@@ -120,6 +124,16 @@ func (f *treezorFlow) recordLiveness(ev signals.TreezorLivenessEvent) {
 	if result && f.events.livenessResult == nil {
 		f.events.livenessResult = &ev
 	}
+}
+
+// recordPayin keeps the first validated SEPA transfer into the verification's wallet. Any other payin (a card
+// top-up, another wallet, one still pending or canceled) changes nothing: the user may send another transfer.
+func (f *treezorFlow) recordPayin(ev signals.TreezorPayinEvent) {
+	v := f.input.SEPAValidation
+	if v == nil || f.events.transfer != nil || !ev.IsValidatedSEPATransfer(v.WalletID) {
+		return
+	}
+	f.events.transfer = &ev
 }
 
 func (f *treezorFlow) recordDocument(ev signals.TreezorDocumentEvent) {

@@ -82,3 +82,31 @@ func (f *treezorFlow) countReceived(listed []signals.Document) int {
 	}
 	return n
 }
+
+// awaitTransfer is Treezor's extra validation step, for a verification with SEPAValidation: a validated SEPA
+// transfer into the user's wallet before the KYC review is requested. Seed 001: Liveness "Requires a video of the
+// end user, their identity proof, and a SEPA transfer into their Treezor Wallet as an extra validation step";
+// seed 002: QES in Germany "requires a SEPA transfer into the user's Wallet as an extra validation step". The
+// transfer is the user's to make, at any time from the start (a payin.create or payin.update that came before
+// this step counts), so its bound (Deadlines.Transfer, from the start, plus the grace for webhook latency)
+// concludes: the verification ends expired.
+func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
+	if f.input.SEPAValidation == nil || !f.changes.sepaTransfer {
+		return nil
+	}
+	limit := time.Duration(f.deadlines.Transfer)
+	deadline := workflow.GetInfo(ctx).WorkflowStartTime.Add(limit)
+	got := func() bool { return f.events.transfer != nil }
+	if !got() {
+		f.enterStep(ctx, signals.StepAwaitingTransfer, deadline)
+	}
+	ok, err := f.waitUntil(ctx, deadline.Add(time.Duration(f.deadlines.Grace)), "SEPA validation transfer (payin)", got)
+	if o := f.stopped(err); o != nil {
+		return o
+	}
+	if !ok {
+		return &signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true,
+			Detail: fmt.Sprintf("no validated SEPA transfer into the user's wallet within %s of the start", limit)}
+	}
+	return nil
+}

@@ -65,6 +65,9 @@ func runTreezorIdent(ctx workflow.Context, input signals.VerificationInput, m id
 			return f.complete(ctx, *o), nil
 		}
 	}
+	if o := f.awaitTransfer(ctx); o != nil {
+		return f.complete(ctx, *o), nil
+	}
 	return f.complete(ctx, f.review(ctx)), nil
 }
 

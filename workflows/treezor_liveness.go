@@ -34,6 +34,9 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 	if o := f.collectLivenessDocuments(ctx); o != nil {
 		return f.complete(ctx, *o), nil
 	}
+	if o := f.awaitTransfer(ctx); o != nil {
+		return f.complete(ctx, *o), nil
+	}
 	return f.complete(ctx, f.review(ctx)), nil
 }
 

@@ -115,6 +115,9 @@ type changes struct {
 	// never handed out (a URL asked for then opens a new verification), and no status code is invented (see
 	// yousignFlow.runAttempts).
 	yousignAttempts bool
+	// sepaTransfer (version 5): a verification with SEPAValidation waits for the user's SEPA transfer before the
+	// KYC review (see treezorFlow.awaitTransfer).
+	sepaTransfer bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -124,10 +127,11 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 4)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 5)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
-		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4}
+		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
+		sepaTransfer: version >= 5}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it

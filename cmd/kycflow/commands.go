@@ -278,7 +278,7 @@ func listFilters(fs *flag.FlagSet) []string {
 // inputFlags are the flags of a verification request (start, renew).
 type inputFlags struct {
 	method, subject, redirectURL, language, firstName, lastName *string
-	proofType, proofIssuedAt                                    *string
+	proofType, proofIssuedAt, sepaWallet                        *string
 	maxAttempts                                                 *int
 	urlValidity, review, verification                           *time.Duration
 }
@@ -293,6 +293,7 @@ func addInputFlags(fs *flag.FlagSet) *inputFlags {
 		lastName:      fs.String("last-name", "", "the user's last `name` as on their ID document (yousign-video only)"),
 		proofType:     fs.String("proof-of-address-type", "", "solaris-idnow: the `type` of the customer's proof of address (e.g. GAS_BILL), required by Solaris when their ID document does not show their address"),
 		proofIssuedAt: fs.String("proof-of-address-issued-at", "", "solaris-idnow: the proof of address's issue `date` (YYYY-MM-DD, at most 6 months ago)"),
+		sepaWallet:    fs.String("sepa-wallet", "", "treezor-liveness (Liveness) or treezor-qes (Germany): the user's Treezor wallet `ID`, to wait for the SEPA validation transfer into it before the KYC review"),
 		maxAttempts:   fs.Int("max-attempts", 0, "yousign-video: how many sessions to open after inconclusive results (0: the default, 2)"),
 		urlValidity:   fs.Duration("url-validity", 0, "override how long the URL is valid (0: the method's default, 15m or 336h)"),
 		review:        fs.Duration("review-deadline", 0, "override the bound on each wait for a review result (0: 24h)"),
@@ -321,6 +322,9 @@ func (f *inputFlags) input(args []string) (signals.VerificationInput, error) {
 			Review:       signals.Duration(*f.review),
 			Verification: signals.Duration(*f.verification),
 		},
+	}
+	if *f.sepaWallet != "" {
+		in.SEPAValidation = &signals.SEPAValidation{WalletID: *f.sepaWallet}
 	}
 	if *f.proofType != "" || *f.proofIssuedAt != "" {
 		in.ProofOfAddress = &signals.ProofOfAddress{Type: *f.proofType, IssuedAt: *f.proofIssuedAt}

@@ -255,6 +255,7 @@ var fieldFlags = map[string]string{
 	"yousign":                "--first-name/--last-name",
 	"maxAttempts":            "--max-attempts",
 	"proofOfAddress":         "--proof-of-address-type/--proof-of-address-issued-at",
+	"sepaValidation":         "--sepa-wallet",
 	"deadlines.urlValidity":  "--url-validity",
 	"deadlines.review":       "--review-deadline",
 	"deadlines.verification": "--verification-deadline",

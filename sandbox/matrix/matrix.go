@@ -289,6 +289,9 @@ func (r *Runner) subject(ctx context.Context, c Case, first string) (signals.Ver
 			return in, "", err
 		}
 		in.SubjectID = id
+		if sc.SEPA {
+			in.SEPAValidation = &signals.SEPAValidation{WalletID: sandbox.TreezorWalletID(id)}
+		}
 		return in, "treezor/" + id, nil
 	case signals.ProviderSolaris:
 		id, err := r.sol.CreatePerson(ctx, sandbox.SolarisPersonFields(sc, first))
