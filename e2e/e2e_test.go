@@ -99,6 +99,11 @@ func TestEndToEnd(t *testing.T) {
 			e.requireExactlyOnce(ctx, t, r)
 			requireFaults(t, r, stats[r.Subject])
 			e.requireNothingUndisclosable(ctx, t, r)
+			if len(r.Scenario.StaleSession) > 0 {
+				st, err := e.starter.Status(ctx, r.Verification)
+				require.NoError(t, err)
+				require.Positive(t, st.Webhooks.Stale, "the previous session's webhooks were seen and set aside")
+			}
 			if slices.Contains(r.Faults, sandbox.FaultDuplicate) {
 				st, err := e.starter.Status(ctx, r.Verification)
 				require.NoError(t, err)

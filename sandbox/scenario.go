@@ -35,6 +35,9 @@ type Scenario struct {
 	// RenewAfter, when set, is when (from the start) the backend asks for a URL again (starter.Renew), as when
 	// the user comes back.
 	RenewAfter At `json:"-"`
+	// StaleSession are kycliveness webhooks of the user's previous session (another identification-id) that
+	// Treezor delivers while this one runs: they must change nothing.
+	StaleSession []LivenessStep `json:"-"`
 	// SEPA: the verification has Treezor's extra validation step (signals.SEPAValidation, on the wallet
 	// TreezorWalletID names); SEPATransfer, when set, is when after the initiation the user's transfer reaches the
 	// wallet (payin.create PENDING, then payin.update VALIDATED).
@@ -208,6 +211,13 @@ var livenessScenarios = []Scenario{
 		SEPATransfer: after(userSession + time.Hour)},
 	{Name: "SEPANEVER", Does: "score 1; the SEPA validation transfer never comes: expired",
 		Expected: signals.OutcomeExpired, Liveness: livenessValidated, Review: validated, SEPA: true},
+	// Treezor's workflow IDs are per user: a previous session's late or redelivered webhooks reach this run. Seed
+	// 001: "The newer request replaces the previous one"; its events are another session's, matched by
+	// identification-id.
+	{Name: "STALESESSION", Does: "a previous session's kycliveness.update (score 0) arrives during this one, which is validated",
+		Expected: signals.OutcomeApproved, Liveness: livenessValidated, Review: validated,
+		StaleSession: []LivenessStep{{At: after(time.Minute), Event: signals.SignalTreezorKycLivenessUpdate,
+			Status: signals.LivenessStatusProcessed, Score: score(0), Reasons: []Reason{{Code: "2101", Message: "expired document"}}}}},
 	{Name: "REFUSED", Does: "session done, score 0 (2101 expired document)", Expected: signals.OutcomeRefused,
 		Liveness: []LivenessStep{
 			{At: after(userSession), Event: signals.SignalTreezorKycLivenessCreate, Status: signals.LivenessStatusProcessing},

@@ -324,12 +324,22 @@ func (s *Server) treezorInitiateLiveness(w http.ResponseWriter, _ *http.Request,
 	}
 
 	s.playTransfer(u, sc)
+	if len(sc.StaleSession) > 0 {
+		// A previous session of the user, whose webhooks arrive now.
+		old := &tzLiveness{id: newUUID(), scenario: sc, started: time.Now().Add(-time.Hour)}
+		stale := make([]step, 0, len(sc.StaleSession))
+		for _, ls := range sc.StaleSession {
+			stale = append(stale, step{delay: s.clock.real(ls.At), fire: func() *webhook {
+				return s.treezorWebhook(u, ls.Event, "kycliveness", old.id, map[string]any{"kycliveness": []any{u.livenessObject(old, ls)}}, false)
+			}})
+		}
+		s.play(u.sub, stale)
+	}
 	steps := make([]step, 0, len(sc.Liveness))
 	for _, ls := range sc.Liveness {
 		steps = append(steps, step{delay: s.clock.real(ls.At), late: ls.At.PastDeadline > 0, fire: func() *webhook {
-			if u.liveness != lv {
-				return nil // replaced by a newer session
-			}
+			// A replaced session's webhooks are still sent (seed 001: "The newer request replaces the previous
+			// one"; nothing says its events stop): the workflow tells them apart by identification-id.
 			lv.status = ls.Status
 			if ls.Score != nil {
 				lv.score = ls.Score
@@ -484,9 +494,7 @@ func (s *Server) treezorInitiateIdent(m signals.Method) func(http.ResponseWriter
 		steps := make([]step, 0, len(sc.Ident))
 		for _, is := range sc.Ident {
 			steps = append(steps, step{delay: s.clock.real(is.At), late: is.At.PastDeadline > 0, fire: func() *webhook {
-				if u.ident != id {
-					return nil
-				}
+				// A replaced session's webhooks are still sent; the identification ID tells them apart.
 				if is.Event == IdentFinalized && (is.Result == signals.TreezorResultSuccess || is.Result == signals.TreezorResultSuccessDataChange) {
 					// Seed 002: "The verification documents are automatically created once the qes.finalized
 					// webhook is received."
