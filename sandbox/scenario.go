@@ -19,6 +19,8 @@ type Scenario struct {
 	Name string `json:"name"`
 	// Does says in a line what the sandbox does.
 	Does string `json:"does"`
+	// Seed is the passage of the provider's documentation the scenario plays, quoted (see scenarioSeeds).
+	Seed string `json:"seed"`
 	// Expected is the outcome kycflow must reach; Cause is the failed outcome's cause.
 	Expected signals.OutcomeStatus `json:"expected"`
 	Cause    string                `json:"cause,omitempty"`
@@ -467,6 +469,21 @@ var commonScenarios = []Scenario{
 // Scenarios is the scenario table: every scenario of every method, in signals.Methods order.
 var Scenarios = buildTable()
 
+// seedOf is the scenario's entry of scenarioSeeds: its method's, else the Treezor IDnow methods' shared one, else
+// the one every method shares.
+func seedOf(s Scenario) string {
+	keys := []string{string(s.Method) + "/" + s.Name}
+	if s.Method == signals.MethodTreezorQES || s.Method == signals.MethodTreezorVideoConference {
+		keys = append(keys, "treezor-ident/"+s.Name)
+	}
+	for _, k := range append(keys, "common/"+s.Name) {
+		if seed, ok := scenarioSeeds[k]; ok {
+			return seed
+		}
+	}
+	return ""
+}
+
 func buildTable() []Scenario {
 	perMethod := map[signals.Method][]Scenario{
 		signals.MethodTreezorLiveness:        livenessScenarios,
@@ -479,6 +496,7 @@ func buildTable() []Scenario {
 	for _, m := range signals.Methods {
 		for _, s := range append(slices.Clone(perMethod[m]), commonScenarios...) {
 			s.Method = m
+			s.Seed = seedOf(s)
 			table = append(table, s)
 		}
 	}

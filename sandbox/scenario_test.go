@@ -1,6 +1,9 @@
 package sandbox_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,5 +106,42 @@ func TestClock(t *testing.T) {
 	for _, bad := range []float64{0, -1, 2} {
 		_, err := sandbox.NewClock(bad)
 		require.Error(t, err)
+	}
+}
+
+// TestEveryScenarioNamesItsSeed: each scenario says which passage of the provider's documentation it plays, and
+// the quote is the documentation's own words (compared without whitespace: the seeds' line breaks fall mid-word),
+// or it says why nothing documents it.
+func TestEveryScenarioNamesItsSeed(t *testing.T) {
+	sources := map[string]string{"providers-research.md": "../../shared/reference/providers-research.md"}
+	seeds, _ := filepath.Glob("../../shared/seeds/*.txt")
+	if len(seeds) == 0 {
+		t.Skip("notice: ../shared/seeds is not beside this clone; the quotes are checked in CI")
+	}
+	for _, f := range seeds {
+		sources["seed "+filepath.Base(f)[:3]] = f
+	}
+	squeeze := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	texts := map[string]string{}
+	for name, path := range sources {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		texts[name] = squeeze(string(b))
+	}
+	for _, sc := range sandbox.Scenarios {
+		require.NotEmpty(t, sc.Seed, "%s names no seed passage", sc.Key())
+		if strings.HasPrefix(sc.Seed, "not documented: ") {
+			continue
+		}
+		open, close := strings.Index(sc.Seed, `: "`), strings.LastIndex(sc.Seed, `"`)
+		require.True(t, open > 0 && close > open+3, "%s: %q is not `source: \"quote\"`", sc.Key(), sc.Seed)
+		source, quote := sc.Seed[:open], sc.Seed[open+3:close]
+		found := false
+		for name, text := range texts {
+			if strings.HasPrefix(source, name) && strings.Contains(text, squeeze(quote)) {
+				found = true
+			}
+		}
+		require.True(t, found, "%s: the quote is not in %s: %q", sc.Key(), source, quote)
 	}
 }
