@@ -19,13 +19,17 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
-// EnvKey holds the base64 encoding of a 32-byte key; EnvKeyFile names a file holding it.
+// EnvKey holds the base64 encoding of a 32-byte key; EnvKeyFile names a file holding it. EnvAllowPlaintext=true
+// lets a process with a key read plaintext payloads: only to migrate histories written before encryption was
+// turned on, since it also lets a client without the key write personal data in clear.
 const (
-	EnvKey     = "KYCFLOW_PAYLOAD_KEY"
-	EnvKeyFile = "KYCFLOW_PAYLOAD_KEY_FILE"
+	EnvKey            = "KYCFLOW_PAYLOAD_KEY"
+	EnvKeyFile        = "KYCFLOW_PAYLOAD_KEY_FILE"
+	EnvAllowPlaintext = "KYCFLOW_PAYLOAD_ALLOW_PLAINTEXT"
 )
 
 const (
@@ -33,11 +37,21 @@ const (
 	metadataKeyID    = "encryption-key-id"
 )
 
-// Codec encrypts and decrypts payloads with one AES-256-GCM key.
+// Codec encrypts and decrypts payloads with one AES-256-GCM key. It fails closed: a plaintext payload is refused
+// unless AllowPlaintext is set, so a backend or CLI that lacks the key cannot have the worker run on names and URLs
+// it wrote in clear.
 type Codec struct {
 	aead  cipher.AEAD
 	keyID string
+	// AllowPlaintext accepts plaintext payloads (EnvAllowPlaintext): the migration switch for histories written
+	// before encryption was turned on.
+	AllowPlaintext bool
 }
+
+// ErrPlaintext is the error for a plaintext payload reaching a codec that does not allow them.
+var ErrPlaintext = fmt.Errorf("a plaintext payload reached a process that has %s: a client without the key wrote it "+
+	"(every process of the namespace needs the same key; set %s=true only to read histories written before encryption)",
+	EnvKey, EnvAllowPlaintext)
 
 // New makes a codec from a 32-byte key.
 func New(key []byte) (*Codec, error) {
@@ -80,6 +94,13 @@ func FromEnv(getenv func(string) string) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvKey, err)
 	}
+	switch v := getenv(EnvAllowPlaintext); v {
+	case "", "false":
+	case "true":
+		c.AllowPlaintext = true
+	default:
+		return nil, fmt.Errorf("%s=%q: want true or false", EnvAllowPlaintext, v)
+	}
 	return c, nil
 }
 
@@ -89,6 +110,17 @@ func DataConverter(c *Codec) converter.DataConverter {
 		return converter.GetDefaultDataConverter()
 	}
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+}
+
+// FailureConverter encrypts failures' messages and stack traces too (EncodeCommonAttributes), with the codec: an
+// error text may quote what a provider said about the user. A nil codec keeps Temporal's default.
+func FailureConverter(c *Codec) converter.FailureConverter {
+	if c == nil {
+		return temporal.GetDefaultFailureConverter()
+	}
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: DataConverter(c), EncodeCommonAttributes: true,
+	})
 }
 
 // Encode encrypts each payload, whole (data and metadata), into a new payload.
@@ -116,12 +148,15 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
-// Decode decrypts the payloads this codec encrypted and passes others through unchanged, so that histories
-// written before encryption was turned on still replay.
+// Decode decrypts the payloads this codec encrypted. A plaintext payload is refused (ErrPlaintext), unless
+// AllowPlaintext lets histories written before encryption was turned on replay.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		if string(p.GetMetadata()[converter.MetadataEncoding]) != metadataEncoding {
+			if !c.AllowPlaintext {
+				return nil, ErrPlaintext
+			}
 			out[i] = p
 			continue
 		}

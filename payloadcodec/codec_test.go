@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/kycflow/kycflow/payloadcodec"
@@ -48,14 +50,34 @@ func TestDecodeErrors(t *testing.T) {
 	require.Error(t, payloadcodec.DataConverter(c1).FromPayload(p, &s), "tampered ciphertext")
 }
 
-func TestPlainPayloadsStillDecode(t *testing.T) {
+// TestPlaintextFailsClosed: with a key, a plaintext payload (written by a client without the key) is refused with
+// an error naming the migration switch; with the switch, histories written before encryption still decode.
+func TestPlaintextFailsClosed(t *testing.T) {
 	c, err := payloadcodec.New(newKey(t))
 	require.NoError(t, err)
 	plain, err := payloadcodec.DataConverter(nil).ToPayload("written before encryption")
 	require.NoError(t, err)
 	var s string
+	err = payloadcodec.DataConverter(c).FromPayload(plain, &s)
+	require.ErrorIs(t, err, payloadcodec.ErrPlaintext)
+	require.ErrorContains(t, err, payloadcodec.EnvAllowPlaintext)
+
+	c.AllowPlaintext = true
 	require.NoError(t, payloadcodec.DataConverter(c).FromPayload(plain, &s))
 	require.Equal(t, "written before encryption", s)
+}
+
+// TestFailuresAreEncrypted: a failure's message may quote a provider about the user; with a key it is encrypted
+// in the history (EncodeCommonAttributes) and read back whole by a process with the key.
+func TestFailuresAreEncrypted(t *testing.T) {
+	c, err := payloadcodec.New(newKey(t))
+	require.NoError(t, err)
+	fc := payloadcodec.FailureConverter(c)
+	f := fc.ErrorToFailure(temporal.NewApplicationError("Treezor: user Alice Oak has an expired document", "ProviderRejected"))
+	require.NotContains(t, f.GetMessage(), "Alice", "the message is not in clear")
+	require.NotContains(t, f.String(), "Alice Oak")
+	back := fc.FailureToError(f)
+	require.ErrorContains(t, back, "Alice Oak has an expired document")
 }
 
 func TestFromEnv(t *testing.T) {

@@ -6,6 +6,7 @@
 package signals
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -111,6 +112,45 @@ func WorkflowID(p Provider, subject string) string {
 	return "kyc/" + string(p) + "/" + subject
 }
 
+// maxSubjectLength bounds every subject ID: it is part of a workflow ID.
+const maxSubjectLength = 128
+
+// ValidateSubjectOf checks a subject ID against the form its provider gives it, so that one subject has one
+// spelling (one workflow ID) and no personal data can pass for one. Errors name the rule and never echo the value:
+// a wrong value may be an e-mail address.
+//   - Treezor: a userId, digits without a leading zero ("0042" would be Treezor's user 42, whose webhooks go to
+//     another workflow ID), at most 19 digits;
+//   - Solaris: a person_id, lower-case letters and digits (Solaris' IDs are hex with a type suffix, "…cper");
+//   - Yousign: the backend's opaque reference: letters, digits and . _ : - only (no '@', no spaces).
+func ValidateSubjectOf(p Provider, subject string) error {
+	if err := ValidateSubject(subject); err != nil {
+		return err
+	}
+	if len(subject) > maxSubjectLength {
+		return fmt.Errorf("subject ID is %d bytes long, %d at most", len(subject), maxSubjectLength)
+	}
+	switch p {
+	case ProviderTreezor:
+		if len(subject) > 19 || strings.Trim(subject, "0123456789") != "" {
+			return errors.New("a Treezor subject ID is the user's userId: at most 19 digits")
+		}
+		if subject[0] == '0' {
+			return errors.New("a Treezor subject ID has no leading zero (Treezor reads a userId with one as the number without it)")
+		}
+	case ProviderSolaris:
+		if strings.Trim(subject, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			return errors.New("a Solaris subject ID is the person_id: lower-case letters and digits only")
+		}
+	default:
+		for _, r := range subject {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:-", r)) {
+				return errors.New("a Yousign subject ID is the backend's opaque user reference: letters, digits and . _ : - only (never an e-mail address or a name)")
+			}
+		}
+	}
+	return nil
+}
+
 // ValidateSubject checks that a subject ID is safe to embed in a workflow ID.
 func ValidateSubject(subject string) error {
 	if subject == "" {
@@ -119,9 +159,10 @@ func ValidateSubject(subject string) error {
 	if len(subject) > 200 {
 		return fmt.Errorf("subject ID is %d bytes long, 200 at most", len(subject))
 	}
-	for _, r := range subject {
+	for i, r := range subject {
 		if r <= ' ' || r == '/' || r > '~' {
-			return fmt.Errorf("subject ID %q contains %q: only printable ASCII without spaces or '/' is allowed", subject, r)
+			// The value is not quoted: it may be personal data.
+			return fmt.Errorf("subject ID has a character not allowed at byte %d: only printable ASCII without spaces or '/' is allowed", i)
 		}
 	}
 	return nil

@@ -54,6 +54,22 @@ type SEPAValidation struct {
 // 15-minute URL for the user), and past a few the user needs help, not another link.
 const MaxYousignAttempts = 5
 
+// ValidateForStart is Validate plus the rules added after runs were started with inputs they refuse (a workflow
+// applies them only from the version that introduced them): a subject ID in its provider's form, and at most
+// MaxYousignAttempts attempts.
+func (in VerificationInput) ValidateForStart() error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if err := ValidateSubjectOf(in.Method.Provider(), in.SubjectID); err != nil {
+		return fmt.Errorf("subjectId: %w", err)
+	}
+	if in.MaxAttempts > MaxYousignAttempts {
+		return fmt.Errorf("maxAttempts: %d is more than %d", in.MaxAttempts, MaxYousignAttempts)
+	}
+	return nil
+}
+
 // Validate reports the first invalid field of the input.
 func (in VerificationInput) Validate() error {
 	if _, err := ParseMethod(string(in.Method)); err != nil {
@@ -68,8 +84,8 @@ func (in VerificationInput) Validate() error {
 	if in.Method == MethodYousignVideo && in.RedirectURL == "" {
 		return fmt.Errorf("redirectUrl: required for %s (Yousign sends the user there after the video)", in.Method)
 	}
-	if in.MaxAttempts < 0 || in.MaxAttempts > MaxYousignAttempts {
-		return fmt.Errorf("maxAttempts: %d is not between 0 (the default, 2) and %d", in.MaxAttempts, MaxYousignAttempts)
+	if in.MaxAttempts < 0 {
+		return fmt.Errorf("maxAttempts: %d is negative", in.MaxAttempts)
 	}
 	if in.ProofOfAddress != nil {
 		if in.Method != MethodSolarisIDnow {

@@ -109,3 +109,32 @@ func TestDurationJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"urlValidity":"15m0s"}`, string(b), "unset deadlines are left out")
 }
+
+// TestSubjectIDsAreCanonical: one subject has one spelling per provider, and nothing personal passes for one. The
+// errors never echo the value.
+func TestSubjectIDsAreCanonical(t *testing.T) {
+	tests := []struct {
+		provider signals.Provider
+		subject  string
+		ok       bool
+	}{
+		{signals.ProviderTreezor, "42", true},
+		{signals.ProviderTreezor, "0042", false},
+		{signals.ProviderTreezor, "alice@example.com", false},
+		{signals.ProviderTreezor, "12345678901234567890", false},
+		{signals.ProviderSolaris, "6dc54352d6793a892e0702850d07b831cper", true},
+		{signals.ProviderSolaris, "Alice.Smith", false},
+		{signals.ProviderYousign, "backend-user-42", true},
+		{signals.ProviderYousign, "alice@example.com", false},
+		{signals.ProviderYousign, "alice smith", false},
+	}
+	for _, tt := range tests {
+		err := signals.ValidateSubjectOf(tt.provider, tt.subject)
+		if tt.ok {
+			require.NoError(t, err, "%s %s", tt.provider, tt.subject)
+			continue
+		}
+		require.Error(t, err, "%s %s", tt.provider, tt.subject)
+		require.NotContains(t, err.Error(), tt.subject, "the value is not echoed")
+	}
+}

@@ -157,7 +157,7 @@ func Validate(in signals.VerificationInput) error {
 }
 
 func validate(op string, in signals.VerificationInput) error {
-	if err := in.Validate(); err != nil {
+	if err := in.ValidateForStart(); err != nil {
 		return invalid(op, validationField(err), err)
 	}
 	// The workflow cannot read a clock to validate its input; the age of a proof of address is checked here (and

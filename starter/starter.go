@@ -155,6 +155,7 @@ func OptionsFromEnv(getenv func(string) string) (client.Options, error) {
 		HostPort:          cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
 		Namespace:         cmp.Or(getenv(EnvTemporalNamespace), "default"),
 		DataConverter:     payloadcodec.DataConverter(codec),
+		FailureConverter:  payloadcodec.FailureConverter(codec),
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression},
 	}, nil
 }

@@ -24,6 +24,7 @@ func TestComposeMatchesContract(t *testing.T) {
 			Image       string            `yaml:"image"`
 			Command     []string          `yaml:"command"`
 			Environment map[string]string `yaml:"environment"`
+			Ports       []string          `yaml:"ports"`
 		} `yaml:"services"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &compose))
@@ -38,6 +39,15 @@ func TestComposeMatchesContract(t *testing.T) {
 		require.Contains(t, workerEnv, name, "docker-compose passes %s to the worker", name)
 	}
 	require.Equal(t, "temporal:7233", workerEnv[worker.EnvTemporalAddress])
+
+	// Temporal is not an open door: whoever reaches the frontend or the UI's write actions can signal a decision.
+	for _, svc := range []string{"temporal", "temporal-ui"} {
+		for _, p := range compose.Services[svc].Ports {
+			require.True(t, strings.HasPrefix(p, "127.0.0.1:"), "%s publishes %s beyond loopback", svc, p)
+		}
+	}
+	require.Equal(t, "${TEMPORAL_DISABLE_WRITE_ACTIONS:-true}", compose.Services["temporal-ui"].Environment["TEMPORAL_DISABLE_WRITE_ACTIONS"],
+		"the UI is read-only unless authentication is configured")
 	for _, name := range []string{worker.EnvSolarisBaseURL, worker.EnvYousignBaseURL, worker.EnvYousignAPIKey, payloadcodec.EnvKey} {
 		require.Contains(t, workerEnv, name, "docker-compose passes %s to the worker", name)
 	}

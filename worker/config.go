@@ -80,9 +80,11 @@ const (
 	EnvSolarisClientID     = "SOLARIS_CLIENT_ID"
 	EnvSolarisClientSecret = "SOLARIS_CLIENT_SECRET"
 	EnvSolarisSecretFile   = "SOLARIS_CLIENT_SECRET_FILE"
-	EnvYousignBaseURL      = "YOUSIGN_BASE_URL"
-	EnvYousignAPIKey       = "YOUSIGN_API_KEY"
-	EnvYousignAPIKeyFile   = "YOUSIGN_API_KEY_FILE"
+	// EnvAllowPlaintextPII=true lets the worker run Yousign without a payload key (personal data in clear).
+	EnvAllowPlaintextPII = "KYCFLOW_ALLOW_PLAINTEXT_PII"
+	EnvYousignBaseURL    = "YOUSIGN_BASE_URL"
+	EnvYousignAPIKey     = "YOUSIGN_API_KEY"
+	EnvYousignAPIKeyFile = "YOUSIGN_API_KEY_FILE"
 )
 
 const maxStopTimeout = 14 * time.Second
@@ -150,6 +152,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	codec, err := payloadcodec.FromEnv(getenv)
 	errs = append(errs, err)
 	cfg.PayloadCodec = codec
+	// Yousign needs the user's names in the workflow input: without a key they would sit in clear in Temporal's
+	// database, UI and exported histories. Fail closed, unless the operator says the data is not personal (a
+	// development stack on the sandbox's synthetic users).
+	if cfg.Yousign.BaseURL != "" && codec == nil && err == nil {
+		switch v := getenv(EnvAllowPlaintextPII); v {
+		case "true":
+		case "", "false":
+			errs = append(errs, fmt.Errorf("%s is set but %s is not: Yousign's names would be stored in clear in Temporal; "+
+				"set a payload key, or %s=true for a development stack with synthetic users", EnvYousignBaseURL, payloadcodec.EnvKey, EnvAllowPlaintextPII))
+		default:
+			errs = append(errs, fmt.Errorf("%s=%q: want true or false", EnvAllowPlaintextPII, v))
+		}
+	}
 	compression, err := temporalconn.Compression(getenv)
 	errs = append(errs, err)
 	cfg.GrpcCompression = compression

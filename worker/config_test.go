@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,8 +100,22 @@ func TestConfigErrorListsEveryProblem(t *testing.T) {
 func TestLoadConfigProvidersAreOptional(t *testing.T) {
 	cfg, err := worker.LoadConfig(env(map[string]string{
 		"YOUSIGN_BASE_URL": "https://api-sandbox.yousign.app/v3", "YOUSIGN_API_KEY": "key",
+		"KYCFLOW_PAYLOAD_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32)),
 	}))
 	require.NoError(t, err)
 	require.Empty(t, cfg.Treezor.BaseURL)
 	require.Equal(t, "key", cfg.Yousign.APIKey)
+}
+
+// TestLoadConfigYousignNeedsAPayloadKey: Yousign puts the user's names in the workflow input, so a worker with
+// Yousign and no payload key refuses to start, naming the switch for synthetic data; with the switch it starts.
+func TestLoadConfigYousignNeedsAPayloadKey(t *testing.T) {
+	yousign := map[string]string{"YOUSIGN_BASE_URL": "https://api-sandbox.yousign.app/v3", "YOUSIGN_API_KEY": "key"}
+	_, err := worker.LoadConfig(env(yousign))
+	require.ErrorContains(t, err, "KYCFLOW_PAYLOAD_KEY is not")
+	require.ErrorContains(t, err, worker.EnvAllowPlaintextPII+"=true")
+
+	yousign[worker.EnvAllowPlaintextPII] = "true"
+	_, err = worker.LoadConfig(env(yousign))
+	require.NoError(t, err)
 }

@@ -78,6 +78,9 @@ func (v *verification) operatorAction(ctx workflow.Context, a signals.OperatorAc
 	case signals.ActionExtend:
 		v.overdue.Limit = a.NewDeadline
 		v.stepDeadline = a.NewDeadline
+		// Kept for the same bound: a wait that re-enters it (the documents' wait, after each new document) keeps
+		// the operator's limit.
+		v.extension = &overdueExtension{bound: v.overdue.Since, limit: a.NewDeadline}
 	case signals.ActionRecheck:
 		v.recheckRequested = true
 	case signals.ActionClose:

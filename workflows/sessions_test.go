@@ -315,3 +315,25 @@ func TestSEPAValidationTransfer(t *testing.T) {
 		require.ErrorContains(t, in.Validate(), "sepaValidation")
 	})
 }
+
+// TestReviewGoesOnWhenADocumentWebhookIsLost: a document.create lost on its way (a relay refusal Treezor does not
+// retry) must not hold the review for the whole overdue limit: past the review bound, Treezor's listing shows the
+// documents, the synthesis among them, and the review is requested.
+func TestReviewGoesOnWhenADocumentWebhookIsLost(t *testing.T) {
+	r := newRun(t)
+	start := r.env.Now()
+	var requested time.Duration
+	r.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "RequestKYCReview" && requested == 0 {
+			requested = r.env.Now().Sub(start)
+		}
+	})
+	evs := happyEvents()
+	evs = append(evs[:2], evs[3:4]...) // the identity card's document.create (901) never arrives
+	evs = append(evs, event{2 * day, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)})
+	r.treezorOK().deliver(evs)
+	r.documents = append(r.documents, heldDocument{signals.Document{ID: "901", TypeID: 9}, start.Add(11 * time.Minute)})
+	o := r.execute()
+	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+	require.Equal(t, 10*time.Minute+day, requested, "the review is requested at the documents' bound (PUT at 10 min + 24 h)")
+}

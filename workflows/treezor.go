@@ -117,7 +117,9 @@ func (f *treezorFlow) recordLiveness(ev signals.TreezorLivenessEvent) {
 	// expires", and kycliveness.create is "Received when the end user completes (or abandons)" the process. A create
 	// emitted past the bound is no completion in time. A processed result is Treezor's decision on a session the
 	// user did complete, and counts whenever it comes.
-	if !result && f.lateUserAction(ev.EmittedAt) {
+	// kyc-status processing is the create's ("Received when the end user completes (or abandons)"); processed is
+	// Treezor's partner, with or without a score.
+	if ev.KycStatus != signals.LivenessStatusProcessed && f.lateUserAction(ev.EmittedAt) {
 		return
 	}
 	f.events.livenessStarted = true

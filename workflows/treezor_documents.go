@@ -24,32 +24,58 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 	if f.step != signals.StepCollectingDocuments {
 		f.enterStep(ctx, signals.StepCollectingDocuments, deadline)
 	}
-	var listed []signals.Document
-	list := func(ctx workflow.Context) error {
-		actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "list the user's documents"))
+	var (
+		listed     []signals.Document
+		listedOnce bool
+	)
+	// list reads Treezor's listing; a failed read keeps the last one (a listing is an aid: the webhooks decide).
+	list := func(ctx workflow.Context) {
+		actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "list the user's documents"))
 		req := activities.TreezorDocumentsRequest{UserID: f.input.SubjectID, Since: f.events.sessionOpenedAt.Add(-emissionSlack)}
-		return workflow.ExecuteActivity(actx, tz.ListDocuments, req).Get(actx, &listed)
+		var got []signals.Document
+		if err := workflow.ExecuteActivity(actx, tz.ListDocuments, req).Get(actx, &got); err != nil {
+			if !f.interrupted(err) {
+				f.logger.Warn("Listing the user's documents failed; going by their webhooks", "error", err)
+			}
+			return
+		}
+		listed, listedOnce = got, true
 	}
 	complete := func() bool {
+		if !listedOnce {
+			// No listing yet: the webhooks alone, as before the listing (the synthesis document, or any).
+			return (needSynthesis && f.hasSynthesisDocument()) || (!needSynthesis && len(f.events.documents) > 0)
+		}
 		return len(listed) > 0 && f.receivedAll(listed) && (!needSynthesis || f.hasSynthesisDocument())
 	}
+	// Past the review bound, a listing that shows the documents (the synthesis among them) is enough: a lost
+	// document.create would otherwise hold the review for the whole overdue limit though Treezor has the document.
+	listingShowsThem := func() bool {
+		if !listedOnce || len(listed) == 0 {
+			return false
+		}
+		if !needSynthesis {
+			return true
+		}
+		for _, d := range listed {
+			if d.TypeID == signals.DocumentTypeLivenessResult || d.TypeID == signals.DocumentTypeCertifiedLivenessResult {
+				return true
+			}
+		}
+		return false
+	}
 	for {
-		if err := list(ctx); err != nil {
-			o := f.callFailed(err, "list the user's documents")
-			return &o
+		list(ctx)
+		if o := f.stoppedDuringRead(); o != nil {
+			return o
 		}
 		if complete() {
 			return nil
 		}
 		seen := len(f.events.documents)
-		reconcile := func(ctx workflow.Context) {
-			if err := list(ctx); err != nil && !f.interrupted(err) {
-				f.logger.Warn("Listing the user's documents failed; waiting for their webhooks", "error", err)
-			}
-		}
 		got, err := f.awaitProvider(ctx, deadline, "document.create of every document", func() bool {
-			return len(f.events.documents) > seen || complete()
-		}, reconcile)
+			return len(f.events.documents) > seen || complete() || (f.overdue != nil && listingShowsThem())
+		}, list)
 		if o := f.stopped(err); o != nil {
 			return o
 		}
@@ -60,6 +86,11 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 			}
 		}
 		if complete() {
+			return nil
+		}
+		if !workflow.Now(ctx).Before(deadline) && listingShowsThem() {
+			f.logger.Warn("Requesting the KYC review past the bound with document.create webhooks missing: Treezor lists the documents",
+				"received", f.countReceived(listed), "listed", len(listed))
 			return nil
 		}
 	}

@@ -78,9 +78,11 @@ func (f *treezorFlow) recordIdent(signal string, ev signals.TreezorIdentEvent, m
 	}
 	aborted := signal == m.events.Aborted || ev.Result == signals.TreezorResultAborted
 	decided := signal == m.events.Finalized && isDecisive(ev.Result)
-	// The user's own steps (finishing the session, leaving it) count for the URL's bound only if emitted before it;
-	// a finalized result is the provider's decision on a session the user did finish, whenever it comes.
-	if !decided && f.lateUserAction(ev.EmittedAt) {
+	// The user's own steps (finishing the session: created; leaving it: aborted) count for the URL's bound only if
+	// emitted before it. processing and finalized are the provider's, on a session the user did finish, whenever
+	// they come.
+	userStep := signal == m.events.Created || aborted
+	if userStep && f.lateUserAction(ev.EmittedAt) {
 		return
 	}
 	switch {

@@ -20,7 +20,7 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 	}
 	// Seed 001: "Please don't call the /v1/users/{userId}/kycliveness endpoint for a given user before the previous
 	// live verification is completed. [...] The newer request replaces the previous one."
-	f.oneSessionPerUser = true
+	f.sessionOpenUntil = f.livenessOpenUntil
 	f.listenTreezor(ctx,
 		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessCreate), f.recordLiveness),
 		on(f.verification, workflow.GetSignalChannel(ctx, signals.SignalTreezorKycLivenessUpdate), f.recordLiveness),
@@ -38,6 +38,18 @@ func TreezorLiveness(ctx workflow.Context, input signals.VerificationInput) (sig
 		return f.complete(ctx, *o), nil
 	}
 	return f.complete(ctx, f.review(ctx)), nil
+}
+
+// livenessOpenUntil says until when the live verification may still complete at now: the user may still be in
+// it (the URL's bound), or finished it while Treezor has not scored it (the processing bound).
+func (f *treezorFlow) livenessOpenUntil(now time.Time) (time.Time, bool) {
+	switch {
+	case f.step == signals.StepAwaitingUser && f.url != "" && now.Before(f.userBound()):
+		return f.userBound(), true
+	case f.events.livenessStarted && f.events.livenessResult == nil && f.step == signals.StepProviderProcessing && now.Before(f.stepDeadline):
+		return f.stepDeadline, true
+	}
+	return time.Time{}, false
 }
 
 // awaitLiveness waits for the user's session and its score; nil means score 1 (validated).

@@ -502,7 +502,10 @@ func TestTreezorLivenessSessionOpenUntil(t *testing.T) {
 		wantOpen bool
 	}{
 		{name: "cancelled while the user may be in the session", cancelAt: 14 * time.Minute, wantOpen: true},
-		{name: "cancelled after the user completed", events: happyEvents()[:1], cancelAt: 5 * time.Minute},
+		// Seed 001: "Please don't call the /v1/users/{userId}/kycliveness endpoint for a given user before the
+		// previous live verification is completed": the user finished, Treezor is still processing.
+		{name: "cancelled while Treezor processes the session", events: happyEvents()[:1], cancelAt: 5 * time.Minute, wantOpen: true},
+		{name: "cancelled during the KYC review", events: happyEvents()[:4], cancelAt: 2 * time.Hour},
 		{name: "expired"},
 		{name: "approved", events: happyEvents()},
 	}
@@ -569,6 +572,9 @@ func TestTreezorLivenessRejectsInvalidInput(t *testing.T) {
 		{Method: signals.MethodTreezorLiveness},
 		{Method: "treezor-lifeness", SubjectID: testUser},
 		{Method: signals.MethodTreezorLiveness, SubjectID: "a/b"},
+		// Not Treezor's form of a userId (a leading zero, an e-mail address): refused by runs from version 6.
+		{Method: signals.MethodTreezorLiveness, SubjectID: "0042"},
+		{Method: signals.MethodTreezorLiveness, SubjectID: "alice@example.com"},
 	} {
 		t.Run(fmt.Sprintf("%+v", in), func(t *testing.T) {
 			r := newRun(t)

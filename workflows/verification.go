@@ -72,15 +72,17 @@ type verification struct {
 	operatorOutcome  *signals.Outcome
 
 	changes changes
+	// extension is the overdue limit an operator set for a bound (extend).
+	extension *overdueExtension
 	// renew, when set, asks the flow for a URL usable now because the current one is spent or withdrawn (Yousign:
 	// a new verification); it fails when the flow cannot give one.
 	renew func() error
 	// sdkToken is what the provider's mobile SDK starts the session with (IDnow's reference); only the
 	// identification_url update answers with it.
 	sdkToken string
-	// oneSessionPerUser: the provider keeps one session per user and a new one replaces it, so an outcome decided
-	// while the user may still be in the session says until when (Outcome.SessionOpenUntil).
-	oneSessionPerUser bool
+	// sessionOpenUntil, set where the provider keeps one session per user and a new one replaces it, says until
+	// when the session may still complete, at a given time (Outcome.SessionOpenUntil).
+	sessionOpenUntil func(now time.Time) (time.Time, bool)
 }
 
 // changes are the command-sequence changes a run follows, read once with workflow.GetVersion when the run starts
@@ -118,6 +120,9 @@ type changes struct {
 	// sepaTransfer (version 5): a verification with SEPAValidation waits for the user's SEPA transfer before the
 	// KYC review (see treezorFlow.awaitTransfer).
 	sepaTransfer bool
+	// strictInput (version 6): the input passes VerificationInput.ValidateForStart (a subject ID in its provider's
+	// form, at most MaxYousignAttempts); runs started before accepted more, and keep running.
+	strictInput bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -127,11 +132,11 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 5)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 6)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
-		sepaTransfer: version >= 5}
+		sepaTransfer: version >= 5, strictInput: version >= 6}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it
@@ -147,6 +152,11 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 		step:       signals.StepInitiating,
 		seenEvents: map[string]struct{}{},
 		changes:    readChanges(ctx),
+	}
+	if v.changes.strictInput {
+		if err := input.ValidateForStart(); err != nil {
+			return ctx, nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("invalid verification input: %v", err), ErrTypeInvalidInput, nil)
+		}
 	}
 	if err := workflow.SetQueryHandler(ctx, signals.QueryStatus, v.status); err != nil {
 		return ctx, nil, fmt.Errorf("register status query: %w", err)
@@ -498,6 +508,9 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 	pause, maxPause := review/24, review/2
 	before := v.step
 	v.overdue = &signals.Overdue{Since: bound, WaitingFor: what, Limit: bound.Add(time.Duration(v.deadlines.OverdueLimit))}
+	if e := v.extension; e != nil && e.bound.Equal(bound) {
+		v.overdue.Limit = e.limit
+	}
 	v.overdueCanRead = reconcile != nil
 	if reconcile != nil {
 		v.overdue.NextCheck = timePtr(workflow.Now(ctx)) // the first read is made at once
@@ -546,6 +559,9 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 	}
 }
 
+// overdueExtension is an operator's new overdue limit for the wait bounded by bound.
+type overdueExtension struct{ bound, limit time.Time }
+
 // overdueText says how long a provider-side wait lasted before it ended review_timeout, for the outcome's detail.
 func (v *verification) overdueText() string {
 	review := time.Duration(v.deadlines.Review)
@@ -567,8 +583,10 @@ func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.O
 		o.UserMessage = outcomeUserMessage(o)
 	}
 	o.CompletedAt = workflow.Now(ctx)
-	if v.oneSessionPerUser && v.step == signals.StepAwaitingUser && v.url != "" && o.CompletedAt.Before(v.userBound()) {
-		o.SessionOpenUntil = timePtr(v.userBound())
+	if v.sessionOpenUntil != nil {
+		if until, open := v.sessionOpenUntil(o.CompletedAt); open {
+			o.SessionOpenUntil = timePtr(until)
+		}
 	}
 	v.outcome = &o
 	v.enterStep(ctx, signals.StepCompleted, time.Time{})

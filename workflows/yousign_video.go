@@ -189,15 +189,25 @@ func (f *yousignFlow) open(ctx workflow.Context) *signals.Outcome {
 //   - no status code is ever invented: a verification that ends without a result from Yousign, even read back,
 //     ends expired without reasons.
 func (f *yousignFlow) runAttempts(ctx workflow.Context) signals.Outcome {
+	var (
+		expiresAt time.Time
+		// carried is an earlier verification's decision that came while the flow waited for the user.
+		carried *signals.YousignVerificationEvent
+	)
 	for {
-		f.attempt++
-		if o := f.open(ctx); o != nil {
-			return *o
-		}
-		expiresAt := f.openedAt.Add(time.Duration(f.deadlines.Verification))
-		result, o := f.await(ctx, expiresAt)
-		if o != nil {
-			return *o
+		var result signals.YousignVerificationEvent
+		if carried != nil {
+			result, carried = *carried, nil
+		} else {
+			f.attempt++
+			if o := f.open(ctx); o != nil {
+				return *o
+			}
+			expiresAt = f.openedAt.Add(time.Duration(f.deadlines.Verification))
+			var o *signals.Outcome
+			if result, o = f.await(ctx, expiresAt); o != nil {
+				return *o
+			}
 		}
 		if result.Status == "" {
 			if f.renewWanted && f.attempt < f.maxAttempts {
@@ -238,9 +248,17 @@ func (f *yousignFlow) runAttempts(ctx workflow.Context) signals.Outcome {
 		// 7 days.
 		f.url = ""
 		f.enterStep(ctx, signals.StepAwaitingUser, expiresAt)
-		asked, err := f.waitUntil(ctx, expiresAt, "the user asks for a new Yousign URL", func() bool { return f.renewWanted })
+		asked, err := f.waitUntil(ctx, expiresAt, "the user asks for a new Yousign URL", func() bool {
+			_, final := f.finalOfAny()
+			return f.renewWanted || final
+		})
 		if o := f.stopped(err); o != nil {
 			return *o
+		}
+		if ev, final := f.finalOfAny(); final {
+			// An earlier verification's verified or failed result, late: Yousign's decision on this person.
+			carried = &ev
+			continue
 		}
 		if !asked {
 			return signals.Outcome{Status: signals.OutcomeAborted, Reasons: rs, UserMayRetry: true,
@@ -301,12 +319,19 @@ func (f *yousignFlow) await(ctx workflow.Context, expiresAt time.Time) (signals.
 // decided is the result that decides the run: the current verification's, or (changes.yousignAttempts) an earlier
 // verification's verified or failed one.
 func (f *yousignFlow) decided() (signals.YousignVerificationEvent, bool) {
-	if ev, ok := f.results[f.providerRef]; ok {
-		return ev, true
+	if f.changes.yousignAttempts {
+		// A verified or failed result wins over the current verification's inconclusive one, whatever order they
+		// were taken in (after an outage, both come in one workflow task).
+		if ev, ok := f.finalOfAny(); ok {
+			return ev, true
+		}
 	}
-	if !f.changes.yousignAttempts {
-		return signals.YousignVerificationEvent{}, false
-	}
+	ev, ok := f.results[f.providerRef]
+	return ev, ok
+}
+
+// finalOfAny is the first verified or failed result among the verifications this run opened, in their order.
+func (f *yousignFlow) finalOfAny() (signals.YousignVerificationEvent, bool) {
 	for _, id := range f.opened {
 		if ev, ok := f.results[id]; ok && ev.Status != signals.YousignStatusInconclusive {
 			return ev, true

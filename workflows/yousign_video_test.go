@@ -206,6 +206,7 @@ func TestYousignAttemptPolicy(t *testing.T) {
 		urlAskedAt  []time.Duration // when the backend asks for a URL (a joining start or renew)
 		readStatus  string
 		reads       map[string]string // read status per verification, until its webhook
+		maxAttempts int
 		wantStatus  signals.OutcomeStatus
 		wantCreated int
 		wantElapsed time.Duration
@@ -245,6 +246,20 @@ func TestYousignAttemptPolicy(t *testing.T) {
 			wantURLs: []string{"https://id.ubble.example/ver-1", "https://id.ubble.example/ver-2"},
 		},
 		{
+			// The first verification's result comes late, while the run waits for the user after the second's
+			// inconclusive one: it is Yousign's decision, not lost.
+			name: "an earlier verification decides while the run waits for the user", readStatus: signals.YousignStatusVerified,
+			maxAttempts: 3,
+			reads:       map[string]string{"ver-1": signals.YousignStatusPending, "ver-2": signals.YousignStatusInconclusive},
+			events: []event{
+				{time.Hour, signals.SignalYousignVerificationDone, yousignEvent("e2", "ver-2", signals.YousignStatusInconclusive, "IDVV_1101")},
+				{2 * time.Hour, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusVerified)},
+			},
+			urlAskedAt: []time.Duration{30 * time.Minute},
+			wantStatus: signals.OutcomeApproved, wantCreated: 2, wantElapsed: 2 * time.Hour,
+			wantURLs: []string{"https://id.ubble.example/ver-2"},
+		},
+		{
 			name: "the second verification has its own 7 days", readStatus: signals.YousignStatusVerified,
 			reads: map[string]string{"ver-1": signals.YousignStatusPending, "ver-2": signals.YousignStatusPending},
 			events: []event{
@@ -276,7 +291,7 @@ func TestYousignAttemptPolicy(t *testing.T) {
 				}, at)
 			}
 			start := r.env.Now()
-			o := r.executeYousign(0)
+			o := r.executeYousign(tt.maxAttempts)
 			require.Equal(t, tt.wantStatus, o.Status, "detail: %s", o.Detail)
 			require.Equal(t, tt.wantCreated, r.calls["CreateVerification"])
 			require.Equal(t, tt.wantElapsed, o.CompletedAt.Sub(start))
@@ -291,7 +306,9 @@ func TestYousignAttemptPolicy(t *testing.T) {
 func TestYousignMaxAttemptsIsBounded(t *testing.T) {
 	in := signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "u-1", RedirectURL: "https://app.example/done",
 		Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}, MaxAttempts: signals.MaxYousignAttempts + 1}
-	require.ErrorContains(t, in.Validate(), "maxAttempts")
-	in.MaxAttempts = signals.MaxYousignAttempts
+	require.ErrorContains(t, in.ValidateForStart(), "maxAttempts")
+	// Runs started before the bound keep replaying: the workflow's own check applies it from version 6 only.
 	require.NoError(t, in.Validate())
+	in.MaxAttempts = signals.MaxYousignAttempts
+	require.NoError(t, in.ValidateForStart())
 }

@@ -92,7 +92,11 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"start without method", []string{"start", "--subject", "1"}, exitUsage, "", "--method is required"},
 		{"start without subject", []string{"start", "--method", "treezor-qes"}, exitUsage, "", "--subject is required"},
 		{"start with an unknown method", []string{"start", "--method", "idnow", "--subject", "1"}, exitUsage, "", `--method: unknown verification method "idnow"`},
-		{"start with a bad subject", []string{"start", "--method", "treezor-qes", "--subject", "1/2"}, exitUsage, "", "--subject: subject ID \"1/2\" contains '/'"},
+		{"start with a bad subject", []string{"start", "--method", "treezor-qes", "--subject", "1/2"}, exitUsage, "", "--subject: subject ID has a character not allowed at byte 1"},
+		// Issue 15: an e-mail address or a leading zero is no Treezor userId, and the value is never echoed.
+		{"start with an e-mail as subject", []string{"start", "--method", "treezor-qes", "--subject", "alice@example.com"}, exitUsage, "", "--subject: a Treezor subject ID is the user's userId"},
+		{"start with a leading zero", []string{"start", "--method", "treezor-liveness", "--subject", "0042"}, exitUsage, "", "no leading zero"},
+		{"yousign subject with an @", []string{"start", "--method", "yousign-video", "--subject", "alice@example.com", "--redirect-url", "https://x.example", "--first-name", "A", "--last-name", "B"}, exitUsage, "", "never an e-mail address"},
 		{"names for a method that takes none", []string{"start", "--method", "treezor-qes", "--subject", "1", "--first-name", "Ada"}, exitUsage, "", "only yousign-video takes the user's names"},
 		{"yousign without names", []string{"start", "--method", "yousign-video", "--subject", "u1", "--redirect-url", "https://x.example"}, exitUsage, "", "--first-name/--last-name: firstName and lastName are required"},
 		{"bad language", []string{"renew", "--method", "solaris-idnow", "--subject", "p1", "--language", "fr"}, exitUsage, "", `--language: "fr" is not DE or EN`},

@@ -224,6 +224,8 @@ func (s *Stack) workerEnv() []string {
 		"SOLARIS_CLIENT_SECRET_FILE=",
 		"YOUSIGN_BASE_URL=" + s.SandboxURL + "/yousign/v3",
 		"YOUSIGN_API_KEY=" + c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
+		// The sandbox's users are synthetic: the development stack runs without a payload key.
+		"KYCFLOW_ALLOW_PLAINTEXT_PII=true",
 	}, s.extraEnv("worker")...)
 }
 

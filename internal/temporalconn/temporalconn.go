@@ -47,6 +47,7 @@ func NewLazy(lc fx.Lifecycle, s Settings, logger *slog.Logger) (client.Client, e
 		Namespace:         s.Namespace,
 		Logger:            newSDKLogger(logger),
 		DataConverter:     payloadcodec.DataConverter(s.Codec),
+		FailureConverter:  payloadcodec.FailureConverter(s.Codec),
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: s.Compression},
 	})
 	if err != nil {
