@@ -285,6 +285,7 @@ func TestIntegrationRelayTreezorLiveness(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, relay.ResultUnwanted, answer["result"])
 
+	s.Treezor.SetKycReview(user, signals.KycReviewValidated) // Treezor's API shows the decision it announces
 	status, _ = r.post(t, treezorSigned(signals.SignalTreezorKycReview, "r-510001",
 		`{"users":[{"userId":"`+user+`","kycReview":"2","kycLevel":"2","kycReviewComment":"ok"}]}`))
 	require.Equal(t, http.StatusOK, status)

@@ -59,6 +59,7 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 			want: signals.OutcomeApproved,
 			wantCalls: []string{
 				"POST /v1/users/100001/kycliveness", "PUT /v1/users/100001/kycliveness", "PUT /v1/users/100001/Kycreview",
+				"GET /v1/users/100001", // the decision confirmed by reading the user
 			},
 		},
 		{
@@ -172,8 +173,9 @@ func TestIntegrationTreezorIdent(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
 			require.Equal(t, tc.method, o.Method)
-			require.Equal(t, []string{"POST /v1/users/" + tc.subject + "/" + tc.path, "PUT /v1/users/" + tc.subject + "/Kycreview"},
-				s.Treezor.CallsFor(tc.subject))
+			// The review's decision is confirmed by reading the user before it is applied.
+			require.Equal(t, []string{"POST /v1/users/" + tc.subject + "/" + tc.path, "PUT /v1/users/" + tc.subject + "/Kycreview",
+				"GET /v1/users/" + tc.subject}, s.Treezor.CallsFor(tc.subject))
 			requireAttr(t, s, v, signals.AttrMethod.GetName(), string(tc.method))
 			requireAttr(t, s, v, signals.AttrOutcome.GetName(), string(signals.OutcomeApproved))
 			requireNoPendingTimers(t, s, v)

@@ -291,4 +291,7 @@ type WebhookCounts struct {
 	// Late counts events of the user's own action (finishing or leaving the session) that the provider emitted after
 	// the user's deadline had passed: they cannot make the user on time.
 	Late int `json:"late"`
+	// Unconfirmed counts decisions a webhook brought that the provider's API did not show: set aside, since only
+	// the provider's own word decides (a replayed or relabelled signed payload, say).
+	Unconfirmed int `json:"unconfirmed"`
 }

@@ -337,3 +337,25 @@ func TestReviewGoesOnWhenADocumentWebhookIsLost(t *testing.T) {
 	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
 	require.Equal(t, 10*time.Minute+day, requested, "the review is requested at the documents' bound (PUT at 10 min + 24 h)")
 }
+
+// TestAReplayedReviewWebhookDoesNotApprove: Treezor signs only object_payload, so an old signed User payload
+// showing kycReview 2 can be re-sent as a user.kycreview under a fresh webhook_id while this run's review is
+// pending. Webhooks trigger, the provider decides: the decision is confirmed by reading the user, which still shows
+// the review pending, so the webhook is set aside (webhooks.unconfirmed) and Treezor's real decision, refused, is
+// the outcome.
+func TestAReplayedReviewWebhookDoesNotApprove(t *testing.T) {
+	r := newRun(t)
+	evs := happyEvents()[:4]
+	evs = append(evs, event{5 * time.Hour, signals.SignalTreezorKycReview, review("kr-real", signals.KycReviewRefused)})
+	r.treezorOK().deliver(evs)
+	// The replay, not through deliver: Treezor's API never showed this decision.
+	r.env.RegisterDelayedCallback(func() {
+		r.env.SignalWorkflow(signals.SignalTreezorKycReview, review("kr-replayed", signals.KycReviewValidated))
+	}, time.Hour)
+	var during signals.Status
+	r.env.RegisterDelayedCallback(func() { during = r.queryStatus() }, 2*time.Hour)
+	o := r.execute()
+	require.Equal(t, signals.OutcomeRefused, o.Status, "detail: %s", o.Detail)
+	require.Equal(t, signals.StepKYCReview, during.Step, "the replayed approval did not end the review")
+	require.Equal(t, 1, during.Webhooks.Unconfirmed)
+}

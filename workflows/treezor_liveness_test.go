@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -87,6 +88,8 @@ type run struct {
 	documents []heldDocument
 	// yousignReads overrides what reading a Yousign verification answers, by verification ID.
 	yousignReads map[string]string
+	// reviewState is the user's kycReview at Treezor: the last decision a delivered user.kycreview announced.
+	reviewState int
 }
 
 // heldDocument is a document Treezor holds, with its creation time (what createdDateFrom filters on).
@@ -124,7 +127,12 @@ func (r *run) treezorOK() *run {
 	r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{ID: testRef, URL: testURL}, nil).Maybe()
 	r.env.OnActivity(tz.RetrieveLivenessDocuments, mock.Anything, testUser).Return(nil).Maybe()
 	r.env.OnActivity(tz.RequestKYCReview, mock.Anything, mock.Anything).Return(activities.UserKYC{KycReview: signals.KycReviewPending}, nil).Maybe()
-	r.env.OnActivity(tz.GetUserKYC, mock.Anything, testUser).Return(activities.UserKYC{KycReview: signals.KycReviewPending}, nil).Maybe()
+	// Treezor's API shows the review the user.kycreview webhooks announced so far (pending before), as the
+	// workflow reads it to confirm a webhook's decision.
+	r.env.OnActivity(tz.GetUserKYC, mock.Anything, testUser).Return(
+		func(context.Context, string) (activities.UserKYC, error) {
+			return activities.UserKYC{KycReview: cmp.Or(r.reviewState, signals.KycReviewPending)}, nil
+		}).Maybe()
 	return r.listDocuments()
 }
 
@@ -170,6 +178,9 @@ func (r *run) deliver(events []event) *run {
 		}
 	}
 	for _, e := range events {
+		if kr, ok := e.payload.(signals.TreezorKycReviewEvent); ok && kr.Decided() {
+			r.env.RegisterDelayedCallback(func() { r.reviewState = kr.KycReview }, e.at)
+		}
 		if d, ok := e.payload.(signals.TreezorDocumentEvent); ok {
 			r.documents = append(r.documents, heldDocument{signals.Document{ID: d.DocumentID, TypeID: d.DocumentTypeID}, created(e, d)})
 		}

@@ -123,6 +123,9 @@ type changes struct {
 	// strictInput (version 6): the input passes VerificationInput.ValidateForStart (a subject ID in its provider's
 	// form, at most MaxYousignAttempts); runs started before accepted more, and keep running.
 	strictInput bool
+	// confirmDecisions (version 7): a decision a webhook brings is applied only once the provider's API shows it
+	// (Treezor's KYC review: see treezorFlow.confirmReview).
+	confirmDecisions bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -132,11 +135,12 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 6)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 7)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
-		sepaTransfer: version >= 5, strictInput: version >= 6}
+		sepaTransfer: version >= 5, strictInput: version >= 6,
+		confirmDecisions: version >= 7}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +204,10 @@ func (s *Stack) SignalTreezor(t testing.TB, userID, name string, payload any) {
 		// Treezor holds the document it announces.
 		s.Treezor.AddDocument(userID, d.DocumentID, d.DocumentTypeID)
 	}
+	if r, ok := payload.(signals.TreezorKycReviewEvent); ok && r.Decided() {
+		// And its API shows the decision it announces.
+		s.Treezor.SetKycReview(userID, r.KycReview)
+	}
 	s.Signal(t, signals.WorkflowID(signals.ProviderTreezor, userID), name, payload)
 }
 
@@ -220,6 +225,24 @@ type FakeTreezor struct {
 	// documents are the documents the fake holds per user (GET /v1/documents): those of the document.create
 	// webhooks signalled through Stack.SignalTreezor, and those added with AddDocument.
 	documents map[string][]signals.Document
+	// reviews are the users' decided kycReview (GET /v1/users/{id}); 1 (pending) otherwise.
+	reviews map[string]int
+}
+
+// SetKycReview makes the fake's user show a KYC review decision, as Treezor's API does once it sent user.kycreview.
+func (f *FakeTreezor) SetKycReview(userID string, kycReview int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reviews[userID] = kycReview
+}
+
+func (f *FakeTreezor) kycReview(userID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.reviews[userID]; ok {
+		return r
+	}
+	return signals.KycReviewPending
 }
 
 // AddDocument makes the fake hold a document for the user, as GET /v1/documents lists it.
@@ -239,7 +262,7 @@ func (f *FakeTreezor) Abandoned(userID string) (time.Duration, bool) {
 
 // NewFakeTreezor starts the fake on a loopback port.
 func NewFakeTreezor() *FakeTreezor {
-	f := &FakeTreezor{abandoned: map[string]time.Duration{}, documents: map[string][]signals.Document{}}
+	f := &FakeTreezor{abandoned: map[string]time.Duration{}, documents: map[string][]signals.Document{}, reviews: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("grant_type") != "client_credentials" || r.FormValue("client_secret") != "test-secret" {
@@ -312,7 +335,8 @@ func NewFakeTreezor() *FakeTreezor {
 		writeJSON(w, http.StatusOK, map[string]any{"documents": docs})
 	}))
 	mux.HandleFunc("GET /v1/users/{userId}", authed(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"users": []map[string]any{{"userId": r.PathValue("userId"), "kycReview": "1", "kycLevel": "0"}}})
+		writeJSON(w, http.StatusOK, map[string]any{"users": []map[string]any{{"userId": r.PathValue("userId"),
+			"kycReview": strconv.Itoa(f.kycReview(r.PathValue("userId"))), "kycLevel": "0"}}})
 	}))
 	f.Server = httptest.NewServer(mux)
 	return f
