@@ -97,6 +97,15 @@ func (f *yousignFlow) record(ev signals.YousignVerificationEvent) {
 	}
 }
 
+// explainYousign maps a result's IDVV status codes through the catalogue.
+func explainYousign(codes []string) []signals.Reason {
+	rs := make([]signals.Reason, 0, len(codes))
+	for _, code := range codes {
+		rs = append(rs, reasons.Yousign.Explain(code, ""))
+	}
+	return rs
+}
+
 func isYousignFinal(status string) bool {
 	return status == signals.YousignStatusVerified || status == signals.YousignStatusFailed || status == signals.YousignStatusInconclusive
 }
@@ -121,10 +130,7 @@ func (f *yousignFlow) run(ctx workflow.Context) signals.Outcome {
 		if o != nil {
 			return *o
 		}
-		rs := make([]signals.Reason, 0, len(result.StatusCodes))
-		for _, code := range result.StatusCodes {
-			rs = append(rs, reasons.Yousign.Explain(code, ""))
-		}
+		rs := explainYousign(result.StatusCodes)
 		f.reasons = rs
 		switch result.Status {
 		case signals.YousignStatusVerified:
@@ -217,10 +223,7 @@ func (f *yousignFlow) runAttempts(ctx workflow.Context) signals.Outcome {
 			return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true,
 				Detail: "no result from Yousign, by webhook or read back, within the verification's 7 days"}
 		}
-		rs := make([]signals.Reason, 0, len(result.StatusCodes))
-		for _, code := range result.StatusCodes {
-			rs = append(rs, reasons.Yousign.Explain(code, ""))
-		}
+		rs := explainYousign(result.StatusCodes)
 		f.reasons = rs
 		switch result.Status {
 		case signals.YousignStatusVerified:
