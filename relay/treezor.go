@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kycflow/kycflow/signals"
@@ -177,6 +178,11 @@ func decodeTreezorEvent(event, objectID string, payload json.RawMessage, wh sign
 		obj jsonObject
 		err error
 	)
+	// The event name is not signed: a signed payload of one object type sent under another type's name (a qes
+	// object as videoConference.finalized, a user object as kycliveness.update) is refused.
+	if kind, ok := payloadObjectKind(payload); ok && kind != eventObjectKind(event) {
+		return treezorEvent{}, fmt.Errorf("object_payload holds a %s object, not the object of %s", kind, event)
+	}
 	switch event {
 	case signals.SignalTreezorKycLivenessCreate, signals.SignalTreezorKycLivenessUpdate:
 		obj, err = treezorObject(payload, []string{"kycliveness", "kycLiveness", "liveness"}, []string{"user_id", "userId"})
@@ -217,6 +223,37 @@ func decodeTreezorEvent(event, objectID string, payload json.RawMessage, wh sign
 		return treezorEvent{}, errors.New("object_payload: user ID is not a valid subject ID")
 	}
 	return ev, nil
+}
+
+// objectKinds are the containers of object_payload Treezor documents, by the kind of object they hold.
+var objectKinds = map[string]string{
+	"kycliveness": "kycliveness", "kycLiveness": "kycliveness", "liveness": "kycliveness",
+	"documents": "document", "document": "document",
+	"users": "user", "user": "user",
+	"payins": "payin", "payin": "payin",
+	"qes":             "qes",
+	"videoConference": "videoConference", "videoconference": "videoConference",
+}
+
+// payloadObjectKind is the kind of object a payload's container key names, when it has a known one.
+func payloadObjectKind(payload json.RawMessage) (string, bool) {
+	top, ok := firstObject(payload)
+	if !ok {
+		return "", false
+	}
+	for key := range top {
+		if kind, known := objectKinds[key]; known {
+			return kind, true
+		}
+	}
+	return "", false
+}
+
+// eventObjectKind is the kind of object an event's name says its payload holds: "qes" for qes.finalized,
+// "user" for user.kycreview.
+func eventObjectKind(event string) string {
+	kind, _, _ := strings.Cut(event, ".")
+	return kind
 }
 
 // treezorObject finds the object an event is about inside object_payload, whose shape is documented only for

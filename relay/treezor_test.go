@@ -437,3 +437,26 @@ func TestTreezorIdentEventWithoutUser(t *testing.T) {
 		require.Empty(t, fake.signals())
 	})
 }
+
+// TestTreezorRelabelledEventIsRefused: Treezor signs object_payload but not the event name, so a signed payload
+// sent under another event type's name is refused (400), never signalled.
+func TestTreezorRelabelledEventIsRefused(t *testing.T) {
+	tests := []struct{ name, event, payload string }{
+		{"a qes object as videoConference.finalized", "videoConference.finalized",
+			`{"qes":[{"userId":"2006","identificationId":"idn-1","result":"SUCCESS"}]}`},
+		{"a user object as kycliveness.update", "kycliveness.update",
+			`{"users":[{"userId":"2005","kycReview":"2","kyc-status":"processed","score":1}]}`},
+		{"a kycliveness object as user.kycreview", "user.kycreview",
+			`{"kycliveness":[{"user_id":"2003","kyc-status":"processed","score":1,"kycReview":"2"}]}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeSignaler{}
+			h, _ := newTestHandler(t, fake)
+			status, resp := serve(t, h, treezorRequest(signedTreezor(tc.event, "wh-r", tc.payload, "tz-secret-old")))
+			require.Equal(t, http.StatusBadRequest, status, "response %v", resp)
+			require.Contains(t, resp["error"], "not the object of "+tc.event)
+			require.Empty(t, fake.signals())
+		})
+	}
+}
