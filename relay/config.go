@@ -163,9 +163,14 @@ func durationFrom(getenv func(string) string, name string, def, lo, hi time.Dura
 	return d, nil
 }
 
-// secretsFrom reads a comma-separated list of secrets from the variable itself or from the file the *_FILE
-// variable names (Docker and Kubernetes secrets; commas or newlines separate secrets there), never both. An empty
-// list is an error: a provider without a secret must not mean "accept everything".
+// MinSecretLength is the shortest webhook secret the relay accepts: an HMAC key of a few characters can be
+// guessed.
+const MinSecretLength = 16
+
+// secretsFrom reads a comma-separated list of secrets from the variable itself, or one secret per line from the file
+// the *_FILE variable names (Docker and Kubernetes secrets; there a comma may be part of a secret), never both. An
+// empty list is an error: a provider without a secret must not mean "accept everything". So is a secret shorter
+// than MinSecretLength; the error names the variable and the entry's position, never the secret.
 func secretsFrom(getenv func(string) string, name, fileName string) (Secrets, error) {
 	v, path := getenv(name), getenv(fileName)
 	var raw, source string
@@ -184,17 +189,27 @@ func secretsFrom(getenv func(string) string, name, fileName string) (Secrets, er
 	default:
 		return nil, fmt.Errorf("%s (or %s) is required: the relay accepts no webhook that it cannot verify", name, fileName)
 	}
-	s := parseSecrets(raw)
+	s := parseSecrets(raw, source == fileName)
 	if len(s) == 0 {
-		return nil, fmt.Errorf("%s holds no secret (comma-separated list expected)", source)
+		return nil, fmt.Errorf("%s holds no secret (a comma-separated list, or one per line in a file, expected)", source)
+	}
+	for i, secret := range s {
+		if len(secret) < MinSecretLength {
+			return nil, fmt.Errorf("%s: secret %d of %d is %d bytes long, %d at least", source, i+1, len(s), len(secret), MinSecretLength)
+		}
 	}
 	return s, nil
 }
 
-// parseSecrets splits a list on commas and newlines, trimming spaces and dropping empty entries.
-func parseSecrets(raw string) Secrets {
+// parseSecrets splits a list on commas (a variable) or on lines (a file), trimming spaces and dropping empty
+// entries.
+func parseSecrets(raw string, lines bool) Secrets {
+	sep := func(r rune) bool { return r == ',' }
+	if lines {
+		sep = func(r rune) bool { return r == '\n' || r == '\r' }
+	}
 	var out Secrets
-	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+	for _, f := range strings.FieldsFunc(raw, sep) {
 		if f = strings.TrimSpace(f); f != "" {
 			out = append(out, f)
 		}

@@ -18,9 +18,9 @@ func env(vars map[string]string) func(string) string {
 
 func validEnv() map[string]string {
 	return map[string]string{
-		"TREEZOR_WEBHOOK_SECRETS": "tz-s3cret",
-		"SOLARIS_WEBHOOK_SECRETS": "sol-s3cret",
-		"YOUSIGN_WEBHOOK_SECRETS": "ys-s3cret",
+		"TREEZOR_WEBHOOK_SECRETS": "tz-s3cret-0123456789",
+		"SOLARIS_WEBHOOK_SECRETS": "sol-s3cret-0123456789",
+		"YOUSIGN_WEBHOOK_SECRETS": "ys-s3cret-0123456789",
 	}
 }
 
@@ -34,27 +34,33 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.Equal(t, 5*time.Second, cfg.SignalTimeout)
 	require.Equal(t, 2*time.Second, cfg.LookupWait)
 	require.Equal(t, 3, cfg.GraceAttempts)
-	require.Equal(t, Secrets{"tz-s3cret"}, cfg.TreezorSecrets)
+	require.Equal(t, Secrets{"tz-s3cret-0123456789"}, cfg.TreezorSecrets)
 }
 
 func TestLoadConfigSecretLists(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "solaris")
-	require.NoError(t, os.WriteFile(file, []byte("first\nsecond, third\n\n"), 0o600))
+	// In a file, one secret per line: a comma is part of a secret there.
+	require.NoError(t, os.WriteFile(file, []byte("first-secret-0123456\nsecond,third-0123456789\n\n"), 0o600))
 	vars := validEnv()
-	vars["TREEZOR_WEBHOOK_SECRETS"] = " old , new ,"
+	vars["TREEZOR_WEBHOOK_SECRETS"] = " old-secret-0123456 , new-secret-0123456 ,"
 	vars["SOLARIS_WEBHOOK_SECRETS"] = ""
 	vars["SOLARIS_WEBHOOK_SECRETS_FILE"] = file
 	cfg, err := LoadConfig(env(vars))
 	require.NoError(t, err)
-	require.Equal(t, Secrets{"old", "new"}, cfg.TreezorSecrets)
-	require.Equal(t, Secrets{"first", "second", "third"}, cfg.SolarisSecrets)
+	require.Equal(t, Secrets{"old-secret-0123456", "new-secret-0123456"}, cfg.TreezorSecrets)
+	require.Equal(t, Secrets{"first-secret-0123456", "second,third-0123456789"}, cfg.SolarisSecrets)
+
+	// A short secret is refused, by position, never quoted.
+	vars["YOUSIGN_WEBHOOK_SECRETS"] = "long-enough-secret-01,x"
+	_, err = LoadConfig(env(vars))
+	require.ErrorContains(t, err, "YOUSIGN_WEBHOOK_SECRETS: secret 2 of 2 is 1 bytes long, 16 at least")
 }
 
 func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	dir := t.TempDir()
 	emptyFile := filepath.Join(dir, "empty")
-	require.NoError(t, os.WriteFile(emptyFile, []byte(" \n,\n"), 0o600))
+	require.NoError(t, os.WriteFile(emptyFile, []byte(" \n\n"), 0o600))
 	tests := []struct {
 		name    string
 		change  map[string]string

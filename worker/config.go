@@ -224,8 +224,10 @@ func secretFrom(getenv func(string) string, name, fileName string) (string, erro
 			return "", fmt.Errorf("%s: file %s is empty", fileName, path)
 		}
 		return s, nil
+	case strings.TrimSpace(v) != "":
+		return strings.TrimSpace(v), nil
 	case v != "":
-		return v, nil
+		return "", fmt.Errorf("%s is blank", name)
 	}
 	return "", fmt.Errorf("%s (or %s) is required", name, fileName)
 }

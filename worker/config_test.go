@@ -119,3 +119,11 @@ func TestLoadConfigYousignNeedsAPayloadKey(t *testing.T) {
 	_, err = worker.LoadConfig(env(yousign))
 	require.NoError(t, err)
 }
+
+// TestLoadConfigRefusesABlankSecret: a client secret of spaces is no secret; it stops the worker at start.
+func TestLoadConfigRefusesABlankSecret(t *testing.T) {
+	_, err := worker.LoadConfig(env(map[string]string{
+		"TREEZOR_BASE_URL": "https://sandbox.treezor.example", "TREEZOR_CLIENT_ID": "id", "TREEZOR_CLIENT_SECRET": "   ",
+	}))
+	require.ErrorContains(t, err, "TREEZOR_CLIENT_SECRET is blank")
+}
