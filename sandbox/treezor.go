@@ -316,7 +316,7 @@ func (s *Server) treezorInitiateLiveness(w http.ResponseWriter, _ *http.Request,
 	// Treezor documents two 201 bodies: the OpenAPI's postKycliveness_201_response ({"user_kyc": [...]}) and the
 	// live verification guide's ({"identification": {...}}). Users with an even ID get the guide's.
 	ident := map[string]string{"identification-id": lv.id, "identification-url": link}
-	if n, _ := strconv.Atoi(u.id); n%2 == 0 {
+	if !u.oddID() {
 		ident["type"] = "video_certified"
 		writeJSON(w, http.StatusCreated, map[string]any{"identification": ident})
 	} else {
@@ -381,10 +381,18 @@ func (s *Server) treezorRetrieveDocuments(w http.ResponseWriter, _ *http.Request
 	// synthesis document's webhook first.
 	docs := []tzStoredDocument{u.storeDocument(9, "Identity card"),
 		u.storeDocument(signals.DocumentTypeCertifiedLivenessResult, "Certified Liveness Result")}
-	if n, _ := strconv.Atoi(u.id); n%2 == 1 {
+	if u.oddID() {
 		docs[0], docs[1] = docs[1], docs[0]
 	}
 	s.sendDocuments(u, docs, documentsLag)
+}
+
+// oddID splits users in two halves, for the sandbox to play both of the forms Treezor documents for one thing
+// (two 201 bodies, numbers as strings or integers, identification in the payload or only in object_id, document
+// order).
+func (u *tzUser) oddID() bool {
+	n, _ := strconv.Atoi(u.id)
+	return n%2 == 1
 }
 
 // TreezorWalletID is the sandbox's wallet of a Treezor user, where a scenario's SEPA validation transfer goes.
@@ -627,7 +635,7 @@ type tzUserWebhook struct {
 }
 
 func (u *tzUser) webhookObject() any {
-	if n, _ := strconv.Atoi(u.id); n%2 == 1 {
+	if u.oddID() {
 		return u.apiObject()
 	}
 	return tzUserWebhook{
@@ -721,7 +729,7 @@ type tzIdentObject struct {
 
 func identObject(u *tzUser, id *tzIdent, is IdentStep) tzIdentObject {
 	o := tzIdentObject{Result: is.Result, CreatedDate: time.Now().UTC().Format(treezorDateLayout)}
-	if n, _ := strconv.Atoi(u.id); n%2 == 0 {
+	if !u.oddID() {
 		o.IdentificationID = id.id
 	}
 	if is.Reason != nil {

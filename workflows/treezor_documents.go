@@ -58,7 +58,7 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 			return true
 		}
 		for _, d := range listed {
-			if d.TypeID == signals.DocumentTypeLivenessResult || d.TypeID == signals.DocumentTypeCertifiedLivenessResult {
+			if isSynthesisDocument(d.TypeID) {
 				return true
 			}
 		}

@@ -137,11 +137,17 @@ func (f *treezorFlow) collectLivenessDocuments(ctx workflow.Context) *signals.Ou
 
 func (f *treezorFlow) hasSynthesisDocument() bool {
 	for _, d := range f.events.documents {
-		if d.DocumentTypeID == signals.DocumentTypeLivenessResult || d.DocumentTypeID == signals.DocumentTypeCertifiedLivenessResult {
+		if isSynthesisDocument(d.DocumentTypeID) {
 			return true
 		}
 	}
 	return false
+}
+
+// isSynthesisDocument reports whether a document type is a live verification's synthesis: Liveness result (26) or
+// Certified Liveness Result (34).
+func isSynthesisDocument(typeID int) bool {
+	return typeID == signals.DocumentTypeLivenessResult || typeID == signals.DocumentTypeCertifiedLivenessResult
 }
 
 func explainAll(c *reasons.Catalogue, rs []signals.ProviderReason) []signals.Reason {
