@@ -219,12 +219,19 @@ func TestIntegrationRelaySolarisAndYousign(t *testing.T) {
 
 func requireStep(t *testing.T, st *starter.Starter, v starter.Verification, want signals.Step) signals.Status {
 	t.Helper()
-	var last signals.Status
-	require.Eventually(t, func() bool {
-		s, err := st.Status(t.Context(), v)
-		last = s
-		return err == nil && s.Step == want
-	}, 30*time.Second, 50*time.Millisecond, "step %s (last status %+v)", want, last)
+	// A loop of its own rather than require.Eventually, whose message arguments are evaluated before the first poll
+	// and so could never say what the last poll saw.
+	var (
+		last    signals.Status
+		lastErr error
+	)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		last, lastErr = st.Status(t.Context(), v)
+		if lastErr == nil && last.Step == want {
+			return last
+		}
+	}
+	t.Fatalf("step %s never reached: last status %+v, last error %v", want, last, lastErr)
 	return last
 }
 
@@ -455,6 +462,17 @@ func startOutageStack(t *testing.T) *outageStack {
 	return o
 }
 
+// workerPolls reports whether the restarted server has seen the worker poll for both workflow and activity tasks.
+func (o *outageStack) workerPolls(t *testing.T) bool {
+	for _, tq := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+		resp, err := o.client.DescribeTaskQueue(t.Context(), signals.TaskQueue, tq)
+		if err != nil || len(resp.GetPollers()) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // restart starts the dev server again on the same port and database file.
 func (o *outageStack) restart(t *testing.T) {
 	t.Helper()
@@ -483,6 +501,10 @@ func TestIntegrationRelayTemporalOutage(t *testing.T) {
 
 	o.restart(t)
 	require.Eventually(t, func() bool { return o.relay.ready(t) }, time.Minute, 200*time.Millisecond, "the relay reaches Temporal again")
+	// The worker's pollers back off while the server is down (up to about 10 s between tries) and the restarted
+	// server forgets them; wait until they poll again, so that the step checks below measure the relay and the
+	// workflow rather than the SDK's poll backoff on a loaded machine.
+	require.Eventually(t, func() bool { return o.workerPolls(t) }, time.Minute, 200*time.Millisecond, "the worker polls again")
 	for _, tc := range outageCases {
 		t.Run(tc.name, func(t *testing.T) {
 			v := started[tc.name]
