@@ -188,6 +188,7 @@ func TestIntegrationRelaySolarisAndYousign(t *testing.T) {
 	yv, ident, err := s.Starter.Start(ctx, in)
 	require.NoError(t, err)
 	first := strings.TrimPrefix(ident.URL, "https://id.ubble.example/")
+	s.Yousign.SetStatus(first, signals.YousignStatusFailed, "IDVV_2101") // the workflow reads it to confirm the webhook
 	status, answer = r.post(t, yousignDelivery("ys-1", first, signals.YousignStatusFailed, "IDVV_2101"))
 	require.Equal(t, http.StatusOK, status, "answer %v", answer)
 	require.Equal(t, relay.ResultSignalled, answer["result"])

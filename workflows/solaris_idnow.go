@@ -39,6 +39,9 @@ func SolarisIDnow(ctx workflow.Context, input signals.VerificationInput) (signal
 // most advanced status reported so far (see solarisRank).
 type solarisFlow struct {
 	*verification
+	// beforeFinal is the status a final one from a webhook replaced; a final status the API does not confirm is
+	// set aside and the identification goes back to it (confirmFinal).
+	beforeFinal string
 }
 
 // solarisRank orders statuses so that a late, stale webhook never moves the identification backwards. Equal ranks
@@ -70,6 +73,9 @@ func (f *solarisFlow) observe(status string) {
 	reviewCanceled := current == 2 && status == signals.SolarisStatusCanceled
 	if current == 3 || (solarisRank(status) < current && !reviewCanceled) {
 		return
+	}
+	if solarisRank(status) == 3 {
+		f.beforeFinal = f.providerStatus
 	}
 	f.providerStatus = status
 }
@@ -126,6 +132,18 @@ func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 			if o := f.awaitReview(ctx); o != nil {
 				return *o
 			}
+		}
+		if f.changes.confirmResults && f.isDecision() {
+			ident, confirmed := f.confirmFinal(ctx)
+			if o := f.stoppedDuringRead(); o != nil {
+				return *o
+			}
+			if !confirmed {
+				// Set aside: back to waiting for the user or the review, as the status now says.
+				f.enterStep(ctx, signals.StepAwaitingUser, f.urlExpiresAt)
+				continue
+			}
+			return f.confirmedOutcome(ident)
 		}
 		if f.providerStatus != signals.SolarisStatusCanceled {
 			return f.finalOutcome(ctx)
@@ -193,6 +211,57 @@ func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
 		return signals.Outcome{Status: signals.OutcomeRefused, Reasons: reasons.Withheld(f.failureReasons(ctx)),
 			Detail: "IDnow identification failed", UserMessage: outcomeUserMessage(signals.Outcome{Status: signals.OutcomeRefused})}
 	}
+}
+
+// isDecision reports whether the identification's status is a decision on the person: successful or failed.
+func (f *solarisFlow) isDecision() bool {
+	return f.providerStatus == signals.SolarisStatusSuccessful || f.providerStatus == signals.SolarisStatusFailed
+}
+
+// confirmFinal reads the identification before a successful or failed status is applied (seed 003: "GET Retrieve
+// person identification ... returns a completed person identification"). The read's final status is Solaris's word
+// and wins over the webhook's; a read that shows no final status sets the webhook aside, and the identification
+// goes back to the status the read shows (or, with no read, the one before the webhook). A successful one is read
+// with its documents, which the outcome carries, so confirming costs no extra call.
+func (f *solarisFlow) confirmFinal(ctx workflow.Context) (activities.SolarisIdentification, bool) {
+	claimed, docs := f.providerStatus, f.providerStatus == signals.SolarisStatusSuccessful
+	var ident activities.SolarisIdentification
+	confirmed := f.confirm(ctx, "Solaris identification "+claimed, func(ctx workflow.Context) (bool, error) {
+		got, err := f.read(ctx, "confirm the final status: read the identification", providerCallOptions, docs)
+		if err != nil {
+			return false, err
+		}
+		ident = got
+		return solarisRank(got.Status) == 3, nil
+	})
+	switch {
+	case confirmed && ident.Status != claimed:
+		f.logger.Warn("The IDENTIFICATION webhook and Solaris's API disagree; the API decides", "webhook", claimed, "read", ident.Status)
+		f.providerStatus = ident.Status
+	case !confirmed && solarisRank(ident.Status) > 0:
+		f.providerStatus = ident.Status
+	case !confirmed:
+		f.providerStatus = f.beforeFinal
+	}
+	return ident, confirmed
+}
+
+// confirmedOutcome is the outcome of a final status the API showed: ident is that read.
+func (f *solarisFlow) confirmedOutcome(ident activities.SolarisIdentification) signals.Outcome {
+	switch ident.Status {
+	case signals.SolarisStatusSuccessful:
+		return signals.Outcome{Status: signals.OutcomeApproved, Documents: ident.Documents, Detail: "IDnow identification successful, confirmed by reading the identification"}
+	case signals.SolarisStatusExpired:
+		return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true, Detail: "Solaris expired the identification"}
+	}
+	var rs []signals.Reason
+	if ident.FailureReason != "" {
+		rs = []signals.Reason{reasons.IDnow.Explain(ident.FailureReason, "")}
+	}
+	// Seed 003: "No reason can be disclosed for the final failed status." Solaris may still send one; it is kept
+	// for operators and withheld from everything the user sees.
+	return signals.Outcome{Status: signals.OutcomeRefused, Reasons: reasons.Withheld(rs),
+		Detail: "IDnow identification failed, confirmed by reading the identification", UserMessage: outcomeUserMessage(signals.Outcome{Status: signals.OutcomeRefused})}
 }
 
 // reconcile reads the identification once, for a webhook that may not have been delivered.

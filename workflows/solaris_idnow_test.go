@@ -1,6 +1,8 @@
 package workflows_test
 
 import (
+	"cmp"
+	"context"
 	"testing"
 	"time"
 
@@ -30,10 +32,14 @@ func (r *run) solarisOK(readStatus, failureReason string) *run {
 		Return(activities.SolarisIdentification{ID: testIdent, Status: signals.SolarisStatusCreated}, nil).Maybe()
 	r.env.OnActivity(sol.RequestIdentification, mock.Anything, mock.Anything).
 		Return(activities.SolarisIdentification{ID: testIdent, URL: testIDnowURL, Status: signals.SolarisStatusPending}, nil).Maybe()
-	r.env.OnActivity(sol.GetIdentification, mock.Anything, mock.Anything).Return(activities.SolarisIdentification{
-		ID: testIdent, Status: readStatus, FailureReason: failureReason,
-		Documents: []signals.Document{{ID: "doc-1", Type: "PASSPORT"}},
-	}, nil).Maybe()
+	// Solaris's API shows readStatus, or the final status a delivered webhook announced.
+	r.env.OnActivity(sol.GetIdentification, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.SolarisIdentRequest) (activities.SolarisIdentification, error) {
+			return activities.SolarisIdentification{
+				ID: testIdent, Status: cmp.Or(r.solarisFinal, readStatus), FailureReason: failureReason,
+				Documents: []signals.Document{{ID: "doc-1", Type: "PASSPORT"}},
+			}, nil
+		}).Maybe()
 	return r
 }
 

@@ -90,6 +90,10 @@ type run struct {
 	yousignReads map[string]string
 	// reviewState is the user's kycReview at Treezor: the last decision a delivered user.kycreview announced.
 	reviewState int
+	// solarisFinal and yousignFinal are the final results delivered webhooks announced, which the providers' GETs
+	// show from then on (Yousign's by verification ID).
+	solarisFinal string
+	yousignFinal map[string]signals.YousignVerificationEvent
 }
 
 // heldDocument is a document Treezor holds, with its creation time (what createdDateFrom filters on).
@@ -180,6 +184,18 @@ func (r *run) deliver(events []event) *run {
 	for _, e := range events {
 		if kr, ok := e.payload.(signals.TreezorKycReviewEvent); ok && kr.Decided() {
 			r.env.RegisterDelayedCallback(func() { r.reviewState = kr.KycReview }, e.at)
+		}
+		if ev, ok := e.payload.(signals.SolarisIdentificationEvent); ok && ev.IdentificationID == testIdent && slices.Contains([]string{signals.SolarisStatusSuccessful,
+			signals.SolarisStatusFailed, signals.SolarisStatusExpired}, ev.Status) {
+			r.env.RegisterDelayedCallback(func() { r.solarisFinal = ev.Status }, e.at)
+		}
+		if ev, ok := e.payload.(signals.YousignVerificationEvent); ok && (ev.Status == signals.YousignStatusVerified || ev.Status == signals.YousignStatusFailed) {
+			r.env.RegisterDelayedCallback(func() {
+				if r.yousignFinal == nil {
+					r.yousignFinal = map[string]signals.YousignVerificationEvent{}
+				}
+				r.yousignFinal[ev.VerificationID] = ev
+			}, e.at)
 		}
 		if d, ok := e.payload.(signals.TreezorDocumentEvent); ok {
 			r.documents = append(r.documents, heldDocument{signals.Document{ID: d.DocumentID, TypeID: d.DocumentTypeID}, created(e, d)})

@@ -68,46 +68,31 @@ func (f *treezorFlow) review(ctx workflow.Context) signals.Outcome {
 	}
 }
 
-// confirmTries and confirmPause bound how long a webhook's decision waits for Treezor's API to show it.
-const (
-	confirmTries = 3
-	confirmPause = time.Minute
-)
-
 // confirmReview reads the user before a user.kycreview webhook's decision is applied: webhooks trigger, the
 // provider decides. Treezor signs only object_payload, so an older signed User payload showing kycReview 2 (an
-// earlier review's, a user.update's) re-sent under a fresh webhook_id or event name would otherwise approve. The
-// read is tried a few times a minute apart, since the API may lag the webhook. A decision the read shows is the
-// outcome (Treezor's, even where it differs from the webhook's); none means the webhook is set aside (counted in
-// webhooks.unconfirmed) and the review goes on waiting.
+// earlier review's, a user.update's) re-sent under a fresh webhook_id or event name would otherwise approve. A
+// decision the read shows is the outcome (Treezor's, even where it differs from the webhook's); none means the
+// webhook is set aside (see verification.confirm) and the review goes on waiting.
 func (f *treezorFlow) confirmReview(ctx workflow.Context) (int, bool) {
 	claimed := f.events.review.KycReview
-	for try := 1; try <= confirmTries; try++ {
+	var read int
+	confirmed := f.confirm(ctx, "Treezor KYC review", func(ctx workflow.Context) (bool, error) {
 		actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "confirm the KYC review by reading the user"))
 		var state activities.UserKYC
-		err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state)
-		switch {
-		case f.interrupted(err) || f.stopping():
-			return 0, false
-		case err != nil:
-			f.logger.Warn("Reading the user to confirm the KYC review failed", "error", err)
-		case signals.KycReviewDecided(state.KycReview):
-			if state.KycReview != claimed {
-				f.logger.Warn("The user.kycreview webhook and Treezor's API disagree; Treezor's API decides",
-					"webhook", claimed, "read", state.KycReview)
-			}
-			return state.KycReview, true
+		if err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state); err != nil {
+			return false, err
 		}
-		if try < confirmTries {
-			if err := workflow.Sleep(ctx, confirmPause); err != nil {
-				return 0, false
-			}
-		}
+		read = state.KycReview
+		return signals.KycReviewDecided(state.KycReview), nil
+	})
+	if !confirmed {
+		f.events.review = nil
+		return 0, false
 	}
-	f.logger.Warn("A user.kycreview webhook's decision is not confirmed by Treezor's API; set aside", "webhook", claimed)
-	f.webhooks.Unconfirmed++
-	f.events.review = nil
-	return 0, false
+	if read != claimed {
+		f.logger.Warn("The user.kycreview webhook and Treezor's API disagree; Treezor's API decides", "webhook", claimed, "read", read)
+	}
+	return read, true
 }
 
 // readReview reads the user's KYC review from Treezor, for an overdue review whose webhook may be lost, and

@@ -126,6 +126,9 @@ type changes struct {
 	// confirmDecisions (version 7): a decision a webhook brings is applied only once the provider's API shows it
 	// (Treezor's KYC review: see treezorFlow.confirmReview).
 	confirmDecisions bool
+	// confirmResults (version 8): Solaris's and Yousign's final results (approve or refuse) are applied only once
+	// the provider's API shows them too (see solarisFlow.confirmFinal, yousignFlow.confirmResult).
+	confirmResults bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -135,12 +138,12 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 7)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 8)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
 		sepaTransfer: version >= 5, strictInput: version >= 6,
-		confirmDecisions: version >= 7}
+		confirmDecisions: version >= 7, confirmResults: version >= 8}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it
@@ -620,6 +623,40 @@ func (v *verification) stopped(err error) *signals.Outcome {
 		return &o
 	}
 	return nil
+}
+
+// confirmTries and confirmPause bound how long a webhook's decision waits for the provider's API to show it.
+const (
+	confirmTries = 3
+	confirmPause = time.Minute
+)
+
+// confirm reads the provider before a decision a webhook brought is applied: webhooks trigger, the provider decides.
+// A signature proves who sent a body, not that it is this session's latest word (a replayed or relabelled signed
+// payload, an event of an older session). read reports whether the provider's API shows a decision; it is tried
+// confirmTries times confirmPause apart, since an API may lag its webhook. false means no read showed one: the
+// webhook is set aside, counted in webhooks.unconfirmed, and the caller goes on waiting; or the verification is
+// stopping (cancel, operator), which the caller checks with stoppedDuringRead.
+func (v *verification) confirm(ctx workflow.Context, decision string, read func(workflow.Context) (bool, error)) bool {
+	for try := 1; try <= confirmTries; try++ {
+		decided, err := read(ctx)
+		switch {
+		case v.interrupted(err) || v.stopping():
+			return false
+		case err != nil:
+			v.logger.Warn("Reading the provider to confirm a webhook's decision failed", "decision", decision, "error", err)
+		case decided:
+			return true
+		}
+		if try < confirmTries {
+			if err := workflow.Sleep(ctx, confirmPause); err != nil {
+				return false
+			}
+		}
+	}
+	v.logger.Warn("A webhook's decision is not shown by the provider's API; set aside, the verification goes on waiting", "decision", decision)
+	v.webhooks.Unconfirmed++
+	return false
 }
 
 // stoppedDuringRead is stopped for a flow that just made a reconciliation read: a cancel or an operator's decision

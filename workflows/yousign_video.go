@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -223,12 +224,31 @@ func (f *yousignFlow) runAttempts(ctx workflow.Context) signals.Outcome {
 			return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true,
 				Detail: "no result from Yousign, by webhook or read back, within the verification's 7 days"}
 		}
+		if f.changes.confirmResults && result.Status != signals.YousignStatusInconclusive {
+			confirmed, ok := f.confirmResult(ctx, result)
+			if o := f.stoppedDuringRead(); o != nil {
+				return *o
+			}
+			if !ok {
+				// Set aside: wait on for this verification's result, as if the webhook had not come.
+				f.enterStep(ctx, signals.StepProviderProcessing, expiresAt)
+				var o *signals.Outcome
+				if result, o = f.await(ctx, expiresAt); o != nil {
+					return *o
+				}
+				carried = &result // taken by the next turn without opening a verification
+				continue
+			}
+			result = confirmed
+		}
 		rs := explainYousign(result.StatusCodes)
 		f.reasons = rs
-		switch result.Status {
-		case signals.YousignStatusVerified:
+		switch {
+		case result.Status == signals.YousignStatusVerified && f.changes.confirmResults:
+			return signals.Outcome{Status: signals.OutcomeApproved, Detail: "Yousign verification verified, confirmed by reading it"}
+		case result.Status == signals.YousignStatusVerified:
 			return f.fetchResultOf(ctx, result.VerificationID)
-		case signals.YousignStatusFailed:
+		case result.Status == signals.YousignStatusFailed:
 			return signals.Outcome{Status: signals.OutcomeRefused, Reasons: rs, UserMayRetry: anyRetryable(rs),
 				Detail: "Yousign verification failed"}
 		}
@@ -358,6 +378,33 @@ func (f *yousignFlow) reconcile(ctx workflow.Context) (signals.YousignVerificati
 	}
 	f.logger.Info("Verification result read from Yousign; its webhook did not arrive", "status", got.Status)
 	return signals.YousignVerificationEvent{VerificationID: got.ID, Status: got.Status, StatusCodes: got.StatusCodes}, true
+}
+
+// confirmResult reads a verification before its verified or failed result is applied (Yousign: "Get the result
+// with GET /verifications/identity_videos/{id}", ../shared/reference/providers-research.md). The read's final
+// result is Yousign's word and wins over the webhook's; a read that shows none sets the webhook aside: its result
+// is forgotten and the verification waits on.
+func (f *yousignFlow) confirmResult(ctx workflow.Context, claimed signals.YousignVerificationEvent) (signals.YousignVerificationEvent, bool) {
+	id := cmp.Or(claimed.VerificationID, f.providerRef)
+	if claimed.Status == signals.YousignStatusVerified {
+		f.enterStep(ctx, signals.StepKYCReview, time.Time{})
+	}
+	var read activities.YousignVerification
+	confirmed := f.confirm(ctx, "Yousign verification "+claimed.Status, func(ctx workflow.Context) (bool, error) {
+		actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "confirm the result: read the verification"))
+		if err := workflow.ExecuteActivity(actx, ys.GetVerification, id).Get(actx, &read); err != nil {
+			return false, err
+		}
+		return isYousignFinal(read.Status), nil
+	})
+	if !confirmed {
+		delete(f.results, id)
+		return signals.YousignVerificationEvent{}, false
+	}
+	if read.Status != claimed.Status {
+		f.logger.Warn("The verification's webhook and Yousign's API disagree; the API decides", "webhook", claimed.Status, "read", read.Status)
+	}
+	return signals.YousignVerificationEvent{VerificationID: id, Status: read.Status, StatusCodes: read.StatusCodes}, true
 }
 
 // fetchResult is the review step: the verified status is confirmed by reading the verification itself.

@@ -36,6 +36,9 @@ func (r *run) yousignOK(readStatus string, readCodes ...string) *run {
 			if st, ok := r.yousignReads[id]; ok {
 				return activities.YousignVerification{ID: id, Status: st}, nil
 			}
+			if ev, ok := r.yousignFinal[id]; ok {
+				return activities.YousignVerification{ID: id, Status: ev.Status, StatusCodes: ev.StatusCodes}, nil
+			}
 			return activities.YousignVerification{ID: id, Status: readStatus, StatusCodes: readCodes}, nil
 		}).Maybe()
 	return r
@@ -67,7 +70,7 @@ func TestYousignVideoOutcomes(t *testing.T) {
 			wantStatus: signals.OutcomeApproved, wantElapsed: 10 * time.Minute, wantCreated: 1,
 		},
 		{
-			name: "failed with codes", readStatus: signals.YousignStatusFailed,
+			name: "failed with codes", readStatus: signals.YousignStatusFailed, readCodes: []string{"IDVV_2101"},
 			events:     []event{{10 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("e1", "ver-1", signals.YousignStatusFailed, "IDVV_2101")}},
 			wantStatus: signals.OutcomeRefused, wantReasons: []string{"IDVV_2101"}, wantElapsed: 10 * time.Minute, wantCreated: 1,
 		},

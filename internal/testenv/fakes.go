@@ -72,17 +72,18 @@ func (f *FakeSolaris) Status(identificationID string) string {
 }
 
 // FakeYousign plays Yousign's identity video API. Verifications are "ver-1", "ver-2", ...; reads answer with the
-// status set by SetStatus ("pending" by default).
+// status and codes set by SetStatus ("pending" by default).
 type FakeYousign struct {
 	Server  *httptest.Server
 	created atomic.Int64
 	mu      sync.Mutex
 	status  map[string]string
+	codes   map[string][]string
 }
 
 // NewFakeYousign starts the fake on a loopback port.
 func NewFakeYousign() *FakeYousign {
-	f := &FakeYousign{status: map[string]string{}}
+	f := &FakeYousign{status: map[string]string{}, codes: map[string][]string{}}
 	mux := http.NewServeMux()
 	authed := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +101,8 @@ func NewFakeYousign() *FakeYousign {
 	}))
 	mux.HandleFunc("GET /verifications/identity_videos/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": f.Status(id), "status_codes": []string{},
+		status, codes := f.Result(id)
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": status, "status_codes": codes,
 			"verification_url": "https://id.ubble.example/" + id})
 	}))
 	f.Server = httptest.NewServer(mux)
@@ -108,18 +110,20 @@ func NewFakeYousign() *FakeYousign {
 }
 
 // SetStatus sets what reads of a verification answer.
-func (f *FakeYousign) SetStatus(verificationID, status string) {
+func (f *FakeYousign) SetStatus(verificationID, status string, codes ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.status[verificationID] = status
+	f.codes[verificationID] = codes
 }
 
-// Status is the status reads of a verification answer.
-func (f *FakeYousign) Status(verificationID string) string {
+// Result is the status and status codes reads of a verification answer.
+func (f *FakeYousign) Result(verificationID string) (string, []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	codes := append([]string{}, f.codes[verificationID]...)
 	if s, ok := f.status[verificationID]; ok {
-		return s
+		return s, codes
 	}
-	return "pending"
+	return "pending", codes
 }

@@ -192,6 +192,17 @@ func (s *Stack) FindByProviderReference(t testing.TB, ref string) string {
 // Signal sends a signal to a workflow by ID.
 func (s *Stack) Signal(t testing.TB, workflowID, name string, payload any) {
 	t.Helper()
+	// The provider's API shows the final result its webhook announces, as the workflow reads it to confirm one.
+	switch ev := payload.(type) {
+	case signals.SolarisIdentificationEvent:
+		if ev.Status == signals.SolarisStatusSuccessful || ev.Status == signals.SolarisStatusFailed || ev.Status == signals.SolarisStatusExpired {
+			s.Solaris.SetStatus(ev.IdentificationID, ev.Status)
+		}
+	case signals.YousignVerificationEvent:
+		if ev.Status == signals.YousignStatusVerified || ev.Status == signals.YousignStatusFailed {
+			s.Yousign.SetStatus(ev.VerificationID, ev.Status, ev.StatusCodes...)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, s.Client.SignalWorkflow(ctx, workflowID, "", name, payload))
