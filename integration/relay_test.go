@@ -24,9 +24,11 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"google.golang.org/grpc"
 
 	"github.com/kycflow/kycflow/internal/devstack"
 	"github.com/kycflow/kycflow/internal/testenv"
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/relay"
 	"github.com/kycflow/kycflow/signals"
 	"github.com/kycflow/kycflow/starter"
@@ -45,8 +47,16 @@ type relayServer struct {
 	*httptest.Server
 }
 
-func startRelay(t *testing.T, c client.Client, signalTimeout time.Duration) *relayServer {
+// startRelay serves a relay on its own client to hostPort, dialed as the relay's module dials it: with the
+// payload codec and the signal deduplication option.
+func startRelay(t *testing.T, hostPort string, signalTimeout time.Duration) *relayServer {
 	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := client.Dial(client.Options{HostPort: hostPort, Logger: tlog.NewStructuredLogger(quiet),
+		DataConverter:     payloadcodec.DataConverter(testenv.PayloadCodec()),
+		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{relay.SignalDedupDialOption()}}})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
 	secrets := func(p signals.Provider) relay.Secrets {
 		return relay.Secrets{"rotated-out-" + string(p), relaySecrets[p]}
 	}
@@ -159,7 +169,7 @@ func yousignDelivery(eventID, verificationID, status string, codes ...string) de
 // their workflows through the relay's lookup by provider reference and move them on.
 func TestIntegrationRelaySolarisAndYousign(t *testing.T) {
 	s := testenv.Start(t)
-	r := startRelay(t, s.Client, 5*time.Second)
+	r := startRelay(t, s.Temporal.HostPort, 5*time.Second)
 	ctx := t.Context()
 
 	const person = "relay1cper"
@@ -240,7 +250,7 @@ func requireStep(t *testing.T, st *starter.Starter, v starter.Verification, want
 // Treezor signs them, and checks what the relay refuses, forwards, and answers for events nobody wants.
 func TestIntegrationRelayTreezorLiveness(t *testing.T) {
 	s := testenv.Start(t)
-	r := startRelay(t, s.Client, 5*time.Second)
+	r := startRelay(t, s.Temporal.HostPort, 5*time.Second)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
@@ -277,13 +287,17 @@ func TestIntegrationRelayTreezorLiveness(t *testing.T) {
 	status, _ = r.post(t, document)
 	require.Equal(t, http.StatusOK, status)
 	requireStep(t, s.Starter, v, signals.StepKYCReview)
-	// Treezor delivers again: the relay forwards it, the workflow counts it as a duplicate.
+	// Treezor delivers again, and the same signed object_payload comes under a fresh webhook_id (Treezor signs
+	// neither the ID nor the event name): both are acknowledged, and Temporal records neither, for their signal
+	// carries the digest of the signed bytes as its request ID.
 	status, _ = r.post(t, document)
 	require.Equal(t, http.StatusOK, status)
-	require.Eventually(t, func() bool {
-		st, err := s.Starter.Status(ctx, v)
-		return err == nil && st.Webhooks.Duplicates == 1
-	}, 15*time.Second, 50*time.Millisecond)
+	replayed := treezorSigned(signals.SignalTreezorDocumentCreate, "d-510001-replayed",
+		`{"documents":[{"documentId":9001,"documentTypeId":"34","userId":`+user+`,"documentStatus":"PENDING"}]}`)
+	status, answer = r.post(t, replayed)
+	require.Equal(t, http.StatusOK, status, "answer %v", answer)
+	require.Equal(t, relay.ResultSignalled, answer["result"])
+	require.Equal(t, 1, signalCount(t, s.Client, v, signals.SignalTreezorDocumentCreate), "one document.create in the history")
 
 	// An event kycflow does not use, and one for a user without a verification: 200, so Treezor stops.
 	status, answer = r.post(t, treezorSigned("card.create", "c-1", `{"cards":[{"userId":"`+user+`"}]}`))
@@ -304,10 +318,15 @@ func TestIntegrationRelayTreezorLiveness(t *testing.T) {
 
 	st, err := s.Starter.Status(ctx, v)
 	require.NoError(t, err)
-	require.Equal(t, signals.WebhookCounts{Received: 5, Duplicates: 1}, st.Webhooks, "forged and unwanted events never reached the workflow")
+	require.Equal(t, signals.WebhookCounts{Received: 4}, st.Webhooks, "forged, redelivered and unwanted events never reached the workflow")
 
-	// The verification is closed: a late redelivery is unwanted, not retried.
+	// The verification is closed. A late redelivery of an event it received is acknowledged as delivered
+	// (Temporal knows its request ID), and a new event is unwanted: 200 either way, so Treezor stops retrying.
 	status, answer = r.post(t, document)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, relay.ResultSignalled, answer["result"])
+	status, answer = r.post(t, treezorSigned(signals.SignalTreezorDocumentCreate, "d-510001-late",
+		`{"documents":[{"documentId":9002,"documentTypeId":"9","userId":`+user+`,"documentStatus":"PENDING"}]}`))
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, relay.ResultUnwanted, answer["result"])
 }
@@ -449,7 +468,8 @@ func startOutageStack(t *testing.T) *outageStack {
 	t.Cleanup(func() { o.temporal.Stop() })
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	o.client, err = client.Dial(client.Options{HostPort: o.temporal.HostPort, Logger: tlog.NewStructuredLogger(quiet)})
+	o.client, err = client.Dial(client.Options{HostPort: o.temporal.HostPort, Logger: tlog.NewStructuredLogger(quiet),
+		DataConverter: payloadcodec.DataConverter(testenv.PayloadCodec())})
 	require.NoError(t, err)
 	t.Cleanup(o.client.Close)
 	o.starter = &starter.Starter{Client: o.client}
@@ -459,7 +479,7 @@ func startOutageStack(t *testing.T) *outageStack {
 	t.Cleanup(stopWorker)
 
 	// A short signal timeout: the provider waits on the relay while Temporal is down.
-	o.relay = startRelay(t, o.client, 3*time.Second)
+	o.relay = startRelay(t, o.temporal.HostPort, 3*time.Second)
 	return o
 }
 

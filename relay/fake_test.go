@@ -34,6 +34,8 @@ type fakeSignaler struct {
 	// signalErr is returned by Signal (nil: accepted and recorded).
 	signalErr error
 	sent      []sent
+	// keys are the signal keys (signalKeyContext) the signals were sent with, in order.
+	keys []string
 	// running maps a provider reference to its workflow ID (run ID "run-" + workflow ID); closed holds the
 	// references of closed workflows.
 	running map[string]string
@@ -46,13 +48,15 @@ type fakeSignaler struct {
 	healthErr error
 }
 
-func (f *fakeSignaler) Signal(_ context.Context, workflowID, runID, signal string, payload any) error {
+func (f *fakeSignaler) Signal(ctx context.Context, workflowID, runID, signal string, payload any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.signalErr != nil {
 		return f.signalErr
 	}
 	f.sent = append(f.sent, sent{workflowID, runID, signal, payload})
+	key, _ := ctx.Value(signalKeyContext{}).(string)
+	f.keys = append(f.keys, key)
 	return nil
 }
 

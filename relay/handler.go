@@ -107,7 +107,9 @@ type reply struct {
 	reason     string
 	workflowID string
 	eventID    string
-	attempt    string
+	// signalKey deduplicates the signal at Temporal (signedContentKey).
+	signalKey string
+	attempt   string
 	// err is an internal error (Temporal's), logged and never sent.
 	err error
 }
@@ -239,7 +241,7 @@ func (h *Handler) logReply(provider signals.Provider, label string, rep reply, t
 // workflow, 200 unwanted; anything else, 503 so that the provider retries.
 func (h *Handler) deliver(ctx context.Context, provider signals.Provider, rep reply, workflowID, runID, signal string, payload any) reply {
 	rep.workflowID = workflowID
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
+	ctx, cancel := context.WithTimeout(withSignalKey(ctx, rep.signalKey), h.cfg.SignalTimeout)
 	defer cancel()
 	start := time.Now()
 	err := h.sig.Signal(ctx, workflowID, runID, signal, payload)

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
+	"google.golang.org/grpc"
 
 	"github.com/kycflow/kycflow/internal/temporalconn"
 )
@@ -53,7 +54,7 @@ func newFxLogger(l *slog.Logger) fxevent.Logger {
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
 	return temporalconn.NewLazy(lc, temporalconn.Settings{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Codec: cfg.PayloadCodec,
-		Compression: cfg.GrpcCompression,
+		Compression: cfg.GrpcCompression, DialOptions: []grpc.DialOption{SignalDedupDialOption()},
 	}, logger)
 }
 

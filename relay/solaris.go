@@ -48,7 +48,8 @@ func (h *Handler) solaris(r *http.Request, body []byte) reply {
 		// One subscription per event type points here, and kycflow subscribes to IDENTIFICATION only.
 		event = SolarisEventIdentification
 	}
-	rep := reply{event: event, attempt: printable(r.Header.Get(HeaderSolarisAttempt), 16)}
+	rep := reply{event: event, attempt: printable(r.Header.Get(HeaderSolarisAttempt), 16),
+		signalKey: signedContentKey(string(signals.ProviderSolaris), event, body)}
 	if id := r.Header.Get(HeaderSolarisID); id != "" && validEventID(id) {
 		rep.eventID = id
 	} else {

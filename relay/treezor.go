@@ -130,7 +130,7 @@ func (h *Handler) treezor(r *http.Request, body []byte) reply {
 	if !verifyTreezor(h.treezorKeys, env.Payload, env.Signature) {
 		return treezorUnverified(env.Event, "object_payload_signature does not match")
 	}
-	rep := reply{event: env.Event}
+	rep := reply{event: env.Event, signalKey: signedContentKey(string(signals.ProviderTreezor), env.Event, env.Payload)}
 	switch {
 	case env.EventID == "":
 		rep.eventID = bodyDigest([]byte(env.Event), []byte{'\n'}, env.Payload)

@@ -302,8 +302,8 @@ func TestTreezorWrappedEnvelope(t *testing.T) {
 		signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: "wh-10"}, UserID: "3001", KycReview: 3, KycLevel: 4}}}, fake.signals())
 }
 
-// TestTreezorDuplicateDelivery: the relay forwards a redelivery as is, with the same event ID; the workflow is
-// what deduplicates.
+// TestTreezorDuplicateDelivery: the relay forwards a redelivery as is, with the same event ID and signal key;
+// Temporal records it once (TestIntegrationRelayTreezorLiveness), and the workflow deduplicates by event ID too.
 func TestTreezorDuplicateDelivery(t *testing.T) {
 	fake := &fakeSignaler{}
 	h, _ := newTestHandler(t, fake)

@@ -46,6 +46,7 @@ func (h *Handler) yousign(r *http.Request, body []byte) reply {
 		return rep
 	}
 	rep.eventID = env.EventID
+	rep.signalKey = signedContentKey(string(signals.ProviderYousign), env.EventName, body)
 	if rep.eventID == "" {
 		rep.eventID = bodyDigest(body)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.uber.org/fx"
+	"google.golang.org/grpc"
 
 	"github.com/kycflow/kycflow/payloadcodec"
 )
@@ -21,6 +22,8 @@ type Settings struct {
 	Codec *payloadcodec.Codec
 	// Compression is the requests' gRPC compression; nil is the SDK's default, gzip.
 	Compression client.GrpcCompression
+	// DialOptions are added to the SDK's (the relay's signal deduplication).
+	DialOptions []grpc.DialOption
 }
 
 // EnvCompression chooses how requests to Temporal are compressed: "none", kycflow's default, or "gzip", the SDK's.
@@ -48,7 +51,7 @@ func NewLazy(lc fx.Lifecycle, s Settings, logger *slog.Logger) (client.Client, e
 		Logger:            newSDKLogger(logger),
 		DataConverter:     payloadcodec.DataConverter(s.Codec),
 		FailureConverter:  payloadcodec.FailureConverter(s.Codec),
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: s.Compression},
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: s.Compression, DialOptions: s.DialOptions},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("temporal client for %s: %w", s.Address, err)
