@@ -40,7 +40,7 @@ func startDevstack(t *testing.T, extraArgs ...string) *devstackRun {
 	t.Helper()
 	bin := binaries(t)
 	var ports []string
-	for range 4 {
+	for range 5 {
 		p, err := devstack.FreePort()
 		require.NoError(t, err)
 		ports = append(ports, strconv.Itoa(p))
@@ -51,9 +51,9 @@ func startDevstack(t *testing.T, extraArgs ...string) *devstackRun {
 		RelayURL:     "http://127.0.0.1:" + ports[3],
 		exited:       make(chan error, 1),
 	}
-	d.ports = []string{d.TemporalAddr, "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2], "127.0.0.1:" + ports[3]}
+	d.ports = []string{d.TemporalAddr, "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2], "127.0.0.1:" + ports[3], "127.0.0.1:" + ports[4]}
 	args := append([]string{"-bin", bin, "-data", t.TempDir(), "-port", ports[0], "-ui-port", ports[1],
-		"-sandbox-addr", "127.0.0.1:" + ports[2], "-relay-addr", "127.0.0.1:" + ports[3]}, extraArgs...)
+		"-sandbox-addr", "127.0.0.1:" + ports[2], "-relay-addr", "127.0.0.1:" + ports[3], "-relay-admin-addr", "127.0.0.1:" + ports[4]}, extraArgs...)
 	d.cmd = exec.Command(filepath.Join(bin, "kycflow-devstack"), args...)
 	r, w, err := os.Pipe()
 	require.NoError(t, err)

@@ -105,9 +105,12 @@ func TestEndToEnd(t *testing.T) {
 				require.Positive(t, st.Webhooks.Stale, "the previous session's webhooks were seen and set aside")
 			}
 			if slices.Contains(r.Faults, sandbox.FaultDuplicate) {
+				// The sandbox redelivered (requireFaults), and Temporal recorded each signed webhook once: the relay
+				// signals with a digest of the signed bytes as the request ID.
 				st, err := e.starter.Status(ctx, r.Verification)
 				require.NoError(t, err)
-				require.Positive(t, st.Webhooks.Duplicates, "the workflow saw and ignored redeliveries")
+				require.Zero(t, st.Webhooks.Duplicates, "no redelivery reached the workflow")
+				require.Equal(t, st.Webhooks.Received, e.webhookSignals(ctx, t, r.Verification), "every webhook signal in the history was a first delivery")
 			}
 		})
 	}
@@ -204,6 +207,21 @@ func (e *env) requireExactlyOnce(ctx context.Context, t *testing.T, r matrix.Res
 		last = "KycOutcome " + outcome
 		return outcome == string(r.Scenario.Expected)
 	}, 15*time.Second, 100*time.Millisecond, "%s: want one completed run with KycOutcome %s (last: %s)", query, r.Scenario.Expected, last)
+}
+
+// webhookSignals counts the provider webhook signals in the run's history (every signal but the backend's cancel).
+func (e *env) webhookSignals(ctx context.Context, t *testing.T, v starter.Verification) int {
+	t.Helper()
+	n := 0
+	iter := e.starter.Client.GetWorkflowHistory(ctx, v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() != signals.SignalCancel {
+			n++
+		}
+	}
+	return n
 }
 
 // requireFaults checks that the sandbox did inflict each fault on the subject.

@@ -45,6 +45,8 @@ var relaySecrets = map[signals.Provider]string{
 // relayServer is the relay's handler over real HTTP, signalling a real Temporal through relay.TemporalSignaler.
 type relayServer struct {
 	*httptest.Server
+	// admin serves /readyz and /metrics, as the relay does on its admin address.
+	admin *httptest.Server
 }
 
 // startRelay serves a relay on its own client to hostPort, dialed as the relay's module dials it: with the
@@ -69,9 +71,11 @@ func startRelay(t *testing.T, hostPort string, signalTimeout time.Duration) *rel
 		GraceAttempts:  relay.DefaultGraceAttempts,
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := httptest.NewServer(relay.NewHandler(cfg, &relay.TemporalSignaler{Client: c}, logger))
+	h := relay.NewHandler(cfg, &relay.TemporalSignaler{Client: c}, logger)
+	srv, admin := httptest.NewServer(h), httptest.NewServer(h.Admin())
 	t.Cleanup(srv.Close)
-	return &relayServer{Server: srv}
+	t.Cleanup(admin.Close)
+	return &relayServer{Server: srv, admin: admin}
 }
 
 // delivery is one webhook as a provider sends it to the relay.
@@ -101,7 +105,7 @@ func (r *relayServer) post(t *testing.T, d delivery) (int, map[string]string) {
 
 func (r *relayServer) ready(t *testing.T) bool {
 	t.Helper()
-	resp, err := r.Client().Get(r.URL + relay.PathReadyz)
+	resp, err := r.admin.Client().Get(r.admin.URL + relay.PathReadyz)
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK

@@ -21,8 +21,10 @@ import (
 // Config is the relay's configuration, read from the environment by LoadConfig. NewHandler fills zero values of
 // the handler's settings with the defaults below, so tests may set only what they need.
 type Config struct {
-	// Addr is the listen address of the HTTP server.
+	// Addr is the listen address of the webhook endpoints; AdminAddr that of /readyz and /metrics (loopback
+	// unless set).
 	Addr              string
+	AdminAddr         string
 	TemporalAddress   string
 	TemporalNamespace string
 	// Log is the logger's level and format (KYCFLOW_LOG_LEVEL, KYCFLOW_LOG_FORMAT).
@@ -55,6 +57,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultAddr          = "127.0.0.1:8088"
+	DefaultAdminAddr     = "127.0.0.1:9188"
 	DefaultMaxBodyBytes  = 1 << 20
 	DefaultSignalTimeout = 5 * time.Second
 	DefaultLookupWait    = 2 * time.Second
@@ -64,6 +67,7 @@ const (
 // Environment variables the relay reads.
 const (
 	EnvAddr               = "KYCFLOW_RELAY_ADDR"
+	EnvAdminAddr          = "KYCFLOW_RELAY_ADMIN_ADDR"
 	EnvTemporalAddress    = "TEMPORAL_ADDRESS"
 	EnvTemporalNamespace  = "TEMPORAL_NAMESPACE"
 	EnvTreezorSecrets     = "TREEZOR_WEBHOOK_SECRETS"
@@ -93,6 +97,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	cfg := Config{
 		Addr:              cmp.Or(getenv(EnvAddr), DefaultAddr),
+		AdminAddr:         cmp.Or(getenv(EnvAdminAddr), DefaultAdminAddr),
 		TemporalAddress:   cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
 		TemporalNamespace: cmp.Or(getenv(EnvTemporalNamespace), "default"),
 		MaxBodyBytes:      DefaultMaxBodyBytes,
@@ -102,6 +107,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("%s=%q: want host:port, such as %s", EnvAddr, cfg.Addr, DefaultAddr))
+	}
+	if _, _, err := net.SplitHostPort(cfg.AdminAddr); err != nil {
+		errs = append(errs, fmt.Errorf("%s=%q: want host:port, such as %s", EnvAdminAddr, cfg.AdminAddr, DefaultAdminAddr))
+	} else if cfg.AdminAddr == cfg.Addr {
+		errs = append(errs, fmt.Errorf("%s and %s are both %s: readiness and metrics need an address of their own", EnvAdminAddr, EnvAddr, cfg.Addr))
 	}
 	if _, _, err := net.SplitHostPort(cfg.TemporalAddress); err != nil {
 		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvTemporalAddress, cfg.TemporalAddress))

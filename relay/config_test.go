@@ -28,6 +28,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	cfg, err := LoadConfig(env(validEnv()))
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:8088", cfg.Addr)
+	require.Equal(t, "127.0.0.1:9188", cfg.AdminAddr, "readiness and metrics on loopback unless set")
 	require.Equal(t, "localhost:7233", cfg.TemporalAddress)
 	require.Equal(t, "default", cfg.TemporalNamespace)
 	require.Equal(t, int64(1<<20), cfg.MaxBodyBytes)
@@ -74,6 +75,9 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"missing secrets file", map[string]string{"YOUSIGN_WEBHOOK_SECRETS": "", "YOUSIGN_WEBHOOK_SECRETS_FILE": "/nonexistent"}, []string{"YOUSIGN_WEBHOOK_SECRETS_FILE"}},
 		{"secret twice", map[string]string{"TREEZOR_WEBHOOK_SECRETS_FILE": emptyFile}, []string{"set TREEZOR_WEBHOOK_SECRETS or TREEZOR_WEBHOOK_SECRETS_FILE, not both"}},
 		{"address without port", map[string]string{"KYCFLOW_RELAY_ADDR": "localhost"}, []string{"KYCFLOW_RELAY_ADDR"}},
+		{"admin address without port", map[string]string{"KYCFLOW_RELAY_ADMIN_ADDR": "localhost"}, []string{"KYCFLOW_RELAY_ADMIN_ADDR"}},
+		{"admin address is the webhook address", map[string]string{"KYCFLOW_RELAY_ADMIN_ADDR": "127.0.0.1:8088"},
+			[]string{"KYCFLOW_RELAY_ADMIN_ADDR and KYCFLOW_RELAY_ADDR are both 127.0.0.1:8088"}},
 		{"Temporal address without port", map[string]string{"TEMPORAL_ADDRESS": "temporal"}, []string{"TEMPORAL_ADDRESS"}},
 		{"body limit malformed", map[string]string{"KYCFLOW_RELAY_MAX_BODY_BYTES": "1MiB"}, []string{"KYCFLOW_RELAY_MAX_BODY_BYTES"}},
 		{"body limit too small", map[string]string{"KYCFLOW_RELAY_MAX_BODY_BYTES": "10"}, []string{"KYCFLOW_RELAY_MAX_BODY_BYTES=10"}},

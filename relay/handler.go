@@ -32,13 +32,17 @@ const (
 // readyTimeout bounds the Temporal health check of /readyz.
 const readyTimeout = 2 * time.Second
 
-// Handler is the relay's HTTP API: the three webhook endpoints, /healthz, /readyz and /metrics.
+// Handler is the relay's HTTP API: the three webhook endpoints and /healthz, for the providers and the load
+// balancer; and, on the admin address (Admin), /healthz, /readyz and /metrics for operators. Readiness and
+// metrics stay off the public port: they tell whoever asks whether Temporal is up and how many webhooks of each
+// kind each provider sent.
 type Handler struct {
 	cfg     Config
 	sig     Signaler
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
+	admin   *http.ServeMux
 
 	treezorKeys, solarisKeys, yousignKeys [][]byte
 }
@@ -65,6 +69,7 @@ func NewHandler(cfg Config, sig Signaler, logger *slog.Logger) *Handler {
 		log:         logger,
 		metrics:     newMetrics(),
 		mux:         http.NewServeMux(),
+		admin:       http.NewServeMux(),
 		treezorKeys: cfg.TreezorSecrets.keys(),
 		solarisKeys: cfg.SolarisSecrets.keys(),
 		yousignKeys: cfg.YousignSecrets.keys(),
@@ -72,16 +77,21 @@ func NewHandler(cfg Config, sig Signaler, logger *slog.Logger) *Handler {
 	h.mux.Handle("POST "+PathTreezor, h.webhook(signals.ProviderTreezor, treezorEventLabels, h.treezor))
 	h.mux.Handle("POST "+PathSolaris, h.webhook(signals.ProviderSolaris, solarisEventLabels, h.solaris))
 	h.mux.Handle("POST "+PathYousign, h.webhook(signals.ProviderYousign, yousignEventLabels, h.yousign))
-	h.mux.HandleFunc("GET "+PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
+	healthz := func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	h.mux.HandleFunc("GET "+PathReadyz, h.readyz)
-	h.mux.Handle("GET "+PathMetrics, promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{}))
+	}
+	h.mux.HandleFunc("GET "+PathHealthz, healthz)
+	h.admin.HandleFunc("GET "+PathHealthz, healthz)
+	h.admin.HandleFunc("GET "+PathReadyz, h.readyz)
+	h.admin.Handle("GET "+PathMetrics, promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{}))
 	return h
 }
 
-// ServeHTTP serves the relay's endpoints.
+// ServeHTTP serves the public endpoints: the webhooks and /healthz.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Admin serves the operators' endpoints: /healthz, /readyz and /metrics.
+func (h *Handler) Admin() http.Handler { return h.admin }
 
 // Registry is the handler's Prometheus registry (served on /metrics).
 func (h *Handler) Registry() *prometheus.Registry { return h.metrics.registry }

@@ -27,11 +27,11 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.Equal(t, 200, status)
 	require.Equal(t, "ok", body["status"])
 
-	status, _ = serve(t, h, httptest.NewRequest(http.MethodGet, PathReadyz, nil))
+	status, _ = serve(t, h.Admin(), httptest.NewRequest(http.MethodGet, PathReadyz, nil))
 	require.Equal(t, 200, status, "Temporal answers")
 
 	fake.healthErr = errUnavailable
-	status, body = serve(t, h, httptest.NewRequest(http.MethodGet, PathReadyz, nil))
+	status, body = serve(t, h.Admin(), httptest.NewRequest(http.MethodGet, PathReadyz, nil))
 	require.Equal(t, 503, status)
 	require.Equal(t, "temporal unreachable", body["error"])
 
@@ -49,6 +49,9 @@ func TestRoutes(t *testing.T) {
 		{http.MethodPut, PathSolaris, http.StatusMethodNotAllowed},
 		{http.MethodPost, "/webhooks/other", http.StatusNotFound},
 		{http.MethodPost, PathHealthz, http.StatusMethodNotAllowed},
+		// Readiness and metrics are on the admin address only.
+		{http.MethodGet, PathReadyz, http.StatusNotFound},
+		{http.MethodGet, PathMetrics, http.StatusNotFound},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
@@ -63,7 +66,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	serve(t, h, treezorRequest(`not json`))
 
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, PathMetrics, nil))
+	h.Admin().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, PathMetrics, nil))
 	require.Equal(t, 200, rec.Code)
 	text := rec.Body.String()
 	require.Contains(t, text, `kycflow_relay_requests_total{event="kycliveness.update",provider="treezor",result="signalled"} 1`)
@@ -94,23 +97,28 @@ func TestEventLabelsAreBounded(t *testing.T) {
 func TestModuleServesAndStops(t *testing.T) {
 	cfg := testConfig()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.AdminAddr = "127.0.0.1:0"
 	cfg.TemporalAddress = closedAddress(t)
 	cfg.TemporalNamespace = "default"
 	cfg.SignalTimeout = 500 * time.Millisecond
 	var srv *Server
 	app := fxtest.New(t, Module(cfg), fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }), fx.Populate(&srv))
 	app.RequireStart()
-	base := "http://" + srv.Addr().String()
+	base, admin := "http://"+srv.Addr().String(), "http://"+srv.AdminAddr().String()
 
-	get := func(path string) int {
-		resp, err := http.Get(base + path)
+	get := func(url string) int {
+		resp, err := http.Get(url)
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
-	require.Equal(t, 200, get(PathHealthz))
-	require.Equal(t, 503, get(PathReadyz))
+	require.Equal(t, 200, get(base+PathHealthz))
+	require.Equal(t, 404, get(base+PathReadyz), "readiness is not on the webhook port")
+	require.Equal(t, 404, get(base+PathMetrics), "nor are metrics")
+	require.Equal(t, 200, get(admin+PathHealthz))
+	require.Equal(t, 503, get(admin+PathReadyz))
+	require.Equal(t, 200, get(admin+PathMetrics))
 
 	body := signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old")
 	resp, err := http.Post(base+PathTreezor, "text/plain", strings.NewReader(body))
@@ -129,6 +137,7 @@ func TestModuleFailsOnATakenPort(t *testing.T) {
 	defer ln.Close()
 	cfg := testConfig()
 	cfg.Addr = ln.Addr().String()
+	cfg.AdminAddr = "127.0.0.1:0"
 	cfg.TemporalAddress = closedAddress(t)
 	app := fx.New(Module(cfg), fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

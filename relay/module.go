@@ -58,18 +58,21 @@ func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client
 	}, logger)
 }
 
-// Server is the relay's HTTP server.
+// Server is the relay's HTTP servers: the webhooks on cfg.Addr, readiness and metrics on cfg.AdminAddr.
 type Server struct {
-	srv  *http.Server
-	addr net.Addr
+	srv, admin      *http.Server
+	addr, adminAddr net.Addr
 }
 
-// Addr is the address the server listens on, once started (useful with port 0).
+// Addr is the address the webhook server listens on, once started (useful with port 0).
 func (s *Server) Addr() net.Addr { return s.addr }
 
-// NewServer serves the handler on cfg.Addr: it listens in OnStart, so a taken port stops the application at start,
-// and shuts down gracefully in OnStop, letting requests in flight finish within fx's stop timeout. A server that
-// fails while running shuts the application down with exit code 1.
+// AdminAddr is the address of /readyz and /metrics, once started.
+func (s *Server) AdminAddr() net.Addr { return s.adminAddr }
+
+// NewServer serves the handler on cfg.Addr and its admin endpoints on cfg.AdminAddr: it listens in OnStart, so a
+// taken port stops the application at start, and shuts down gracefully in OnStop, letting requests in flight
+// finish within fx's stop timeout. A server that fails while running shuts the application down with exit code 1.
 func NewServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg Config, h *Handler, logger *slog.Logger) *Server {
 	s := &Server{srv: &http.Server{
 		Addr:              cfg.Addr,
@@ -81,26 +84,49 @@ func NewServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg Config, h *Handler, logger
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}, admin: &http.Server{
+		Addr:              cfg.AdminAddr,
+		Handler:           h.Admin(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}}
+	serve := func(srv *http.Server, ln net.Listener, what string) {
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("Relay HTTP server failed", "server", what, "error", err)
+				_ = sd.Shutdown(fx.ExitCode(1))
+			}
+		}()
+	}
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
-			ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
+			lcfg := &net.ListenConfig{}
+			ln, err := lcfg.Listen(ctx, "tcp", cfg.Addr)
 			if err != nil {
 				return fmt.Errorf("%s=%s: %w", EnvAddr, cfg.Addr, err)
 			}
-			s.addr = ln.Addr()
-			go func() {
-				if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-					logger.Error("Relay HTTP server failed", "error", err)
-					_ = sd.Shutdown(fx.ExitCode(1))
-				}
-			}()
-			logger.Info("Relay listening", "addr", s.addr.String(), "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace,
+			adminLn, err := lcfg.Listen(ctx, "tcp", cfg.AdminAddr)
+			if err != nil {
+				_ = ln.Close()
+				return fmt.Errorf("%s=%s: %w", EnvAdminAddr, cfg.AdminAddr, err)
+			}
+			s.addr, s.adminAddr = ln.Addr(), adminLn.Addr()
+			serve(s.srv, ln, "webhooks")
+			serve(s.admin, adminLn, "admin")
+			logger.Info("Relay listening", "addr", s.addr.String(), "adminAddr", s.adminAddr.String(), "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace,
 				"treezorSecrets", len(cfg.TreezorSecrets), "solarisSecrets", len(cfg.SolarisSecrets), "yousignSecrets", len(cfg.YousignSecrets))
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
-			if err := s.srv.Shutdown(ctx); err != nil {
+			err := s.srv.Shutdown(ctx)
+			if aerr := s.admin.Shutdown(ctx); err == nil {
+				err = aerr
+			}
+			if err != nil {
 				return fmt.Errorf("relay HTTP server shutdown: %w", err)
 			}
 			return nil

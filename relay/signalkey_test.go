@@ -26,16 +26,28 @@ func TestSignalKeyIsTheSignedContent(t *testing.T) {
 		same        bool
 	}{
 		{"treezor: the same payload under a fresh webhook_id",
-			func() *http.Request { return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old")) },
-			func() *http.Request { return treezorRequest(signedTreezor("kycliveness.update", "wh-2", livenessPayload, "tz-secret-old")) },
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old"))
+			},
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.update", "wh-2", livenessPayload, "tz-secret-old"))
+			},
 			true},
 		{"treezor: another payload under the same webhook_id",
-			func() *http.Request { return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old")) },
-			func() *http.Request { return treezorRequest(signedTreezor("kycliveness.update", "wh-1", otherPayload, "tz-secret-old")) },
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old"))
+			},
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.update", "wh-1", otherPayload, "tz-secret-old"))
+			},
 			false},
 		{"treezor: the same payload under another event name",
-			func() *http.Request { return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old")) },
-			func() *http.Request { return treezorRequest(signedTreezor("kycliveness.create", "wh-1", livenessPayload, "tz-secret-old")) },
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.update", "wh-1", livenessPayload, "tz-secret-old"))
+			},
+			func() *http.Request {
+				return treezorRequest(signedTreezor("kycliveness.create", "wh-1", livenessPayload, "tz-secret-old"))
+			},
 			false},
 		{"solaris: the same body under another Solaris-Webhook-Id",
 			func() *http.Request { return solarisRequest(solarisBody, solarisFrom("delivery-1")) },

@@ -39,6 +39,7 @@ func run() error {
 		logLevel    = flag.String("temporal-log-level", "warn", "dev server log level")
 		sandboxAddr = flag.String("sandbox-addr", sandbox.DefaultAddr, "listen address of the provider sandbox")
 		relayAddr   = flag.String("relay-addr", "127.0.0.1:8088", "listen address of the webhook relay")
+		relayAdmin  = flag.String("relay-admin-addr", "127.0.0.1:9188", "listen address of the relay's /readyz and /metrics")
 		timeScale   = flag.Float64("time-scale", sandbox.DefaultTimeScale, "sandbox time scale: provider delays are multiplied by it")
 		faults      = flag.String("faults", "", "faults the sandbox injects for every subject, e.g. dup,reorder=0.5 (dup, reorder, drop, burst, limit)")
 	)
@@ -65,6 +66,7 @@ func run() error {
 		{What: "Temporal gRPC", Flag: "-port", Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))},
 		{What: "provider sandbox", Flag: "-sandbox-addr", Addr: *sandboxAddr},
 		{What: "webhook relay", Flag: "-relay-addr", Addr: *relayAddr},
+		{What: "relay admin", Flag: "-relay-admin-addr", Addr: *relayAdmin},
 	}
 	if *uiPort != 0 {
 		ports = append(ports, devstack.Port{What: "Temporal UI", Flag: "-ui-port", Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*uiPort))})
@@ -88,12 +90,13 @@ func run() error {
 			LogLevel:  *logLevel,
 			LogFormat: "pretty",
 		},
-		SandboxAddr: *sandboxAddr,
-		RelayAddr:   *relayAddr,
-		TimeScale:   *timeScale,
-		Faults:      *faults,
-		Env:         map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs},
-		Output:      con,
+		SandboxAddr:    *sandboxAddr,
+		RelayAddr:      *relayAddr,
+		RelayAdminAddr: *relayAdmin,
+		TimeScale:      *timeScale,
+		Faults:         *faults,
+		Env:            map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs},
+		Output:         con,
 	})
 	if err != nil {
 		return err
@@ -111,7 +114,7 @@ kycflow is running, against the provider sandbox (a development tool: no real pr
   Temporal UI:      http://localhost:%[1]d
   Temporal gRPC:    %[2]s (namespace default, task queue %[3]s)
   Sandbox:          %[4]s (Treezor /treezor, Solaris /solaris, Yousign /yousign; scenarios: %[4]s/sandbox/scenarios)
-  Webhook relay:    %[5]s
+  Webhook relay:    %[5]s (readiness and metrics on %[13]s/readyz, %[13]s/metrics)
   Time scale:       %[6]g (a provider day lasts %[7]s; pass compressed deadlines, see below)
   Logs below, one line per event, prefixed with the process' name.
 
@@ -133,7 +136,7 @@ after a restart an older verification's URL answers 404 and its provider events 
 Ctrl-C stops everything.
 `, *uiPort, stack.Temporal.HostPort, signals.TaskQueue, stack.SandboxURL, stack.RelayURL, clock.Scale,
 		clock.Duration(24*time.Hour).Round(time.Millisecond), signals.MethodTreezorLiveness,
-		time.Duration(d.URLValidity), time.Duration(d.Review), sandbox.ExampleTreezorUser, *dataDir))
+		time.Duration(d.URLValidity), time.Duration(d.Review), sandbox.ExampleTreezorUser, *dataDir, stack.RelayAdminURL))
 
 	select {
 	case <-ctx.Done():

@@ -32,9 +32,11 @@ type StackOptions struct {
 	BinDir string
 	// Temporal configures the dev server (a zero Port picks a free one).
 	Temporal TemporalOptions
-	// SandboxAddr and RelayAddr are listen addresses; empty picks free loopback ports.
-	SandboxAddr string
-	RelayAddr   string
+	// SandboxAddr, RelayAddr and RelayAdminAddr (the relay's /readyz and /metrics) are listen addresses; empty
+	// picks free loopback ports.
+	SandboxAddr    string
+	RelayAddr      string
+	RelayAdminAddr string
 	// TimeScale is the sandbox's (0: sandbox.DefaultTimeScale); Faults its global faults ("dup,reorder=0.5").
 	TimeScale float64
 	Faults    string
@@ -54,9 +56,11 @@ type Stack struct {
 	Sandbox  *Process
 	Relay    *Process
 	Worker   *Process
-	// SandboxURL and RelayURL are the base URLs of the sandbox and the relay.
-	SandboxURL string
-	RelayURL   string
+	// SandboxURL and RelayURL are the base URLs of the sandbox and the relay's webhooks; RelayAdminURL that of
+	// the relay's /readyz and /metrics.
+	SandboxURL    string
+	RelayURL      string
+	RelayAdminURL string
 	// Credentials are the provider API credentials the sandbox accepts and the worker uses.
 	Credentials sandbox.Credentials
 	// ProfileAddrs are the pprof addresses of the sandbox, relay and worker, when StackOptions.Profile is set.
@@ -103,8 +107,11 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 	if opts.RelayAddr, err = addrOrFree(opts.RelayAddr); err != nil {
 		return nil, err
 	}
+	if opts.RelayAdminAddr, err = addrOrFree(opts.RelayAdminAddr); err != nil {
+		return nil, err
+	}
 	s.opts = opts
-	s.SandboxURL, s.RelayURL = "http://"+opts.SandboxAddr, "http://"+opts.RelayAddr
+	s.SandboxURL, s.RelayURL, s.RelayAdminURL = "http://"+opts.SandboxAddr, "http://"+opts.RelayAddr, "http://"+opts.RelayAdminAddr
 	if opts.Profile {
 		s.ProfileAddrs = map[string]string{}
 		for _, name := range []string{"sandbox", "relay", "worker"} {
@@ -171,7 +178,7 @@ func (s *Stack) startRelay(ctx context.Context, extraEnv []string) error {
 		return err
 	}
 	s.Relay = p
-	return s.waitHTTP(ctx, p, s.RelayURL+"/readyz")
+	return s.waitHTTP(ctx, p, s.RelayAdminURL+"/readyz")
 }
 
 // WebhookSecrets are the secrets the sandbox signs with and the relay checks.
@@ -201,6 +208,7 @@ func (s *Stack) sandboxEnv() []string {
 func (s *Stack) relayEnv() []string {
 	return append([]string{
 		"KYCFLOW_RELAY_ADDR=" + s.opts.RelayAddr,
+		"KYCFLOW_RELAY_ADMIN_ADDR=" + s.opts.RelayAdminAddr,
 		"TEMPORAL_ADDRESS=" + s.Temporal.HostPort,
 		"TEMPORAL_NAMESPACE=default",
 		"TREEZOR_WEBHOOK_SECRETS=" + s.secrets.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
