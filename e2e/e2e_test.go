@@ -124,6 +124,9 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("operators act through the CLI", func(t *testing.T) {
 		e.operatorActions(ctx, t)
 	})
+	t.Run("the command the sandbox prints for a subject runs as printed", func(t *testing.T) {
+		e.sandboxCommand(ctx, t)
+	})
 	t.Run("no personal data in the logs", func(t *testing.T) {
 		e.requireNoPersonalData(t, results)
 	})

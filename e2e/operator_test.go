@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -85,4 +86,41 @@ func (e *env) operatorActions(ctx context.Context, t *testing.T) {
 		require.Contains(t, stderr, "cannot approve")
 		require.NoError(t, e.starter.Cancel(ctx, v, "test over"))
 	})
+}
+
+// sandboxCommand runs the start command /sandbox/subjects prints for a Yousign subject, through bash as a person
+// would paste it: its names go to the CLI on stdin (--person -), never as flags.
+func (e *env) sandboxCommand(ctx context.Context, t *testing.T) {
+	resp, err := http.Post(e.stack.SandboxURL+"/sandbox/subjects", "application/json",
+		strings.NewReader(`{"method":"yousign-video","scenario":"NEVERFINISHED"}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	var subj sandbox.SubjectResponse
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&subj))
+	require.Contains(t, subj.Command, "--person -")
+	require.NotContains(t, subj.Command, "--first-name")
+
+	script := strings.Replace(subj.Command, "bin/kycflow", filepath.Join(binaries(t), "kycflow"), 1) +
+		" --json --address " + e.stack.Temporal.HostPort
+	out, err := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", "-c", script).Output()
+	var stderr string
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = string(ee.Stderr)
+	}
+	require.NoError(t, err, stderr)
+	var started struct {
+		WorkflowID string `json:"workflowId"`
+		URL        string `json:"url"`
+	}
+	require.NoError(t, json.Unmarshal(out, &started), "%s", out)
+	require.NotEmpty(t, started.URL, "%s", out)
+	v := starter.Verification{WorkflowID: started.WorkflowID}
+	st, err := e.starter.Status(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.StepAwaitingUser, st.Step)
+	require.NoError(t, e.starter.Cancel(ctx, v, "e2e: the printed command ran"))
+	o, err := e.starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeCancelled, o.Status)
 }

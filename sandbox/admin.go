@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -146,8 +147,10 @@ func startCommand(r SubjectResponse) string {
 	cmd := fmt.Sprintf("bin/kycflow start --method %s --subject %s --url-validity %s --review-deadline %s",
 		r.Method, r.SubjectID, time.Duration(r.Deadlines.URLValidity), time.Duration(r.Deadlines.Review))
 	if r.Method == signals.MethodYousignVideo {
-		cmd += fmt.Sprintf(" --verification-deadline %s --first-name %q --last-name %q --redirect-url https://signup.example.test/kyc/done",
-			time.Duration(r.Deadlines.Verification), r.FirstName, r.LastName)
+		// kycflow takes names from a file or stdin only (never a flag, which ps shows); these are synthetic.
+		names, _ := json.Marshal(signals.YousignPerson{FirstName: r.FirstName, LastName: r.LastName})
+		cmd = fmt.Sprintf("echo '%s' | %s --verification-deadline %s --person - --redirect-url https://signup.example.test/kyc/done",
+			names, cmd, time.Duration(r.Deadlines.Verification))
 	}
 	return cmd
 }

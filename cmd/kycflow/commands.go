@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -16,9 +22,9 @@ var startCommand = &command{
 	synopsis: "--method METHOD --subject ID [flags]",
 	summary:  "start a verification, or join the one running for the subject, and print its identification URL and workflow ID",
 	timeout:  time.Minute,
-	setup: func(fs *flag.FlagSet) action {
+	setup: func(fs *flag.FlagSet, stdin io.Reader) action {
 		key := fs.String("idempotency-key", "", "name this attempt: a retry under the same `key` gets the first answer, even after the verification closed")
-		return requestAction(fs, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput) (starter.Verification, signals.Identification, error) {
+		return requestAction(fs, stdin, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput) (starter.Verification, signals.Identification, error) {
 			var opts []starter.StartOption
 			if *key != "" {
 				opts = append(opts, starter.IdempotencyKey(*key))
@@ -34,8 +40,8 @@ var renewCommand = &command{
 	summary: "print a URL the user can use now: the running verification's while it is valid, or a new attempt's " +
 		"once the verification has closed (the flags are those of start, used for a new attempt)",
 	timeout: time.Minute,
-	setup: func(fs *flag.FlagSet) action {
-		return requestAction(fs, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput) (starter.Verification, signals.Identification, error) {
+	setup: func(fs *flag.FlagSet, stdin io.Reader) action {
+		return requestAction(fs, stdin, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput) (starter.Verification, signals.Identification, error) {
 			return s.Renew(ctx, in)
 		})
 	},
@@ -46,7 +52,7 @@ var statusCommand = &command{
 	synopsis: targetSynopsis,
 	summary:  "show where a verification stands: step and its deadline, the URL while it is valid, user-safe reasons, the outcome once decided",
 	timeout:  30 * time.Second,
-	setup: func(fs *flag.FlagSet) action {
+	setup: func(fs *flag.FlagSet, _ io.Reader) action {
 		return targetAction(fs, func(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error {
 			st, err := s.Status(ctx, v)
 			if err != nil {
@@ -63,7 +69,7 @@ var cancelCommand = &command{
 	synopsis: targetSynopsis,
 	summary:  "cancel a running verification; its outcome becomes \"cancelled\"",
 	timeout:  30 * time.Second,
-	setup: func(fs *flag.FlagSet) action {
+	setup: func(fs *flag.FlagSet, _ io.Reader) action {
 		reason := fs.String("reason", "", "why, for operators (never shown to the user)")
 		wait := fs.Bool("wait", false, "wait for the outcome and print it")
 		return targetAction(fs, func(ctx context.Context, s *starter.Starter, v starter.Verification, p *printer) error {
@@ -84,7 +90,7 @@ var waitCommand = &command{
 	synopsis: targetSynopsis,
 	summary: "wait for a verification's outcome and print it: the user message, and reasons with their user-safe " +
 		"text only unless --internal",
-	setup: func(fs *flag.FlagSet) action {
+	setup: func(fs *flag.FlagSet, _ io.Reader) action {
 		return targetAction(fs, waitForOutcome)
 	},
 }
@@ -96,7 +102,7 @@ var decideCommand = &command{
 		"provider now), close as refused or cancelled, approve (yousign-video only, two operators); the verification " +
 		"refuses what does not apply, and records who acted and why",
 	timeout: 30 * time.Second,
-	setup: func(fs *flag.FlagSet) action {
+	setup: func(fs *flag.FlagSet, _ io.Reader) action {
 		what := fs.String("action", "", "`action`: extend, recheck, close, approve")
 		operator := fs.String("operator", "", "who acts (`name`): recorded in the history and the outcome")
 		reason := fs.String("reason", "", "why, for the audit trail (never shown to the user)")
@@ -131,8 +137,8 @@ type identificationRequest func(ctx context.Context, s *starter.Starter, in sign
 
 // requestAction defines the verification-input flags of a command that asks for an identification URL (start,
 // renew); its action builds the input from them, sends request and prints the identification.
-func requestAction(fs *flag.FlagSet, request identificationRequest) action {
-	return resolveThenDial(addInputFlags(fs).input, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput, p *printer) error {
+func requestAction(fs *flag.FlagSet, stdin io.Reader, request identificationRequest) action {
+	return resolveThenDial(addInputFlags(fs, stdin).input, func(ctx context.Context, s *starter.Starter, in signals.VerificationInput, p *printer) error {
 		v, ident, err := request(ctx, s, in)
 		if err != nil {
 			return err
@@ -184,7 +190,7 @@ var listCommand = &command{
 	synopsis: "[--method METHOD] [--subject ID] [--step STEP] [--outcome OUTCOME] [--running] [flags]",
 	summary:  "list verifications, newest first, through Temporal visibility (which lags a moment behind the workflows)",
 	timeout:  30 * time.Second,
-	setup: func(fs *flag.FlagSet) action {
+	setup: func(fs *flag.FlagSet, _ io.Reader) action {
 		method := fs.String("method", "", "only this `method`: "+methodNames())
 		subject := fs.String("subject", "", "only this subject's verifications (the provider's user `ID`)")
 		step := fs.String("step", "", "only verifications at this `step`: initiating, awaiting_user, provider_processing, collecting_documents, kyc_review, overdue, completed")
@@ -277,20 +283,27 @@ func listFilters(fs *flag.FlagSet) []string {
 
 // inputFlags are the flags of a verification request (start, renew).
 type inputFlags struct {
-	method, subject, redirectURL, language, firstName, lastName *string
-	proofType, proofIssuedAt, sepaWallet                        *string
-	maxAttempts                                                 *int
-	urlValidity, review, verification                           *time.Duration
+	method, subject, redirectURL, language *string
+	proofType, proofIssuedAt, sepaWallet   *string
+	// person is where the Yousign names are read from: a JSON file, or "-" for stdin. Personal data never comes
+	// from a flag's value, which ps, /proc and the shell's history show to anyone on the machine.
+	person                            *string
+	stdin                             io.Reader
+	firstName, lastName               *string
+	maxAttempts                       *int
+	urlValidity, review, verification *time.Duration
 }
 
-func addInputFlags(fs *flag.FlagSet) *inputFlags {
+func addInputFlags(fs *flag.FlagSet, stdin io.Reader) *inputFlags {
 	return &inputFlags{
+		stdin:         stdin,
+		person:        fs.String("person", "", "yousign-video: a JSON `file` with the user's names as on their ID document, {\"firstName\":...,\"lastName\":...}; - reads it from stdin"),
 		method:        fs.String("method", "", "verification `method`: "+methodNames()),
 		subject:       fs.String("subject", "", "the provider's user `ID` (Treezor userId, Solaris person_id) or, for Yousign, your opaque user reference; never personal data"),
 		redirectURL:   fs.String("redirect-url", "", "where the provider sends the user after the session (required for yousign-video)"),
 		language:      fs.String("language", "", "IDnow session `language` for solaris-idnow: DE or EN (default EN)"),
-		firstName:     fs.String("first-name", "", "the user's first `name` as on their ID document (yousign-video only)"),
-		lastName:      fs.String("last-name", "", "the user's last `name` as on their ID document (yousign-video only)"),
+		firstName:     fs.String("first-name", "", "refused: names go through --person (a flag's value is visible in ps and the shell's history)"),
+		lastName:      fs.String("last-name", "", "refused: names go through --person"),
 		proofType:     fs.String("proof-of-address-type", "", "solaris-idnow: the `type` of the customer's proof of address (e.g. GAS_BILL), required by Solaris when their ID document does not show their address"),
 		proofIssuedAt: fs.String("proof-of-address-issued-at", "", "solaris-idnow: the proof of address's issue `date` (YYYY-MM-DD, at most 6 months ago)"),
 		sepaWallet:    fs.String("sepa-wallet", "", "treezor-liveness (Liveness) or treezor-qes (Germany): the user's Treezor wallet `ID`, to wait for the SEPA validation transfer into it before the KYC review"),
@@ -330,13 +343,72 @@ func (f *inputFlags) input(args []string) (signals.VerificationInput, error) {
 		in.ProofOfAddress = &signals.ProofOfAddress{Type: *f.proofType, IssuedAt: *f.proofIssuedAt}
 	}
 	if *f.firstName != "" || *f.lastName != "" {
+		return signals.VerificationInput{}, usagef("--first-name/--last-name: personal data is not taken from flags, whose values ps and " +
+			"the shell's history show; put the names in a file, {\"firstName\":...,\"lastName\":...}, and pass --person FILE (or --person - to read it from stdin)")
+	}
+	if *f.person != "" {
 		if in.Method != signals.MethodYousignVideo {
 			// Names are personal data: they enter a workflow's input only where the provider needs them.
-			return signals.VerificationInput{}, usagef("--first-name/--last-name: only %s takes the user's names", signals.MethodYousignVideo)
+			return signals.VerificationInput{}, usagef("--person: only %s takes the user's names", signals.MethodYousignVideo)
 		}
-		in.Yousign = &signals.YousignPerson{FirstName: *f.firstName, LastName: *f.lastName}
+		person, err := f.readPerson()
+		if err != nil {
+			return signals.VerificationInput{}, err
+		}
+		in.Yousign = &person
 	}
 	return in, starter.Validate(in)
+}
+
+// maxPersonBytes bounds what --person reads: two names.
+const maxPersonBytes = 64 << 10
+
+// readPerson reads the Yousign names from --person's file or stdin. Errors name the source, never its content.
+func (f *inputFlags) readPerson() (signals.YousignPerson, error) {
+	var (
+		r      io.Reader
+		source = *f.person
+	)
+	if source == "-" {
+		r, source = f.stdin, "stdin"
+	} else {
+		file, err := os.Open(source)
+		if err != nil {
+			return signals.YousignPerson{}, usagef("--person: %v", err)
+		}
+		defer file.Close()
+		r = file
+	}
+	raw, err := io.ReadAll(io.LimitReader(r, maxPersonBytes+1))
+	if err != nil {
+		return signals.YousignPerson{}, usagef("--person: read %s: %v", source, err)
+	}
+	if len(raw) > maxPersonBytes {
+		return signals.YousignPerson{}, usagef("--person: %s holds more than %d bytes; it should hold two names", source, maxPersonBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var p signals.YousignPerson
+	if err := dec.Decode(&p); err != nil {
+		// The decoder's message may quote the input: say where it went wrong, not what it read.
+		return signals.YousignPerson{}, usagef(`--person: %s is not a JSON object {"firstName":...,"lastName":...} (%s)`, source, jsonProblem(err))
+	}
+	return p, nil
+}
+
+// jsonProblem describes a decoding error without quoting the input.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s must be a string", typ.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return "a field other than firstName and lastName"
+	}
+	return "empty or cut short"
 }
 
 // targetFlags name a verification by subject when no workflow ID is given.

@@ -69,13 +69,13 @@ Examples:
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
 
 // run is the whole CLI, minus the process: it returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr, getenv)
+			return c.run(ctx, args[1:], stdin, stdout, stderr, getenv)
 		}
 	}
 	fmt.Fprintf(stderr, "kycflow: unknown command %q\n\n%s", args[0], usage)
@@ -103,7 +103,7 @@ type command struct {
 	// timeout is the default of --timeout.
 	timeout time.Duration
 	// setup defines the command's own flags and returns its action.
-	setup func(fs *flag.FlagSet) action
+	setup func(fs *flag.FlagSet, stdin io.Reader) action
 }
 
 // action runs a command. It validates its arguments before dialing Temporal, so that usage errors need no
@@ -119,7 +119,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 
 var commands = []*command{startCommand, renewCommand, statusCommand, cancelCommand, waitCommand, listCommand, decideCommand}
 
-func (c *command) run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func (c *command) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -128,7 +128,7 @@ func (c *command) run(ctx context.Context, args []string, stdout, stderr io.Writ
 	namespace := fs.String("namespace", opts.Namespace, "the Temporal `namespace`; $TEMPORAL_NAMESPACE sets the default")
 	asJSON := fs.Bool("json", false, "print JSON on stdout, for scripts (errors too)")
 	timeout := fs.Duration("timeout", c.timeout, "give up after this long (0: never)")
-	act := c.setup(fs)
+	act := c.setup(fs, stdin)
 
 	positional, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -252,7 +252,7 @@ var fieldFlags = map[string]string{
 	"subjectId":              "--subject",
 	"redirectUrl":            "--redirect-url",
 	"language":               "--language",
-	"yousign":                "--first-name/--last-name",
+	"yousign":                "--person",
 	"maxAttempts":            "--max-attempts",
 	"proofOfAddress":         "--proof-of-address-type/--proof-of-address-issued-at",
 	"sepaValidation":         "--sepa-wallet",

@@ -58,8 +58,13 @@ type result struct {
 
 // runCLI runs the CLI in process, with env as its environment.
 func runCLI(env map[string]string, args ...string) result {
+	return runCLIWithStdin(env, "", args...)
+}
+
+// runCLIWithStdin runs the CLI in process with stdin as its standard input.
+func runCLIWithStdin(env map[string]string, stdin string, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] })
+	code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] })
 	return result{code, stdout.String(), stderr.String()}
 }
 
@@ -96,9 +101,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		// Issue 15: an e-mail address or a leading zero is no Treezor userId, and the value is never echoed.
 		{"start with an e-mail as subject", []string{"start", "--method", "treezor-qes", "--subject", "alice@example.com"}, exitUsage, "", "--subject: a Treezor subject ID is the user's userId"},
 		{"start with a leading zero", []string{"start", "--method", "treezor-liveness", "--subject", "0042"}, exitUsage, "", "no leading zero"},
-		{"yousign subject with an @", []string{"start", "--method", "yousign-video", "--subject", "alice@example.com", "--redirect-url", "https://x.example", "--first-name", "A", "--last-name", "B"}, exitUsage, "", "never an e-mail address"},
-		{"names for a method that takes none", []string{"start", "--method", "treezor-qes", "--subject", "1", "--first-name", "Ada"}, exitUsage, "", "only yousign-video takes the user's names"},
-		{"yousign without names", []string{"start", "--method", "yousign-video", "--subject", "u1", "--redirect-url", "https://x.example"}, exitUsage, "", "--first-name/--last-name: firstName and lastName are required"},
+		{"yousign without names", []string{"start", "--method", "yousign-video", "--subject", "u1", "--redirect-url", "https://x.example"}, exitUsage, "", "--person: firstName and lastName are required"},
 		{"bad language", []string{"renew", "--method", "solaris-idnow", "--subject", "p1", "--language", "fr"}, exitUsage, "", `--language: "fr" is not DE or EN`},
 		{"negative deadline", []string{"start", "--method", "treezor-qes", "--subject", "1", "--review-deadline", "-1h"}, exitUsage, "", "--review-deadline: -1h0m0s is negative"},
 		{"positional subject", []string{"start", "--method", "treezor-qes", "123"}, exitUsage, "", "the subject goes in --subject"},
@@ -133,6 +136,49 @@ func TestUsageErrorAsJSON(t *testing.T) {
 	require.Equal(t, string(starter.ErrInvalidRequest), out.Error.Kind)
 	require.Equal(t, "subjectId", out.Error.Field)
 	require.Contains(t, r.stderr, "--subject: ")
+}
+
+// TestPersonalDataNeverComesFromFlags: Yousign's names come from a file or stdin (--person), since a flag's value
+// is visible to anyone on the machine in ps, /proc/PID/cmdline and the shell's history; errors never quote what was
+// read.
+func TestPersonalDataNeverComesFromFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+		return p
+	}
+	names := file("names.json", `{"firstName":"Ada","lastName":"Lovelace"}`)
+	extra := file("extra.json", `{"firstName":"Ada","lastName":"Lovelace","birthDate":"1815-12-10"}`)
+	yousign := []string{"start", "--method", "yousign-video", "--redirect-url", "https://x.example"}
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		wantCode   int
+		wantStderr string
+	}{
+		{"names as flags", append(yousign, "--subject", "u1", "--first-name", "Ada", "--last-name", "Lovelace"), "", exitUsage, "pass --person FILE (or --person - to read it from stdin)"},
+		{"names for a method that takes none", []string{"start", "--method", "treezor-qes", "--subject", "1", "--person", names}, "", exitUsage, "--person: only yousign-video takes the user's names"},
+		{"names read, then the subject checked", append(yousign, "--subject", "alice@example.com", "--person", names), "", exitUsage, "never an e-mail address"},
+		{"names on stdin, then the subject checked", append(yousign, "--subject", "alice@example.com", "--person", "-"), `{"firstName":"Ada","lastName":"Lovelace"}`, exitUsage, "never an e-mail address"},
+		{"stdin not JSON", append(yousign, "--subject", "u1", "--person", "-"), "Ada Lovelace", exitUsage, "--person: stdin is not a JSON object"},
+		{"a name that is not a string", append(yousign, "--subject", "u1", "--person", "-"), `{"firstName":1815,"lastName":"Lovelace"}`, exitUsage, "firstName must be a string"},
+		{"a field kycflow does not take", append(yousign, "--subject", "u1", "--person", extra), "", exitUsage, "a field other than firstName and lastName"},
+		{"a missing file", append(yousign, "--subject", "u1", "--person", filepath.Join(dir, "none.json")), "", exitUsage, "--person: open"},
+		{"names read and the input valid: Temporal is next", append(yousign, "--subject", "u1", "--person", "-", "--address", unusedAddress(t)),
+			`{"firstName":"Ada","lastName":"Lovelace"}`, exitFailure, "Temporal is unavailable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLIWithStdin(nil, tc.stdin, tc.args...)
+			require.Equal(t, tc.wantCode, r.code, "stderr: %s", r.stderr)
+			require.Contains(t, r.stderr, tc.wantStderr)
+			for _, personal := range []string{"Lovelace", "1815"} {
+				require.NotContains(t, r.stderr+r.stdout, personal, "personal data is never echoed")
+			}
+		})
+	}
 }
 
 // TestAddressFromEnvironmentAndFlag: TEMPORAL_ADDRESS sets the frontend, --address overrides it; both reach the
