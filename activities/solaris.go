@@ -11,6 +11,8 @@ import (
 // typed reference (`var s *activities.Solaris; workflow.ExecuteActivity(ctx, s.RequestIdentification, ...)`).
 type Solaris struct {
 	Client *solaris.Client
+	// Aliases publishes the identification IDs the IDENTIFICATION webhook is routed by.
+	Aliases *Aliases
 }
 
 // SolarisIdentRequest names a Solaris identification, or the person to create one for. Which fields a call
@@ -52,6 +54,7 @@ func (a *Solaris) CreateIdentification(ctx context.Context, req SolarisIdentRequ
 	if err != nil {
 		return SolarisIdentification{}, err
 	}
+	a.Aliases.publish(ctx, signals.ProviderSolaris, id.ID)
 	return solarisIdentification(id), nil
 }
 

@@ -14,6 +14,8 @@ import (
 // (`var tz *activities.Treezor; workflow.ExecuteActivity(ctx, tz.Initiate, ...)`), never by name.
 type Treezor struct {
 	Client *treezor.Client
+	// Aliases publishes the identification IDs QES and video conference events are routed by.
+	Aliases *Aliases
 }
 
 // InitiateRequest asks a provider to open an identification session.
@@ -64,6 +66,10 @@ func (a *Treezor) Initiate(ctx context.Context, req InitiateRequest) (Identifica
 	}
 	if err != nil {
 		return Identification{}, err
+	}
+	if req.Method != signals.MethodTreezorLiveness {
+		// qes.* and videoConference.* events name the identification, not the user.
+		a.Aliases.publish(ctx, signals.ProviderTreezor, id.ID)
 	}
 	return Identification{ID: id.ID, URL: id.URL}, nil
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 
 	"github.com/kycflow/kycflow/activities/yousign"
+	"github.com/kycflow/kycflow/signals"
 )
 
 // Yousign holds the Yousign (video identity verification) activities. Workflows schedule its methods through a
 // typed reference (`var y *activities.Yousign; workflow.ExecuteActivity(ctx, y.CreateVerification, ...)`).
 type Yousign struct {
 	Client *yousign.Client
+	// Aliases publishes the verification IDs the done webhook is routed by.
+	Aliases *Aliases
 }
 
 // YousignCreateRequest opens a verification. The names are personal data and must match the identity
@@ -40,6 +43,7 @@ func (a *Yousign) CreateVerification(ctx context.Context, req YousignCreateReque
 	if err != nil {
 		return YousignVerification{}, err
 	}
+	a.Aliases.publish(ctx, signals.ProviderYousign, v.ID)
 	return yousignVerification(v), nil
 }
 

@@ -17,11 +17,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
@@ -53,6 +55,12 @@ type relayServer struct {
 // payload codec and the signal deduplication option.
 func startRelay(t *testing.T, hostPort string, signalTimeout time.Duration) *relayServer {
 	t.Helper()
+	return startRelayWith(t, hostPort, signalTimeout, nil)
+}
+
+// startRelayWith is startRelay with the relay's Signaler passed through wrap (nil: as is).
+func startRelayWith(t *testing.T, hostPort string, signalTimeout time.Duration, wrap func(relay.Signaler) relay.Signaler) *relayServer {
+	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c, err := client.Dial(client.Options{HostPort: hostPort, Logger: tlog.NewStructuredLogger(quiet),
 		DataConverter:     payloadcodec.DataConverter(testenv.PayloadCodec()),
@@ -71,7 +79,11 @@ func startRelay(t *testing.T, hostPort string, signalTimeout time.Duration) *rel
 		GraceAttempts:  relay.DefaultGraceAttempts,
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := relay.NewHandler(cfg, &relay.TemporalSignaler{Client: c}, logger)
+	var sig relay.Signaler = &relay.TemporalSignaler{Client: c, DataConverter: payloadcodec.DataConverter(testenv.PayloadCodec())}
+	if wrap != nil {
+		sig = wrap(sig)
+	}
+	h := relay.NewHandler(cfg, sig, logger)
 	srv, admin := httptest.NewServer(h), httptest.NewServer(h.Admin())
 	t.Cleanup(srv.Close)
 	t.Cleanup(admin.Close)
@@ -211,15 +223,17 @@ func TestIntegrationRelaySolarisAndYousign(t *testing.T) {
 	require.Equal(t, signals.OutcomeRefused, o.Status, "detail: %s", o.Detail)
 	require.Equal(t, "IDVV_2101", o.Reasons[0].Code)
 
-	// The same event after the verification closed: once visibility shows the run closed, even a young delivery is
-	// answered 200 "already closed" instead of a 503 that would have Yousign retry a late event for nothing.
-	redelivery := yousignDelivery("ys-1", first, signals.YousignStatusFailed, "IDVV_2101")
-	require.Eventually(t, func() bool {
-		status, answer = r.post(t, redelivery)
-		return status == http.StatusOK
-	}, 15*time.Second, 200*time.Millisecond, "answer %v", answer)
+	// After the verification closed: a redelivery of the event it received is acknowledged as delivered (Temporal
+	// knows its request ID), and another event for its reference is answered 200 "already closed" at once, even
+	// young: the reference's alias names the closed run, with no wait for visibility, so Yousign does not retry a
+	// late event for nothing.
+	status, answer = r.post(t, yousignDelivery("ys-1", first, signals.YousignStatusFailed, "IDVV_2101"))
+	require.Equal(t, http.StatusOK, status, "answer %v", answer)
+	require.Equal(t, relay.ResultSignalled, answer["result"])
+	status, answer = r.post(t, yousignDelivery("ys-late", first, signals.YousignStatusVerified))
+	require.Equal(t, http.StatusOK, status, "answer %v", answer)
 	require.Equal(t, relay.ResultUnwanted, answer["result"])
-	require.Equal(t, "the verification for this reference has already closed", answer["reason"])
+	require.Equal(t, "the verification has already closed", answer["reason"])
 
 	// A reference no verification ever carried, young: 503, for visibility may not show it yet.
 	unknown := yousignDelivery("ys-2", "ver-never-issued", signals.YousignStatusFailed, "IDVV_2101")
@@ -347,7 +361,7 @@ func documentIDs(docs []signals.Document) []signals.Document {
 // against a real server, on a Treezor verification (whose KycProviderReference is the fake's identification ID).
 func TestIntegrationRelayFindsRunningByReference(t *testing.T) {
 	s := testenv.Start(t)
-	sig := &relay.TemporalSignaler{Client: s.Client}
+	sig := &relay.TemporalSignaler{Client: s.Client, DataConverter: payloadcodec.DataConverter(testenv.PayloadCodec())}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 
@@ -459,14 +473,15 @@ type outageStack struct {
 	relay    *relayServer
 }
 
-func startOutageStack(t *testing.T) *outageStack {
+func startOutageStack(t *testing.T, dynamicConfig ...string) *outageStack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs the Temporal dev server (run `make test`)")
 	}
 	port, err := devstack.FreePort()
 	require.NoError(t, err)
-	o := &outageStack{opts: devstack.TemporalOptions{Port: port, DBFile: filepath.Join(t.TempDir(), "temporal.db")}}
+	o := &outageStack{opts: devstack.TemporalOptions{Port: port, DBFile: filepath.Join(t.TempDir(), "temporal.db"),
+		DynamicConfig: dynamicConfig}}
 	o.temporal, err = devstack.StartTemporal(t.Context(), o.opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { o.temporal.Stop() })
@@ -558,4 +573,62 @@ func signalCount(t *testing.T, c client.Client, v starter.Verification, name str
 		}
 	}
 	return n
+}
+
+// TestIntegrationRelayRoutesWithVisibilityRateLimited: with the server's visibility rate limit at 1 request per
+// second and visibility kept busy, Solaris and Yousign webhooks that name only the provider's reference are still
+// routed at once: the relay reads the reference's alias, a strongly consistent call outside that limit.
+func TestIntegrationRelayRoutesWithVisibilityRateLimited(t *testing.T) {
+	o := startOutageStack(t, "frontend.namespaceRPS.visibility=1", "frontend.namespaceBurstRatio.visibility=1")
+	sol, _, err := o.starter.Start(t.Context(), signals.VerificationInput{Method: signals.MethodSolarisIDnow, SubjectID: "ratelimit1cper"})
+	require.NoError(t, err)
+	ys, ident, err := o.starter.Start(t.Context(), signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "ratelimit-user",
+		RedirectURL: "https://app.example/done", Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}})
+	require.NoError(t, err)
+
+	// Keep visibility at its limit, and check that the limit bites: the SDK retries a ResourceExhausted answer
+	// with backoff, so the hog completes about one query a second instead of hundreds.
+	ctx, stopHog := context.WithCancel(t.Context())
+	defer stopHog()
+	var queries atomic.Int64
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := o.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'none'"}); err == nil {
+				queries.Add(1)
+			}
+		}
+	}()
+	time.Sleep(3 * time.Second)
+	require.Less(t, queries.Load(), int64(10), "visibility is rate limited to about one query a second")
+
+	verification := strings.TrimPrefix(ident.URL, "https://id.ubble.example/")
+	counted := &visibilityCounter{}
+	r := startRelayWith(t, o.temporal.HostPort, 3*time.Second, func(s relay.Signaler) relay.Signaler { counted.Signaler = s; return counted })
+	for _, d := range []delivery{
+		solarisDelivery("sol-rl", "idt-ratelimit1cper", signals.SolarisStatusPendingSuccessful),
+		yousignDelivery("ys-rl", verification, signals.YousignStatusInconclusive, "IDVV_1101"),
+	} {
+		status, answer := r.post(t, d)
+		require.Equal(t, http.StatusOK, status, "answer %v", answer)
+		require.Equal(t, relay.ResultSignalled, answer["result"])
+	}
+	require.Zero(t, counted.queries.Load(), "the relay asked visibility nothing")
+	requireStep(t, o.starter, sol, signals.StepProviderProcessing)
+	require.Equal(t, 1, signalCount(t, o.client, ys, signals.SignalYousignVerificationDone))
+}
+
+// visibilityCounter is the relay's real Signaler, counting the visibility queries it makes.
+type visibilityCounter struct {
+	relay.Signaler
+	queries atomic.Int64
+}
+
+func (v *visibilityCounter) FindRunning(ctx context.Context, ref string) (string, string, error) {
+	v.queries.Add(1)
+	return v.Signaler.FindRunning(ctx, ref)
+}
+
+func (v *visibilityCounter) ClosedWithReference(ctx context.Context, ref string) (bool, error) {
+	v.queries.Add(1)
+	return v.Signaler.ClosedWithReference(ctx, ref)
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kycflow/kycflow/signals"
 )
 
 // sent is one signal the fake received.
@@ -36,14 +38,18 @@ type fakeSignaler struct {
 	sent      []sent
 	// keys are the signal keys (signalKeyContext) the signals were sent with, in order.
 	keys []string
-	// running maps a provider reference to its workflow ID (run ID "run-" + workflow ID); closed holds the
-	// references of closed workflows.
+	// aliases maps a provider reference to the workflow ID its alias names, and running to the workflow ID
+	// visibility finds for it (run ID "run-" + workflow ID, either way); closed holds the references of closed
+	// workflows.
+	aliases map[string]string
 	running map[string]string
 	closed  map[string]bool
-	// findErr is returned by FindRunning when set; lagFinds makes the first lookups miss, as lagging visibility does.
-	findErr  error
-	lagFinds int
-	finds    int
+	// findErr is returned by both lookups when set; lagFinds makes the first alias reads miss, as an alias not
+	// started yet does. finds counts alias reads, visibilityFinds visibility queries.
+	findErr         error
+	lagFinds        int
+	finds           int
+	visibilityFinds int
 	// healthErr is returned by CheckHealth.
 	healthErr error
 }
@@ -60,7 +66,7 @@ func (f *fakeSignaler) Signal(ctx context.Context, workflowID, runID, signal str
 	return nil
 }
 
-func (f *fakeSignaler) FindRunning(_ context.Context, ref string) (string, string, error) {
+func (f *fakeSignaler) FindByAlias(_ context.Context, _ signals.Provider, ref string) (string, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.finds++
@@ -68,7 +74,21 @@ func (f *fakeSignaler) FindRunning(_ context.Context, ref string) (string, strin
 		return "", "", f.findErr
 	}
 	if f.finds <= f.lagFinds {
-		return "", "", fmt.Errorf("lagging visibility: %w", ErrNotFound)
+		return "", "", fmt.Errorf("alias not started yet: %w", ErrNotFound)
+	}
+	id, ok := f.aliases[ref]
+	if !ok {
+		return "", "", fmt.Errorf("no alias for %s: %w", ref, ErrNotFound)
+	}
+	return id, "run-" + id, nil
+}
+
+func (f *fakeSignaler) FindRunning(_ context.Context, ref string) (string, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.visibilityFinds++
+	if f.findErr != nil {
+		return "", "", f.findErr
 	}
 	id, ok := f.running[ref]
 	if !ok {

@@ -273,7 +273,7 @@ func (h *Handler) deliver(ctx context.Context, provider signals.Provider, rep re
 // lags a moment behind the workflow, so a young delivery (attempt counter at most GraceAttempts) that finds no
 // workflow is answered 503 for the provider to retry; an older one, or one without a counter, is unwanted.
 func (h *Handler) deliverByReference(ctx context.Context, provider signals.Provider, rep reply, ref, signal string, payload any) reply {
-	workflowID, runID, err := h.findRunning(ctx, ref)
+	workflowID, runID, err := h.findRunning(ctx, provider, ref)
 	switch {
 	case err == nil:
 		return h.deliver(ctx, provider, rep, workflowID, runID, signal, payload)
@@ -305,20 +305,24 @@ func (h *Handler) closedWithReference(ctx context.Context, ref string) (bool, er
 	return h.sig.ClosedWithReference(ctx, ref)
 }
 
-// findRunning retries a lookup that found nothing for up to LookupWait.
-func (h *Handler) findRunning(ctx context.Context, ref string) (string, string, error) {
+// findRunning finds the run a provider reference belongs to. Its alias is read first, and again for up to
+// LookupWait while it is missing (the activity that received the reference may not have started it yet): a
+// strongly consistent read that costs no visibility request, so a burst of webhooks is routed at any visibility
+// rate limit. Without an alias (a verification started before aliases, or whose alias could not be started),
+// visibility is asked once. The run the alias names may have closed; delivering to it then says so.
+func (h *Handler) findRunning(ctx context.Context, provider signals.Provider, ref string) (string, string, error) {
 	deadline := time.Now().Add(h.cfg.LookupWait)
 	pause := 50 * time.Millisecond
 	for {
 		lctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
-		workflowID, runID, err := h.sig.FindRunning(lctx, ref)
+		workflowID, runID, err := h.sig.FindByAlias(lctx, provider, ref)
 		cancel()
 		if !errors.Is(err, ErrNotFound) {
 			return workflowID, runID, err
 		}
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
-			return "", "", err
+			break
 		}
 		t := time.NewTimer(min(pause, remaining))
 		select {
@@ -329,6 +333,9 @@ func (h *Handler) findRunning(ctx context.Context, ref string) (string, string, 
 		}
 		pause = min(2*pause, 500*time.Millisecond)
 	}
+	lctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
+	defer cancel()
+	return h.sig.FindRunning(lctx, ref)
 }
 
 // young reports whether a delivery attempt counter is within the grace window.

@@ -238,3 +238,21 @@ func TestUnwantedSaysWhichCase(t *testing.T) {
 		})
 	}
 }
+
+// TestReferenceWebhooksRouteByAliasAlone: a Solaris or Yousign webhook names only the provider's reference; its
+// alias names the run, so the relay signals it without asking visibility, which a production server rate limits.
+func TestReferenceWebhooksRouteByAliasAlone(t *testing.T) {
+	fake := &fakeSignaler{aliases: map[string]string{solarisRef: "kyc/solaris/p1", yousignRef: "kyc/yousign/u1"}}
+	h, _ := newTestHandler(t, fake)
+	status, resp := serve(t, h, solarisRequest(solarisBody, map[string]string{"sign": "sol-secret-old", HeaderSolarisAttempt: "1"}))
+	require.Equal(t, 200, status, "response %v", resp)
+	status, resp = serve(t, h, yousignRequest(yousignBody, map[string]string{
+		HeaderYousignSignature: "sha256=" + hmacHex("ys-secret-old-0123456789abcdef01", yousignBody)}))
+	require.Equal(t, 200, status, "response %v", resp)
+	got := fake.signals()
+	require.Len(t, got, 2)
+	require.Equal(t, "kyc/solaris/p1", got[0].WorkflowID)
+	require.Equal(t, "run-kyc/solaris/p1", got[0].RunID, "the alias names the run")
+	require.Equal(t, "kyc/yousign/u1", got[1].WorkflowID)
+	require.Zero(t, fake.visibilityFinds, "no visibility query")
+}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/kycflow/kycflow/internal/temporalconn"
+	"github.com/kycflow/kycflow/payloadcodec"
 )
 
 // Module is the whole relay application for a validated configuration: logger, Temporal client, handler and the
@@ -26,7 +27,9 @@ func Module(cfg Config) fx.Option {
 		fx.Provide(
 			NewLogger,
 			NewTemporalClient,
-			func(c client.Client) Signaler { return &TemporalSignaler{Client: c} },
+			func(c client.Client, cfg Config) Signaler {
+				return &TemporalSignaler{Client: c, DataConverter: payloadcodec.DataConverter(cfg.PayloadCodec)}
+			},
 			NewHandler,
 			NewServer,
 		),

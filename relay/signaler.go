@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/kycflow/kycflow/signals"
 )
 
 // Signaler is what the relay needs from Temporal. TemporalSignaler implements it over a Temporal client; tests
@@ -28,6 +30,10 @@ type Signaler interface {
 	// Signal delivers a signal to a workflow; an empty runID means the workflow's latest run. It returns an error
 	// wrapping ErrClosed when the run has already closed, and ErrNotFound when the workflow does not exist.
 	Signal(ctx context.Context, workflowID, runID, signal string, payload any) error
+	// FindByAlias returns the run whose reference alias (signals.AliasWorkflowID) names providerReference, with a
+	// strongly consistent read, or an error wrapping ErrNotFound when no alias exists (yet, or ever: a verification
+	// started before aliases, or whose alias could not be started). The run may have closed since.
+	FindByAlias(ctx context.Context, provider signals.Provider, providerReference string) (workflowID, runID string, err error)
 	// FindRunning returns the running workflow whose KycProviderReference search attribute equals
 	// providerReference, or an error wrapping ErrNotFound when no running workflow has it (yet: visibility is
 	// eventually consistent).

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/kycflow/kycflow/signals"
 )
@@ -16,6 +17,9 @@ import (
 // TemporalSignaler is the Signaler over a Temporal client.
 type TemporalSignaler struct {
 	Client client.Client
+	// DataConverter decodes the aliases' memos; it must be the client's (payloadcodec.DataConverter with the
+	// namespace's keys). Nil is the SDK's default.
+	DataConverter converter.DataConverter
 }
 
 var _ Signaler = (*TemporalSignaler)(nil)
@@ -36,6 +40,34 @@ func (t *TemporalSignaler) Signal(ctx context.Context, workflowID, runID, signal
 		return fmt.Errorf("signal %s to %s: %w (%v)", signal, workflowID, ErrNotFound, err)
 	}
 	return fmt.Errorf("signal %s to %s: %w", signal, workflowID, err)
+}
+
+// FindByAlias reads the reference's alias workflow with DescribeWorkflowExecution (strongly consistent, not rate
+// limited like visibility) and returns the run its memo names.
+func (t *TemporalSignaler) FindByAlias(ctx context.Context, provider signals.Provider, providerReference string) (string, string, error) {
+	alias := signals.AliasWorkflowID(provider, providerReference)
+	resp, err := t.Client.DescribeWorkflowExecution(ctx, alias, "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return "", "", fmt.Errorf("alias %s: %w", alias, ErrNotFound)
+	case err != nil:
+		return "", "", fmt.Errorf("read alias %s: %w", alias, err)
+	}
+	memo := resp.GetWorkflowExecutionInfo().GetMemo().GetFields()[signals.AliasMemoKey]
+	if memo == nil {
+		return "", "", fmt.Errorf("alias %s names no verification: %w", alias, ErrNotFound)
+	}
+	dc := t.DataConverter
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	var target signals.AliasTarget
+	if err := dc.FromPayload(memo, &target); err != nil || target.WorkflowID == "" {
+		// A relay without the namespace's payload key: say so, and fall back to visibility.
+		return "", "", fmt.Errorf("alias %s: its memo cannot be read (is KYCFLOW_PAYLOAD_KEY the worker's?): %v: %w", alias, err, ErrNotFound)
+	}
+	return target.WorkflowID, target.RunID, nil
 }
 
 // FindRunning asks visibility for the running workflow that carries the reference.

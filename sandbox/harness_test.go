@@ -49,6 +49,10 @@ func (r *recorder) Signal(_ context.Context, workflowID, _, name string, payload
 	return nil
 }
 
+func (r *recorder) FindByAlias(_ context.Context, _ signals.Provider, ref string) (string, string, error) {
+	return "by-reference/" + ref, "", nil
+}
+
 func (r *recorder) FindRunning(_ context.Context, ref string) (string, string, error) {
 	return "by-reference/" + ref, "", nil
 }

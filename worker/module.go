@@ -66,32 +66,35 @@ var ProvidersModule = fx.Module("providers",
 	fx.Provide(NewActivities),
 )
 
-// NewActivities builds a client for every configured provider.
-func NewActivities(cfg Config, logger *slog.Logger) (Activities, error) {
-	acts := Activities{Treezor: &activities.Treezor{}, Solaris: &activities.Solaris{}, Yousign: &activities.Yousign{}}
+// NewActivities builds a client for every configured provider; the activities that receive a provider reference
+// start its alias through c.
+func NewActivities(cfg Config, c client.Client, logger *slog.Logger) (Activities, error) {
+	aliases := &activities.Aliases{Client: c}
+	acts := Activities{Treezor: &activities.Treezor{Aliases: aliases}, Solaris: &activities.Solaris{Aliases: aliases},
+		Yousign: &activities.Yousign{Aliases: aliases}}
 	var enabled []string
 	if c := cfg.Treezor; c.BaseURL != "" {
-		client, err := treezor.New(treezor.Config{BaseURL: c.BaseURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scope: c.Scope})
+		tz, err := treezor.New(treezor.Config{BaseURL: c.BaseURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scope: c.Scope})
 		if err != nil {
 			return Activities{}, fmt.Errorf("treezor client: %w", err)
 		}
-		acts.Treezor.Client = client
+		acts.Treezor.Client = tz
 		enabled = append(enabled, string(signals.ProviderTreezor))
 	}
 	if c := cfg.Solaris; c.BaseURL != "" {
-		client, err := solaris.New(solaris.Config{BaseURL: c.BaseURL, TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret})
+		sol, err := solaris.New(solaris.Config{BaseURL: c.BaseURL, TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret})
 		if err != nil {
 			return Activities{}, fmt.Errorf("solaris client: %w", err)
 		}
-		acts.Solaris.Client = client
+		acts.Solaris.Client = sol
 		enabled = append(enabled, string(signals.ProviderSolaris))
 	}
 	if c := cfg.Yousign; c.BaseURL != "" {
-		client, err := yousign.New(yousign.Config{BaseURL: c.BaseURL, APIKey: c.APIKey})
+		ys, err := yousign.New(yousign.Config{BaseURL: c.BaseURL, APIKey: c.APIKey})
 		if err != nil {
 			return Activities{}, fmt.Errorf("yousign client: %w", err)
 		}
-		acts.Yousign.Client = client
+		acts.Yousign.Client = ys
 		enabled = append(enabled, string(signals.ProviderYousign))
 	}
 	logger.Info("Providers configured", "providers", enabled, "payloadEncryption", cfg.PayloadCodec != nil)

@@ -32,4 +32,5 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.TreezorVideoConference, workflow.RegisterOptions{Name: signals.WorkflowTreezorVideoConference})
 	r.RegisterWorkflowWithOptions(workflows.SolarisIDnow, workflow.RegisterOptions{Name: signals.WorkflowSolarisIDnow})
 	r.RegisterWorkflowWithOptions(workflows.YousignVideo, workflow.RegisterOptions{Name: signals.WorkflowYousignVideo})
+	r.RegisterWorkflowWithOptions(workflows.ReferenceAlias, workflow.RegisterOptions{Name: signals.AliasWorkflowType})
 }

@@ -147,10 +147,11 @@ func StartWorker(c client.Client) (fakes *Fakes, stop func(), err error) {
 		return nil, nil, err
 	}
 	w := sdkworker.New(c, signals.TaskQueue, sdkworker.Options{})
+	aliases := &activities.Aliases{Client: c}
 	worker.Register(w, worker.Activities{
-		Treezor: &activities.Treezor{Client: tzClient},
-		Solaris: &activities.Solaris{Client: solClient},
-		Yousign: &activities.Yousign{Client: ysClient},
+		Treezor: &activities.Treezor{Client: tzClient, Aliases: aliases},
+		Solaris: &activities.Solaris{Client: solClient, Aliases: aliases},
+		Yousign: &activities.Yousign{Client: ysClient, Aliases: aliases},
 	})
 	if err := w.Start(); err != nil {
 		closeFakes()
