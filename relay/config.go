@@ -24,9 +24,10 @@ type Config struct {
 	// Addr is the listen address of the webhook endpoints; AdminAddr that of /readyz and /metrics (loopback
 	// unless set).
 	Addr              string
-	AdminAddr         string
-	TemporalAddress   string
-	TemporalNamespace string
+	AdminAddr string
+	// Temporal is where and how to reach Temporal: the SDK's environment configuration (TEMPORAL_PROFILE,
+	// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, ...).
+	Temporal temporalconn.Connection
 	// Log is the logger's level and format (KYCFLOW_LOG_LEVEL, KYCFLOW_LOG_FORMAT).
 	Log logging.Settings
 
@@ -98,8 +99,6 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Addr:              cmp.Or(getenv(EnvAddr), DefaultAddr),
 		AdminAddr:         cmp.Or(getenv(EnvAdminAddr), DefaultAdminAddr),
-		TemporalAddress:   cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
-		TemporalNamespace: cmp.Or(getenv(EnvTemporalNamespace), "default"),
 		MaxBodyBytes:      DefaultMaxBodyBytes,
 		SignalTimeout:     DefaultSignalTimeout,
 		LookupWait:        DefaultLookupWait,
@@ -113,10 +112,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	} else if cfg.AdminAddr == cfg.Addr {
 		errs = append(errs, fmt.Errorf("%s and %s are both %s: readiness and metrics need an address of their own", EnvAdminAddr, EnvAddr, cfg.Addr))
 	}
-	if _, _, err := net.SplitHostPort(cfg.TemporalAddress); err != nil {
-		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvTemporalAddress, cfg.TemporalAddress))
-	}
 	var err error
+	cfg.Temporal, err = temporalconn.LoadConnection(getenv, os.Environ())
+	errs = append(errs, err)
 	cfg.Log, err = logging.FromEnv(getenv)
 	errs = append(errs, err)
 	cfg.TreezorSecrets, err = secretsFrom(getenv, EnvTreezorSecrets, EnvTreezorSecretsFile)

@@ -98,8 +98,7 @@ func TestModuleServesAndStops(t *testing.T) {
 	cfg := testConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.AdminAddr = "127.0.0.1:0"
-	cfg.TemporalAddress = closedAddress(t)
-	cfg.TemporalNamespace = "default"
+	cfg.Temporal.Options.HostPort = closedAddress(t)
 	cfg.SignalTimeout = 500 * time.Millisecond
 	var srv *Server
 	app := fxtest.New(t, Module(cfg), fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }), fx.Populate(&srv))
@@ -138,7 +137,7 @@ func TestModuleFailsOnATakenPort(t *testing.T) {
 	cfg := testConfig()
 	cfg.Addr = ln.Addr().String()
 	cfg.AdminAddr = "127.0.0.1:0"
-	cfg.TemporalAddress = closedAddress(t)
+	cfg.Temporal.Options.HostPort = closedAddress(t)
 	app := fx.New(Module(cfg), fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -56,7 +56,7 @@ func newFxLogger(l *slog.Logger) fxevent.Logger {
 // /readyz tells when it is reachable.
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
 	return temporalconn.NewLazy(lc, temporalconn.Settings{
-		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Codec: cfg.PayloadCodec,
+		Connection: cfg.Temporal, Codec: cfg.PayloadCodec,
 		Compression: cfg.GrpcCompression, DialOptions: []grpc.DialOption{SignalDedupDialOption()},
 	}, logger)
 }
@@ -120,7 +120,7 @@ func NewServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg Config, h *Handler, logger
 			s.addr, s.adminAddr = ln.Addr(), adminLn.Addr()
 			serve(s.srv, ln, "webhooks")
 			serve(s.admin, adminLn, "admin")
-			logger.Info("Relay listening", "addr", s.addr.String(), "adminAddr", s.adminAddr.String(), "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace,
+			logger.Info("Relay listening", "addr", s.addr.String(), "adminAddr", s.adminAddr.String(), "temporal", cfg.Temporal.Address(), "namespace", cfg.Temporal.Namespace(), "connection", cfg.Temporal.Secure(),
 				"treezorSecrets", len(cfg.TreezorSecrets), "solarisSecrets", len(cfg.SolarisSecrets), "yousignSecrets", len(cfg.YousignSecrets))
 			return nil
 		},

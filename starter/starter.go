@@ -7,9 +7,9 @@
 package starter
 
 import (
-	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -138,10 +138,12 @@ const (
 	EnvTemporalNamespace = "TEMPORAL_NAMESPACE"
 )
 
-// OptionsFromEnv is the client configuration every kycflow process shares: TEMPORAL_ADDRESS (default
-// localhost:7233), TEMPORAL_NAMESPACE (default "default"), TEMPORAL_GRPC_COMPRESSION (default none), and the
-// payload key (KYCFLOW_PAYLOAD_KEY or KYCFLOW_PAYLOAD_KEY_FILE), without which a starter cannot read what an
-// encrypting worker writes. Set a Logger before dialing; the SDK's default one logs to stdout.
+// OptionsFromEnv is the client configuration every kycflow process shares: the connection from the SDK's
+// environment configuration, as the temporal CLI reads it (profile TEMPORAL_PROFILE of the TOML file
+// TEMPORAL_CONFIG_FILE, overridden by TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default
+// "default"), TEMPORAL_API_KEY, TEMPORAL_TLS_*...), TEMPORAL_GRPC_COMPRESSION (default none), and the payload key
+// (KYCFLOW_PAYLOAD_KEY or KYCFLOW_PAYLOAD_KEY_FILE), without which a starter cannot read what an encrypting worker
+// writes. Set a Logger before dialing; the SDK's default one logs to stdout.
 func OptionsFromEnv(getenv func(string) string) (client.Options, error) {
 	codec, err := payloadcodec.FromEnv(getenv)
 	if err != nil {
@@ -151,11 +153,9 @@ func OptionsFromEnv(getenv func(string) string) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, invalid("config", temporalconn.EnvCompression, err)
 	}
-	return client.Options{
-		HostPort:          cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
-		Namespace:         cmp.Or(getenv(EnvTemporalNamespace), "default"),
-		DataConverter:     payloadcodec.DataConverter(codec),
-		FailureConverter:  payloadcodec.FailureConverter(codec),
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression},
-	}, nil
+	conn, err := temporalconn.LoadConnection(getenv, os.Environ())
+	if err != nil {
+		return client.Options{}, invalid("config", "temporal", err)
+	}
+	return temporalconn.Settings{Connection: conn, Codec: codec, Compression: compression}.Options(nil), nil
 }

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,8 +18,9 @@ import (
 
 // Config is the worker's configuration, read from the environment.
 type Config struct {
-	TemporalAddress   string
-	TemporalNamespace string
+	// Temporal is where and how to reach Temporal: the SDK's environment configuration (TEMPORAL_PROFILE,
+	// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, ...).
+	Temporal temporalconn.Connection
 	// Log is the logger's level and format (KYCFLOW_LOG_LEVEL, KYCFLOW_LOG_FORMAT).
 	Log logging.Settings
 	// StopTimeout bounds how long in-flight activities may finish on shutdown; below fx's 15 s stop timeout.
@@ -94,8 +94,6 @@ const maxStopTimeout = 14 * time.Second
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	cfg := Config{
-		TemporalAddress:   cmp.Or(getenv(EnvTemporalAddress), "localhost:7233"),
-		TemporalNamespace: cmp.Or(getenv(EnvTemporalNamespace), "default"),
 		StopTimeout:       10 * time.Second,
 		WorkflowCacheSize: 1000,
 		Pollers:           4,
@@ -105,10 +103,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Scope:    getenv(EnvTreezorScope),
 		},
 	}
-	if !strings.Contains(cfg.TemporalAddress, ":") {
-		errs = append(errs, fmt.Errorf("%s=%q: want host:port", EnvTemporalAddress, cfg.TemporalAddress))
-	}
 	var err error
+	cfg.Temporal, err = temporalconn.LoadConnection(getenv, os.Environ())
+	errs = append(errs, err)
 	cfg.Log, err = logging.FromEnv(getenv)
 	errs = append(errs, err)
 	if s := getenv(EnvStopTimeout); s != "" {

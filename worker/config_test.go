@@ -28,8 +28,8 @@ func validEnv() map[string]string {
 func TestLoadConfigDefaults(t *testing.T) {
 	cfg, err := worker.LoadConfig(env(validEnv()))
 	require.NoError(t, err)
-	require.Equal(t, "localhost:7233", cfg.TemporalAddress)
-	require.Equal(t, "default", cfg.TemporalNamespace)
+	require.Equal(t, "localhost:7233", cfg.Temporal.Address())
+	require.Equal(t, "default", cfg.Temporal.Namespace())
 	require.Equal(t, 10*time.Second, cfg.StopTimeout)
 	require.Equal(t, 1000, cfg.WorkflowCacheSize)
 	require.Equal(t, 4, cfg.Pollers)

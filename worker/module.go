@@ -55,7 +55,7 @@ var TemporalModule = fx.Module("temporal",
 // NewTemporalClient dials Temporal lazily, so the worker starts even if the server comes up a moment later.
 func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
 	return temporalconn.NewLazy(lc, temporalconn.Settings{
-		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Codec: cfg.PayloadCodec,
+		Connection: cfg.Temporal, Codec: cfg.PayloadCodec,
 		Compression: cfg.GrpcCompression,
 	}, logger)
 }
@@ -121,7 +121,7 @@ var WorkerModule = fx.Module("worker",
 				if err := w.Start(); err != nil {
 					return fmt.Errorf("start worker on task queue %s: %w", signals.TaskQueue, err)
 				}
-				logger.Info("Worker polling", "taskQueue", signals.TaskQueue, "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+				logger.Info("Worker polling", "taskQueue", signals.TaskQueue, "temporal", cfg.Temporal.Address(), "namespace", cfg.Temporal.Namespace(), "connection", cfg.Temporal.Secure())
 				return nil
 			},
 			OnStop: func(context.Context) error {

@@ -47,13 +47,15 @@ A verification is named by its workflow ID (kyc/<provider>/<subject>, e.g. kyc/t
 --subject with --method or --provider.
 
 Flags of every command:
-  --address host:port   Temporal frontend (default $TEMPORAL_ADDRESS, else localhost:7233)
-  --namespace name      Temporal namespace (default $TEMPORAL_NAMESPACE, else default)
+  --address host:port   Temporal frontend (default the profile's or $TEMPORAL_ADDRESS, else localhost:7233)
+  --namespace name      Temporal namespace (default the profile's or $TEMPORAL_NAMESPACE, else default)
   --json                print JSON on stdout for scripts (errors too, as {"error": {...}})
   --timeout duration    give up after this long (0: never)
 
 Environment:
-  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE   defaults of --address and --namespace
+  TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE the temporal CLI's connection profile (TOML), shared with every kycflow process
+  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE   defaults of --address and --namespace (over the profile's)
+  TEMPORAL_API_KEY, TEMPORAL_TLS_*       API key, TLS and mTLS files (over the profile's)
   KYCFLOW_PAYLOAD_KEY (or _FILE)         the payload encryption key the worker uses, if it uses one
 
 Run 'kycflow <command> -h' for a command's own flags.

@@ -206,35 +206,43 @@ func (s *Stack) sandboxEnv() []string {
 // relayEnv sets every variable the relay reads that the developer's shell might also set, so that real
 // provider secrets never meet the sandbox.
 func (s *Stack) relayEnv() []string {
-	return append([]string{
-		"KYCFLOW_RELAY_ADDR=" + s.opts.RelayAddr,
-		"KYCFLOW_RELAY_ADMIN_ADDR=" + s.opts.RelayAdminAddr,
-		"TEMPORAL_ADDRESS=" + s.Temporal.HostPort,
-		"TEMPORAL_NAMESPACE=default",
-		"TREEZOR_WEBHOOK_SECRETS=" + s.secrets.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
-		"SOLARIS_WEBHOOK_SECRETS=" + s.secrets.Solaris, "SOLARIS_WEBHOOK_SECRETS_FILE=",
-		"YOUSIGN_WEBHOOK_SECRETS=" + s.secrets.Yousign, "YOUSIGN_WEBHOOK_SECRETS_FILE=",
-	}, s.extraEnv("relay")...)
+	return append(append(DevServerConnectionEnv(s.Temporal.HostPort),
+		"KYCFLOW_RELAY_ADDR="+s.opts.RelayAddr,
+		"KYCFLOW_RELAY_ADMIN_ADDR="+s.opts.RelayAdminAddr,
+		"TREEZOR_WEBHOOK_SECRETS="+s.secrets.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
+		"SOLARIS_WEBHOOK_SECRETS="+s.secrets.Solaris, "SOLARIS_WEBHOOK_SECRETS_FILE=",
+		"YOUSIGN_WEBHOOK_SECRETS="+s.secrets.Yousign, "YOUSIGN_WEBHOOK_SECRETS_FILE=",
+	), s.extraEnv("relay")...)
 }
 
 // workerEnv points the worker's three provider clients at the sandbox.
 func (s *Stack) workerEnv() []string {
 	c := s.Credentials
-	return append([]string{
-		"TEMPORAL_ADDRESS=" + s.Temporal.HostPort,
-		"TEMPORAL_NAMESPACE=default",
-		"TREEZOR_BASE_URL=" + s.SandboxURL + "/treezor",
-		"TREEZOR_CLIENT_ID=" + c.TreezorClientID, "TREEZOR_CLIENT_SECRET=" + c.TreezorClientSecret,
+	return append(append(DevServerConnectionEnv(s.Temporal.HostPort),
+		"TREEZOR_BASE_URL="+s.SandboxURL+"/treezor",
+		"TREEZOR_CLIENT_ID="+c.TreezorClientID, "TREEZOR_CLIENT_SECRET="+c.TreezorClientSecret,
 		"TREEZOR_CLIENT_SECRET_FILE=", "TREEZOR_SCOPE=",
-		"SOLARIS_BASE_URL=" + s.SandboxURL + "/solaris",
-		"SOLARIS_TOKEN_URL=" + s.SandboxURL + "/solaris/oauth2/token",
-		"SOLARIS_CLIENT_ID=" + c.SolarisClientID, "SOLARIS_CLIENT_SECRET=" + c.SolarisClientSecret,
+		"SOLARIS_BASE_URL="+s.SandboxURL+"/solaris",
+		"SOLARIS_TOKEN_URL="+s.SandboxURL+"/solaris/oauth2/token",
+		"SOLARIS_CLIENT_ID="+c.SolarisClientID, "SOLARIS_CLIENT_SECRET="+c.SolarisClientSecret,
 		"SOLARIS_CLIENT_SECRET_FILE=",
-		"YOUSIGN_BASE_URL=" + s.SandboxURL + "/yousign/v3",
-		"YOUSIGN_API_KEY=" + c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
+		"YOUSIGN_BASE_URL="+s.SandboxURL+"/yousign/v3",
+		"YOUSIGN_API_KEY="+c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
 		// The sandbox's users are synthetic: the development stack runs without a payload key.
 		"KYCFLOW_ALLOW_PLAINTEXT_PII=true",
-	}, s.extraEnv("worker")...)
+	), s.extraEnv("worker")...)
+}
+
+// DevServerConnectionEnv points a kycflow process at a plaintext dev server, and blanks every other connection
+// setting the developer's shell or temporal CLI profile may hold (an API key or TLS files would turn TLS on).
+func DevServerConnectionEnv(hostPort string) []string {
+	return []string{
+		"TEMPORAL_ADDRESS=" + hostPort, "TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_CONFIG_FILE=" + os.DevNull, "TEMPORAL_PROFILE=", "TEMPORAL_API_KEY=", "TEMPORAL_TLS=",
+		"TEMPORAL_TLS_CLIENT_CERT_PATH=", "TEMPORAL_TLS_CLIENT_KEY_PATH=", "TEMPORAL_TLS_SERVER_CA_CERT_PATH=",
+		"TEMPORAL_TLS_CLIENT_CERT_DATA=", "TEMPORAL_TLS_CLIENT_KEY_DATA=", "TEMPORAL_TLS_SERVER_CA_CERT_DATA=",
+		"TEMPORAL_TLS_SERVER_NAME=", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=",
+	}
 }
 
 // extraEnv is what StackOptions.Env adds to one process, and its pprof address when profiling.

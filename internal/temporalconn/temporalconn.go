@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 	"go.uber.org/fx"
 	"google.golang.org/grpc"
 
@@ -16,8 +17,8 @@ import (
 
 // Settings name the Temporal namespace to connect to.
 type Settings struct {
-	Address   string
-	Namespace string
+	// Connection is where and how to reach Temporal (LoadConnection).
+	Connection Connection
 	// Codec encrypts payloads; nil leaves them plain.
 	Codec *payloadcodec.Codec
 	// Compression is the requests' gRPC compression; nil is the SDK's default, gzip.
@@ -45,17 +46,22 @@ func Compression(getenv func(string) string) (client.GrpcCompression, error) {
 
 // NewLazy makes a client that dials on first use and is closed when the application stops.
 func NewLazy(lc fx.Lifecycle, s Settings, logger *slog.Logger) (client.Client, error) {
-	c, err := client.NewLazyClient(client.Options{
-		HostPort:          s.Address,
-		Namespace:         s.Namespace,
-		Logger:            newSDKLogger(logger),
-		DataConverter:     payloadcodec.DataConverter(s.Codec),
-		FailureConverter:  payloadcodec.FailureConverter(s.Codec),
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: s.Compression, DialOptions: s.DialOptions},
-	})
+	c, err := client.NewLazyClient(s.Options(newSDKLogger(logger)))
 	if err != nil {
-		return nil, fmt.Errorf("temporal client for %s: %w", s.Address, err)
+		return nil, fmt.Errorf("temporal client for %s: %w", s.Connection.Address(), err)
 	}
 	lc.Append(fx.StopHook(c.Close))
 	return c, nil
+}
+
+// Options are the client options of the settings, with logger.
+func (s Settings) Options(logger log.Logger) client.Options {
+	opts := s.Connection.Options
+	opts.HostPort, opts.Namespace = s.Connection.Address(), s.Connection.Namespace()
+	opts.Logger = logger
+	opts.DataConverter = payloadcodec.DataConverter(s.Codec)
+	opts.FailureConverter = payloadcodec.FailureConverter(s.Codec)
+	opts.ConnectionOptions.GrpcCompression = s.Compression
+	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, s.DialOptions...)
+	return opts
 }

@@ -1,0 +1,181 @@
+package temporalconn
+
+import (
+	"cmp"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+)
+
+// Defaults of a connection that names no address or namespace.
+const (
+	DefaultAddress   = "localhost:7233"
+	DefaultNamespace = "default"
+)
+
+// Environment variables of the SDK's environment configuration that name a file or a profile, quoted in errors.
+const (
+	EnvProfile    = "TEMPORAL_PROFILE"
+	EnvConfigFile = "TEMPORAL_CONFIG_FILE"
+	EnvAddress    = "TEMPORAL_ADDRESS"
+	EnvNamespace  = "TEMPORAL_NAMESPACE"
+	EnvAPIKey     = "TEMPORAL_API_KEY"
+	EnvTLS        = "TEMPORAL_TLS"
+	envCert       = "TEMPORAL_TLS_CLIENT_CERT_PATH"
+	envKey        = "TEMPORAL_TLS_CLIENT_KEY_PATH"
+	envCA         = "TEMPORAL_TLS_SERVER_CA_CERT_PATH"
+)
+
+// Connection is where and how a kycflow process reaches Temporal, read the way the temporal CLI and every SDK read
+// it (go.temporal.io/sdk/contrib/envconfig): a profile of the TOML configuration file, overridden by environment
+// variables. So one profile serves kycflow and the CLI alike, on a laptop's dev server, a self-hosted cluster with
+// mTLS, or Temporal Cloud with an API key.
+type Connection struct {
+	// Options holds the address, namespace, TLS, API key credentials, gRPC metadata and authority; the process
+	// adds its logger, data converter and the rest.
+	Options client.Options
+	// Profile and File say where the settings came from (File is empty when no file was read).
+	Profile, File string
+}
+
+// Address is the frontend's host:port.
+func (c Connection) Address() string { return cmp.Or(c.Options.HostPort, DefaultAddress) }
+
+// Namespace is the namespace the process works in.
+func (c Connection) Namespace() string { return cmp.Or(c.Options.Namespace, DefaultNamespace) }
+
+// Secure tells how the connection is protected, for the start-up log line (never a secret).
+func (c Connection) Secure() string {
+	switch {
+	case c.Options.ConnectionOptions.TLS != nil && len(c.Options.ConnectionOptions.TLS.Certificates) > 0:
+		return "mTLS"
+	case c.Options.Credentials != nil:
+		return "TLS, API key"
+	case c.Options.ConnectionOptions.TLS != nil:
+		return "TLS"
+	}
+	return "plaintext"
+}
+
+// LoadConnection reads the connection: profile $TEMPORAL_PROFILE (default "default") of the TOML file
+// $TEMPORAL_CONFIG_FILE (default the temporal CLI's, ~/.config/temporalio/temporal.toml; a missing default file is
+// no error), then TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_GRPC_META_* and
+// the others envconfig documents. Every error names the setting and the file at fault, never a secret. environ
+// lists the environment (os.Environ) for the TEMPORAL_GRPC_META_* variables.
+func LoadConnection(getenv func(string) string, environ []string) (Connection, error) {
+	env := lookup{getenv: getenv, environ: environ}
+	file := getenv(EnvConfigFile)
+	if file != "" {
+		if _, err := os.Stat(file); err != nil {
+			return Connection{}, fmt.Errorf("%s=%s: %w", EnvConfigFile, file, err)
+		}
+	}
+	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{
+		ConfigFilePath: file, ConfigFileProfile: getenv(EnvProfile), EnvLookup: env,
+	})
+	if err != nil {
+		return Connection{}, fmt.Errorf("Temporal connection settings (%s): %w", where(file, getenv(EnvProfile)), err)
+	}
+	c := Connection{Profile: cmp.Or(getenv(EnvProfile), envconfig.DefaultConfigFileProfile), File: file}
+	if c.File == "" {
+		if def := envconfig.DefaultConfigFilePath(); def != "" {
+			if _, err := os.Stat(def); err == nil {
+				c.File = def
+			}
+		}
+	}
+	if _, _, err := net.SplitHostPort(cmp.Or(prof.Address, DefaultAddress)); err != nil {
+		return Connection{}, fmt.Errorf("%s: %q: want host:port", c.source(env, EnvAddress, "address"), prof.Address)
+	}
+	if err := c.checkTLS(env, prof.TLS); err != nil {
+		return Connection{}, err
+	}
+	c.Options, err = prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
+	if err != nil {
+		return Connection{}, fmt.Errorf("Temporal connection settings (%s): %w", where(c.File, c.Profile), err)
+	}
+	return c, nil
+}
+
+// checkTLS reads the TLS files before the SDK does, so that a missing or wrong file is reported with the setting
+// that names it.
+func (c Connection) checkTLS(env lookup, t *envconfig.ClientConfigTLS) error {
+	if t == nil || t.Disabled {
+		return nil
+	}
+	cert := fileSetting{c.source(env, envCert, "tls.client_cert_path"), t.ClientCertPath}
+	key := fileSetting{c.source(env, envKey, "tls.client_key_path"), t.ClientKeyPath}
+	ca := fileSetting{c.source(env, envCA, "tls.server_ca_cert_path"), t.ServerCACertPath}
+	for _, f := range []fileSetting{cert, key, ca} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.ReadFile(f.path); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	switch {
+	case (cert.path == "") != (key.path == ""):
+		return fmt.Errorf("mTLS needs both a client certificate and its key: set %s and %s", cert.name, key.name)
+	case cert.path != "":
+		if _, err := tls.LoadX509KeyPair(cert.path, key.path); err != nil {
+			return fmt.Errorf("%s (%s) and %s (%s) are not a certificate and its key: %w", cert.name, cert.path, key.name, key.path, err)
+		}
+	}
+	if ca.path != "" {
+		pem, _ := os.ReadFile(ca.path)
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return fmt.Errorf("%s (%s) holds no PEM certificate", ca.name, ca.path)
+		}
+	}
+	return nil
+}
+
+type fileSetting struct{ name, path string }
+
+// source names where a setting was read: its environment variable when set there, else its key in the profile.
+func (c Connection) source(env lookup, variable, key string) string {
+	if _, ok := env.LookupEnv(variable); ok {
+		return variable
+	}
+	return fmt.Sprintf("%s of %s", key, where(c.File, c.Profile))
+}
+
+func where(file, profile string) string {
+	profile = cmp.Or(profile, envconfig.DefaultConfigFileProfile)
+	if file == "" {
+		return fmt.Sprintf("profile %q", profile)
+	}
+	return fmt.Sprintf("profile %q in %s", profile, file)
+}
+
+// lookup is envconfig's view of the environment over a getenv function: an empty value counts as unset, as
+// everywhere else in kycflow.
+type lookup struct {
+	getenv  func(string) string
+	environ []string
+}
+
+func (l lookup) LookupEnv(key string) (string, bool) {
+	v := l.getenv(key)
+	return v, v != ""
+}
+
+// Environ lists the TEMPORAL_GRPC_META_* variables, with the values getenv gives them.
+func (l lookup) Environ() []string {
+	var out []string
+	for _, kv := range l.environ {
+		if k, _, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "TEMPORAL_GRPC_META_") {
+			if v := l.getenv(k); v != "" {
+				out = append(out, k+"="+v)
+			}
+		}
+	}
+	return out
+}
