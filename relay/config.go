@@ -23,7 +23,7 @@ import (
 type Config struct {
 	// Addr is the listen address of the webhook endpoints; AdminAddr that of /readyz and /metrics (loopback
 	// unless set).
-	Addr              string
+	Addr      string
 	AdminAddr string
 	// Temporal is where and how to reach Temporal: the SDK's environment configuration (TEMPORAL_PROFILE,
 	// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, ...).
@@ -97,12 +97,12 @@ const (
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	cfg := Config{
-		Addr:              cmp.Or(getenv(EnvAddr), DefaultAddr),
-		AdminAddr:         cmp.Or(getenv(EnvAdminAddr), DefaultAdminAddr),
-		MaxBodyBytes:      DefaultMaxBodyBytes,
-		SignalTimeout:     DefaultSignalTimeout,
-		LookupWait:        DefaultLookupWait,
-		GraceAttempts:     DefaultGraceAttempts,
+		Addr:          cmp.Or(getenv(EnvAddr), DefaultAddr),
+		AdminAddr:     cmp.Or(getenv(EnvAdminAddr), DefaultAdminAddr),
+		MaxBodyBytes:  DefaultMaxBodyBytes,
+		SignalTimeout: DefaultSignalTimeout,
+		LookupWait:    DefaultLookupWait,
+		GraceAttempts: DefaultGraceAttempts,
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("%s=%q: want host:port, such as %s", EnvAddr, cfg.Addr, DefaultAddr))

@@ -80,7 +80,7 @@ func LoadConnection(getenv func(string) string, environ []string) (Connection, e
 		ConfigFilePath: file, ConfigFileProfile: getenv(EnvProfile), EnvLookup: env,
 	})
 	if err != nil {
-		return Connection{}, fmt.Errorf("Temporal connection settings (%s): %w", where(file, getenv(EnvProfile)), err)
+		return Connection{}, fmt.Errorf("the Temporal connection settings (%s): %w", where(file, getenv(EnvProfile)), err)
 	}
 	c := Connection{Profile: cmp.Or(getenv(EnvProfile), envconfig.DefaultConfigFileProfile), File: file}
 	if c.File == "" {
@@ -98,7 +98,7 @@ func LoadConnection(getenv func(string) string, environ []string) (Connection, e
 	}
 	c.Options, err = prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
 	if err != nil {
-		return Connection{}, fmt.Errorf("Temporal connection settings (%s): %w", where(c.File, c.Profile), err)
+		return Connection{}, fmt.Errorf("the Temporal connection settings (%s): %w", where(c.File, c.Profile), err)
 	}
 	return c, nil
 }
