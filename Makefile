@@ -9,12 +9,19 @@ TEMPORAL             := $(BIN)/temporal
 TEMPORAL_STAMP       := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 TEMPORAL_LDFLAGS     := -X github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION:v%=%)
 STATICCHECK          := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
-COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack kycflow-sandbox kycflow-demo kycflow-bench
+COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack kycflow-sandbox kycflow-demo kycflow-bench kycflow-cluster
+# Temporal's server and temporal-sql-tool for the cluster stack, built from the module proxy into bin/ once.
+TEMPORAL_SERVER_VERSION := v1.29.1
+SERVER_DIR           := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION:v%=%)
+# The UI server the pinned CLI embeds, run on its own against the cluster.
+TEMPORAL_UI_VERSION  := v2.42.1
+UI_DIR               := $(BIN)/temporal-ui
+SERVER_SCHEMA        = $(shell go env GOMODCACHE)/go.temporal.io/server@$(TEMPORAL_SERVER_VERSION)/schema/postgresql/v12
 GO_TEST_FLAGS        ?= -race -count=1
 
 export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)
 
-.PHONY: all build run demo bench test unit lint fuzz temporal clean history
+.PHONY: all build run demo bench test unit lint fuzz temporal clean history cluster cluster-bin
 
 all: build
 
@@ -38,6 +45,22 @@ build:
 ## together; no provider account needed. Ctrl-C stops everything.
 run: temporal build
 	$(BIN)/kycflow-devstack
+
+## cluster-bin: build Temporal's server and temporal-sql-tool (the pinned version) into bin/ once (a few minutes).
+cluster-bin: $(SERVER_DIR)/.stamp
+
+$(SERVER_DIR)/.stamp:
+	@echo "Building Temporal's server $(TEMPORAL_SERVER_VERSION) and temporal-sql-tool into bin/ (first time only; a few minutes)..."
+	GOBIN=$(SERVER_DIR) go install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION)
+	GOBIN=$(SERVER_DIR) go install go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+	GOBIN=$(UI_DIR) go install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+	touch $@
+
+## cluster: kycflow on a production-shaped engine: PostgreSQL (in .data/cluster, or $$KYCFLOW_POSTGRES_URL), Temporal's
+## server with mTLS and deploy/temporal's config, its UI (read-only, http://localhost:8080), the sandbox, two relays and
+## two workers. Ctrl-C stops everything.
+cluster: temporal cluster-bin build
+	$(BIN)/kycflow-cluster -server $(SERVER_DIR)/server -sql-tool $(SERVER_DIR)/sql -ui $(UI_DIR)/server -schema $(SERVER_SCHEMA)
 
 ## demo: with `make run` up, one verification per scenario of every method, then a table of expected and actual outcomes.
 demo: build

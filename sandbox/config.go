@@ -78,7 +78,8 @@ const (
 type Config struct {
 	// PublicURL is where the sandbox is reached; identification URLs point to its session pages.
 	PublicURL string
-	// WebhookURL is the relay's base URL: webhooks go to {WebhookURL}/webhooks/{treezor,solaris,yousign}.
+	// WebhookURL is the relay's base URL: webhooks go to {WebhookURL}/webhooks/{treezor,solaris,yousign}. Several
+	// relays, comma-separated, take the deliveries in turn, as behind a load balancer (a retry may reach another).
 	WebhookURL string
 	Clock      Clock
 	// Credentials are the API credentials accepted; WebhookSecrets sign the webhooks.
@@ -109,7 +110,11 @@ func LoadConfig(getenv func(string) string) (string, Config, error) {
 		PublicURL:    strings.TrimRight(valueOr(getenv(EnvPublicURL), "http://"+addr), "/"),
 		WebhookURL:   strings.TrimRight(valueOr(getenv(EnvWebhookURL), DefaultWebhookURL), "/"),
 	}
-	for _, u := range []struct{ name, value string }{{EnvPublicURL, cfg.PublicURL}, {EnvWebhookURL, cfg.WebhookURL}} {
+	urls := []struct{ name, value string }{{EnvPublicURL, cfg.PublicURL}}
+	for _, u := range strings.Split(cfg.WebhookURL, ",") {
+		urls = append(urls, struct{ name, value string }{EnvWebhookURL, strings.TrimSpace(u)})
+	}
+	for _, u := range urls {
 		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			errs = append(errs, fmt.Errorf("%s=%q: want an absolute http(s) URL", u.name, u.value))
 		}

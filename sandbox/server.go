@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kycflow/kycflow/activities/providerhttp"
@@ -23,11 +24,14 @@ import (
 
 // Server plays the three providers. It is an http.Handler; Close stops its timers and webhook deliveries.
 type Server struct {
-	cfg    Config
-	clock  Clock
-	log    *slog.Logger
-	mux    *http.ServeMux
-	client *http.Client
+	// relays are the relays' base URLs (Config.WebhookURL); nextRelay picks the one of the next delivery.
+	relays    []string
+	nextRelay atomic.Uint64
+	cfg       Config
+	clock     Clock
+	log       *slog.Logger
+	mux       *http.ServeMux
+	client    *http.Client
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -112,16 +116,21 @@ func New(cfg Config) (*Server, error) {
 		cfg.MinRetryBackoff = 250 * time.Millisecond
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	cfg.WebhookURL = strings.TrimRight(cfg.WebhookURL, "/")
+	var relays []string
+	for _, u := range strings.Split(cfg.WebhookURL, ",") {
+		relays = append(relays, strings.TrimRight(strings.TrimSpace(u), "/"))
+	}
+	cfg.WebhookURL = strings.Join(relays, ",")
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		cfg:   cfg,
-		clock: cfg.Clock,
-		log:   cfg.Logger,
-		mux:   http.NewServeMux(),
+		relays: relays,
+		cfg:    cfg,
+		clock:  cfg.Clock,
+		log:    cfg.Logger,
+		mux:    http.NewServeMux(),
 		client: &http.Client{
 			// Webhooks to one relay reuse their connections, as a provider's delivery service would.
 			Transport: providerhttp.PooledTransport(),

@@ -210,8 +210,9 @@ func policyFor(p signals.Provider) deliveryPolicy {
 // (acknowledged, or given up).
 func (s *Server) deliver(wh *webhook, attempt int, retry bool) bool {
 	policy := policyFor(wh.provider)
-	target := s.cfg.WebhookURL + "/webhooks/" + string(wh.provider)
 	for ; ; attempt++ {
+		// Each attempt goes to the next relay, as a load balancer spreads a provider's deliveries and retries.
+		target := s.relays[s.nextRelay.Add(1)%uint64(len(s.relays))] + "/webhooks/" + string(wh.provider)
 		if attempt > 0 {
 			wait, _ := policy.backoff(attempt)
 			if !s.sleep(max(s.clock.Duration(wait), s.cfg.MinRetryBackoff)) {

@@ -20,6 +20,11 @@ type Process struct {
 
 // StartProcess runs a binary with extra environment variables on top of this process' environment.
 func StartProcess(name, binary string, args, env []string, out io.Writer) (*Process, error) {
+	return startProcessAs(name, binary, args, env, out, nil)
+}
+
+// startProcessAs is StartProcess under another user's credentials (nil: this process' own).
+func startProcessAs(name, binary string, args, env []string, out io.Writer, cred *syscall.Credential) (*Process, error) {
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	if out == nil {
@@ -27,7 +32,7 @@ func StartProcess(name, binary string, args, env []string, out io.Writer) (*Proc
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Own process group: a terminal's Ctrl-C reaches only the parent, which stops its children in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	dieWithParent(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", name, binary, err)
@@ -58,4 +63,10 @@ func (p *Process) Stop(grace time.Duration) {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
+}
+
+// Kill kills the process group with SIGKILL, as a crash would, and waits for it to exit.
+func (p *Process) Kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
 }

@@ -185,13 +185,27 @@ func (s *Stack) startRelay(ctx context.Context, extraEnv []string) error {
 func (s *Stack) WebhookSecrets() sandbox.WebhookSecrets { return s.secrets }
 
 func (s *Stack) sandboxEnv() []string {
-	c, w := s.Credentials, s.secrets
-	return append([]string{
-		sandbox.EnvAddr + "=" + s.opts.SandboxAddr,
-		sandbox.EnvPublicURL + "=" + s.SandboxURL,
-		sandbox.EnvWebhookURL + "=" + s.RelayURL,
-		sandbox.EnvTimeScale + "=" + strconv.FormatFloat(s.opts.TimeScale, 'g', -1, 64),
-		sandbox.EnvFaults + "=" + s.opts.Faults,
+	return append(sandboxEnv(s.opts.SandboxAddr, s.SandboxURL, s.RelayURL, s.opts.TimeScale, s.opts.Faults, s.Credentials, s.secrets),
+		s.extraEnv("sandbox")...)
+}
+
+func (s *Stack) relayEnv() []string {
+	return append(relayEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.opts.RelayAddr, s.opts.RelayAdminAddr, s.secrets),
+		s.extraEnv("relay")...)
+}
+
+func (s *Stack) workerEnv() []string {
+	return append(workerEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.SandboxURL, s.Credentials), s.extraEnv("worker")...)
+}
+
+// sandboxEnv runs the sandbox on addr, delivering its webhooks to relayURLs (comma-separated: in turn).
+func sandboxEnv(addr, publicURL, relayURLs string, scale float64, faults string, c sandbox.Credentials, w sandbox.WebhookSecrets) []string {
+	return []string{
+		sandbox.EnvAddr + "=" + addr,
+		sandbox.EnvPublicURL + "=" + publicURL,
+		sandbox.EnvWebhookURL + "=" + relayURLs,
+		sandbox.EnvTimeScale + "=" + strconv.FormatFloat(scale, 'g', -1, 64),
+		sandbox.EnvFaults + "=" + faults,
 		sandbox.EnvTreezorClientID + "=" + c.TreezorClientID,
 		sandbox.EnvTreezorClientSecret + "=" + c.TreezorClientSecret,
 		sandbox.EnvSolarisClientID + "=" + c.SolarisClientID,
@@ -200,37 +214,36 @@ func (s *Stack) sandboxEnv() []string {
 		sandbox.EnvTreezorWebhookSecret + "=" + w.Treezor,
 		sandbox.EnvSolarisWebhookSecret + "=" + w.Solaris,
 		sandbox.EnvYousignWebhookSecret + "=" + w.Yousign,
-	}, s.extraEnv("sandbox")...)
+	}
 }
 
 // relayEnv sets every variable the relay reads that the developer's shell might also set, so that real
-// provider secrets never meet the sandbox.
-func (s *Stack) relayEnv() []string {
-	return append(append(DevServerConnectionEnv(s.Temporal.HostPort),
-		"KYCFLOW_RELAY_ADDR="+s.opts.RelayAddr,
-		"KYCFLOW_RELAY_ADMIN_ADDR="+s.opts.RelayAdminAddr,
-		"TREEZOR_WEBHOOK_SECRETS="+s.secrets.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
-		"SOLARIS_WEBHOOK_SECRETS="+s.secrets.Solaris, "SOLARIS_WEBHOOK_SECRETS_FILE=",
-		"YOUSIGN_WEBHOOK_SECRETS="+s.secrets.Yousign, "YOUSIGN_WEBHOOK_SECRETS_FILE=",
-	), s.extraEnv("relay")...)
+// provider secrets never meet the sandbox; conn says how to reach Temporal.
+func relayEnv(conn []string, addr, adminAddr string, w sandbox.WebhookSecrets) []string {
+	return append(slices.Clip(conn),
+		"KYCFLOW_RELAY_ADDR="+addr,
+		"KYCFLOW_RELAY_ADMIN_ADDR="+adminAddr,
+		"TREEZOR_WEBHOOK_SECRETS="+w.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
+		"SOLARIS_WEBHOOK_SECRETS="+w.Solaris, "SOLARIS_WEBHOOK_SECRETS_FILE=",
+		"YOUSIGN_WEBHOOK_SECRETS="+w.Yousign, "YOUSIGN_WEBHOOK_SECRETS_FILE=",
+	)
 }
 
-// workerEnv points the worker's three provider clients at the sandbox.
-func (s *Stack) workerEnv() []string {
-	c := s.Credentials
-	return append(append(DevServerConnectionEnv(s.Temporal.HostPort),
-		"TREEZOR_BASE_URL="+s.SandboxURL+"/treezor",
+// workerEnv points the worker's three provider clients at the sandbox; conn says how to reach Temporal.
+func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials) []string {
+	return append(slices.Clip(conn),
+		"TREEZOR_BASE_URL="+sandboxURL+"/treezor",
 		"TREEZOR_CLIENT_ID="+c.TreezorClientID, "TREEZOR_CLIENT_SECRET="+c.TreezorClientSecret,
 		"TREEZOR_CLIENT_SECRET_FILE=", "TREEZOR_SCOPE=",
-		"SOLARIS_BASE_URL="+s.SandboxURL+"/solaris",
-		"SOLARIS_TOKEN_URL="+s.SandboxURL+"/solaris/oauth2/token",
+		"SOLARIS_BASE_URL="+sandboxURL+"/solaris",
+		"SOLARIS_TOKEN_URL="+sandboxURL+"/solaris/oauth2/token",
 		"SOLARIS_CLIENT_ID="+c.SolarisClientID, "SOLARIS_CLIENT_SECRET="+c.SolarisClientSecret,
 		"SOLARIS_CLIENT_SECRET_FILE=",
-		"YOUSIGN_BASE_URL="+s.SandboxURL+"/yousign/v3",
+		"YOUSIGN_BASE_URL="+sandboxURL+"/yousign/v3",
 		"YOUSIGN_API_KEY="+c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
 		// The sandbox's users are synthetic: the development stack runs without a payload key.
 		"KYCFLOW_ALLOW_PLAINTEXT_PII=true",
-	), s.extraEnv("worker")...)
+	)
 }
 
 // DevServerConnectionEnv points a kycflow process at a plaintext dev server, and blanks every other connection
