@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -90,7 +89,6 @@ type Cluster struct {
 	secrets   sandbox.WebhookSecrets
 	relayAddr []string
 	out       *lockedWriter
-	mu        sync.Mutex
 }
 
 // StartCluster starts everything in order, each part once the one before is ready. On error, what was started is
