@@ -9,7 +9,7 @@ TEMPORAL             := $(BIN)/temporal
 TEMPORAL_STAMP       := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 TEMPORAL_LDFLAGS     := -X github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION:v%=%)
 STATICCHECK          := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
-COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack kycflow-sandbox kycflow-demo kycflow-bench kycflow-cluster
+COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack kycflow-sandbox kycflow-demo kycflow-bench kycflow-cluster kycflow-chaos
 # Temporal's server and temporal-sql-tool for the cluster stack, built from the module proxy into bin/ once.
 TEMPORAL_SERVER_VERSION := v1.29.1
 SERVER_DIR           := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION:v%=%)
@@ -21,7 +21,7 @@ GO_TEST_FLAGS        ?= -race -count=1
 
 export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)
 
-.PHONY: all build run demo bench test unit lint fuzz temporal clean history cluster cluster-bin
+.PHONY: all build run demo bench test unit lint fuzz temporal clean history cluster cluster-bin chaos
 
 all: build
 
@@ -61,6 +61,14 @@ $(SERVER_DIR)/.stamp:
 ## two workers. Ctrl-C stops everything.
 cluster: temporal cluster-bin build
 	$(BIN)/kycflow-cluster -server $(SERVER_DIR)/server -sql-tool $(SERVER_DIR)/sql -ui $(UI_DIR)/server -schema $(SERVER_SCHEMA)
+
+## chaos: the scenario matrix on a fresh cluster stack while a worker, a relay, Temporal's server and PostgreSQL are
+## SIGKILLed and restarted (each more than once); fails unless every verification ends once with its scenario's
+## outcome, none is stuck and no acknowledged webhook is missing from a history. `make chaos CHAOS_FLAGS=-seed=N`
+## replays a schedule.
+CHAOS_FLAGS ?=
+chaos: cluster-bin build
+	$(BIN)/kycflow-chaos -server $(SERVER_DIR)/server -sql-tool $(SERVER_DIR)/sql -schema $(SERVER_SCHEMA) $(CHAOS_FLAGS)
 
 ## demo: with `make run` up, one verification per scenario of every method, then a table of expected and actual outcomes.
 demo: build

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -26,6 +27,32 @@ func (a *Aliases) publish(ctx context.Context, p signals.Provider, ref string) {
 		return
 	}
 	info := activity.GetInfo(ctx)
+	// Retried for most of the activity's time: a Temporal or database restart of a few seconds must not leave a
+	// reference without its alias (found in `make chaos`), and the provider call is not repeated for it.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(20 * time.Second)
+	}
+	deadline = deadline.Add(-3 * time.Second)
+	var err error
+	for pause := 200 * time.Millisecond; ; pause = min(2*pause, 2*time.Second) {
+		if err = a.start(ctx, info, p, ref); err == nil || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			return
+		}
+		if time.Now().Add(pause).After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+	}
+	activity.GetLogger(ctx).Warn("Could not start the provider reference's alias; the relay will look the verification up in visibility",
+		"provider", string(p), "error", fmt.Sprint(err))
+}
+
+func (a *Aliases) start(ctx context.Context, info activity.Info, p signals.Provider, ref string) error {
 	_, err := a.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:         signals.AliasWorkflowID(p, ref),
 		TaskQueue:  info.TaskQueue,
@@ -36,8 +63,5 @@ func (a *Aliases) publish(ctx context.Context, p signals.Provider, ref string) {
 		// An activity retried after the provider gave the same reference finds the alias it started.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, signals.AliasWorkflowType)
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		activity.GetLogger(ctx).Warn("Could not start the provider reference's alias; the relay will look the verification up in visibility",
-			"provider", string(p), "error", fmt.Sprint(err))
-	}
+	return err
 }

@@ -425,6 +425,16 @@ func TestTreezorIdentEventWithoutUser(t *testing.T) {
 		})
 	}
 
+	t.Run("an identification no verification is known for yet: Treezor retries", func(t *testing.T) {
+		fake := &fakeSignaler{}
+		h, _ := newTestHandler(t, fake)
+		payload := `{"qes":[{"identificationId":"idn-unknown","result":"SUCCESS"}]}`
+		status, resp := serve(t, h, treezorRequest(tzHook{event: "qes.finalized", id: "wh-9", payload: payload, sig: hmacBase64("tz-secret-old", payload)}.body()))
+		require.Equal(t, http.StatusServiceUnavailable, status, "Treezor sends no attempt counter: a 503 has it retry, up to 30 times")
+		require.Equal(t, "no running workflow for this reference yet, retry later", resp["error"])
+		require.Empty(t, fake.signals())
+	})
+
 	t.Run("neither user nor identification", func(t *testing.T) {
 		fake := &fakeSignaler{}
 		h, _ := newTestHandler(t, fake)

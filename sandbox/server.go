@@ -285,6 +285,13 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
+// SignalledEvent is a webhook the relay said it signalled: its event ID and the SHA-256 (hex) of its event type
+// and the bytes its signature covers.
+type SignalledEvent struct {
+	EventID string `json:"eventId"`
+	Content string `json:"content"`
+}
+
 // SubjectStats is what happened to one subject, for tests and operators.
 type SubjectStats struct {
 	// Key is provider/ID: treezor/<userId>, solaris/<person_id>, yousign/<NameKey>.
@@ -309,6 +316,10 @@ type SubjectStats struct {
 	Acknowledged int `json:"acknowledged"`
 	Refused      int `json:"refused"`
 	Unreachable  int `json:"unreachable"`
+	// Signalled lists the webhooks the relay acknowledged as signalled to a workflow: each must be in a history, by
+	// its event ID or, where the provider sent the same signed content twice (which Temporal records once), by
+	// another with the same Content.
+	Signalled []SignalledEvent `json:"signalled,omitempty"`
 	// Retried counts deliveries after the first of a webhook; GaveUp the webhooks never acknowledged.
 	Retried int `json:"retried"`
 	GaveUp  int `json:"gaveUp"`

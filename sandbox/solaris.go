@@ -433,5 +433,5 @@ func (s *Server) solarisWebhook(id *solIdent) *webhook {
 	h.Set("Solaris-Entity-Id", id.personID)
 	final := id.status == signals.SolarisStatusSuccessful || id.status == signals.SolarisStatusFailed
 	return &webhook{provider: signals.ProviderSolaris, sub: id.person.sub, event: "IDENTIFICATION " + id.status,
-		eventID: deliveryID, body: body, header: h, attemptHeader: "Solaris-Webhook-Attempt", attemptBase: 1, droppable: final}
+		eventID: deliveryID, body: body, signed: body, header: h, attemptHeader: "Solaris-Webhook-Attempt", attemptBase: 1, droppable: final}
 }

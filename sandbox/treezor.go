@@ -596,7 +596,8 @@ func (s *Server) treezorWebhook(u *tzUser, event, object, objectID string, paylo
 	} else {
 		h.Set("Content-Type", "application/json")
 	}
-	return &webhook{provider: signals.ProviderTreezor, sub: u.sub, event: event, eventID: id, body: body, header: h, droppable: droppable}
+	return &webhook{provider: signals.ProviderTreezor, sub: u.sub, event: event, eventID: id, body: body,
+		signed: append([]byte(event+"\n"), raw...), header: h, droppable: droppable}
 }
 
 const treezorDateLayout = "2006-01-02 15:04:05"

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
@@ -23,7 +24,9 @@ type webhook struct {
 	event    string
 	eventID  string
 	body     []byte
-	header   http.Header
+	// signed is what the provider's signature covers (Treezor: object_payload; Solaris, Yousign: the body).
+	signed []byte
+	header http.Header
 	// attemptHeader carries the delivery attempt counter, starting at attemptBase (Solaris 1, Yousign 0).
 	attemptHeader string
 	attemptBase   int
@@ -219,7 +222,7 @@ func (s *Server) deliver(wh *webhook, attempt int, retry bool) bool {
 				return true
 			}
 		}
-		status, err := s.post(target, wh, attempt, policy.timeout(attempt))
+		status, result, err := s.post(target, wh, attempt, policy.timeout(attempt))
 		ok := err == nil && (status >= 200 && status <= 299 ||
 			wh.provider == signals.ProviderYousign && status >= 300 && status <= 399)
 		s.mu.Lock()
@@ -233,6 +236,10 @@ func (s *Server) deliver(wh *webhook, attempt int, retry bool) bool {
 			st.Unreachable++
 		case ok:
 			st.Acknowledged++
+			if result == "signalled" && !slices.ContainsFunc(st.Signalled, func(e SignalledEvent) bool { return e.EventID == wh.eventID }) {
+				sum := sha256.Sum256(wh.signed)
+				st.Signalled = append(st.Signalled, SignalledEvent{EventID: wh.eventID, Content: hex.EncodeToString(sum[:])})
+			}
 		default:
 			st.Refused++
 		}
@@ -265,12 +272,12 @@ func (s *Server) deliver(wh *webhook, attempt int, retry bool) bool {
 	}
 }
 
-func (s *Server) post(target string, wh *webhook, attempt int, timeout time.Duration) (int, error) {
+func (s *Server) post(target string, wh *webhook, attempt int, timeout time.Duration) (int, string, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(wh.body))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	for k, v := range wh.header {
 		req.Header[k] = slices.Clone(v)
@@ -283,11 +290,17 @@ func (s *Server) post(target string, wh *webhook, attempt int, timeout time.Dura
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	_ = resp.Body.Close()
-	return resp.StatusCode, nil
+	defer resp.Body.Close()
+	// The relay says what came of an acknowledged webhook ({"result":"signalled"} or "unwanted"); a provider
+	// ignores the body, the sandbox keeps it for the tests that check nothing acknowledged was lost.
+	var answer struct {
+		Result string `json:"result"`
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	_ = json.Unmarshal(raw, &answer)
+	return resp.StatusCode, answer.Result, nil
 }
 
 // hexHMAC is "sha256=" and the lowercase hex HMAC-SHA256 of the raw body: Solaris' and Yousign's signature header.

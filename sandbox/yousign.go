@@ -254,5 +254,5 @@ func (s *Server) yousignWebhook(v *ysVerification) *webhook {
 	h.Set("User-Agent", "Yousign Webhook Bot")
 	h.Set("X-Yousign-Signature-256", hexHMAC(s.cfg.WebhookSecrets.Yousign, body))
 	return &webhook{provider: signals.ProviderYousign, sub: v.person.sub, event: signals.SignalYousignVerificationDone + " " + v.status,
-		eventID: eventID, body: body, header: h, attemptHeader: "X-Yousign-Retry", attemptBase: 0, droppable: true}
+		eventID: eventID, body: body, signed: body, header: h, attemptHeader: "X-Yousign-Retry", attemptBase: 0, droppable: true}
 }

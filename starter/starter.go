@@ -30,6 +30,7 @@ type Starter struct {
 func Dial(ctx context.Context, opts client.Options) (*Starter, error) {
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
+		err = temporalconn.ExplainDialError(err, opts.ConnectionOptions.TLS != nil)
 		return nil, classify(ctx, "dial", "", fmt.Errorf("%s: %w", opts.HostPort, err))
 	}
 	return &Starter{Client: c}, nil

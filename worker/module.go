@@ -119,7 +119,8 @@ var WorkerModule = fx.Module("worker",
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := w.Start(); err != nil {
-					return fmt.Errorf("start worker on task queue %s: %w", signals.TaskQueue, err)
+					return fmt.Errorf("start worker on task queue %s: %w", signals.TaskQueue,
+						temporalconn.ExplainDialError(err, cfg.Temporal.Secure() != "plaintext"))
 				}
 				logger.Info("Worker polling", "taskQueue", signals.TaskQueue, "temporal", cfg.Temporal.Address(), "namespace", cfg.Temporal.Namespace(), "connection", cfg.Temporal.Secure())
 				return nil

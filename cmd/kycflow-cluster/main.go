@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/kycflow/kycflow/internal/devcerts"
 	"github.com/kycflow/kycflow/internal/devstack"
 )
 
@@ -54,8 +55,23 @@ func run() error {
 		port      = flag.Int("port", 7233, "Temporal frontend port (mTLS)")
 		workers   = flag.Int("workers", 2, "workers to run")
 		relays    = flag.Int("relays", 2, "relays to run (the sandbox sends to them in turn)")
+		certsOnly = flag.String("certs", "", "only write a local CA, server and client certificates into this folder, and exit (docker-compose's certs service)")
 	)
 	flag.Parse()
+	if *certsOnly != "" {
+		set, err := devcerts.Generate(*certsOnly)
+		if err != nil {
+			return err
+		}
+		// Every service of the compose stack runs as its own user and reads the keys from a shared volume.
+		for _, key := range []string{set.ServerKey, set.ClientKey} {
+			if err := os.Chmod(key, 0o644); err != nil {
+				return err
+			}
+		}
+		fmt.Println("certificates written to", *certsOnly)
+		return nil
+	}
 	abs := func(p string) string {
 		a, err := filepath.Abs(p)
 		if err != nil {

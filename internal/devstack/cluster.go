@@ -57,9 +57,11 @@ type ClusterOptions struct {
 	Port int
 	// Workers and Relays are how many of each to run (at least 1).
 	Workers, Relays int
-	// SandboxAddr is the sandbox's listen address (empty: a free port); TimeScale and Faults as for StartStack.
+	// SandboxAddr is the sandbox's listen address (empty: a free port); TimeScale and Faults as for StartStack;
+	// MinDeadline is the sandbox's floor of a compressed deadline (0: its default, 2 s).
 	SandboxAddr string
 	TimeScale   float64
+	MinDeadline time.Duration
 	Faults      string
 	Output      io.Writer
 }
@@ -151,8 +153,11 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 		c.relayAddr = append(c.relayAddr, addr+"|"+admin)
 		c.RelayURLs, c.RelayAdminURLs = append(c.RelayURLs, "http://"+addr), append(c.RelayAdminURLs, "http://"+admin)
 	}
-	if c.Sandbox, err = c.start("sandbox", filepath.Join(opts.BinDir, "kycflow-sandbox"), nil,
-		sandboxEnv(sandboxAddr, c.SandboxURL, strings.Join(c.RelayURLs, ","), opts.TimeScale, opts.Faults, c.Credentials, c.secrets), nil); err != nil {
+	env := sandboxEnv(sandboxAddr, c.SandboxURL, strings.Join(c.RelayURLs, ","), opts.TimeScale, opts.Faults, c.Credentials, c.secrets)
+	if opts.MinDeadline > 0 {
+		env = append(env, sandbox.EnvMinDeadline+"="+opts.MinDeadline.String())
+	}
+	if c.Sandbox, err = c.start("sandbox", filepath.Join(opts.BinDir, "kycflow-sandbox"), nil, env, nil); err != nil {
 		return nil, err
 	}
 	if err := waitFor(ctx, c.Sandbox, 30*time.Second, httpOK(c.SandboxURL+"/sandbox/healthz")); err != nil {

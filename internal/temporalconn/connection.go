@@ -179,3 +179,21 @@ func (l lookup) Environ() []string {
 	}
 	return out
 }
+
+// ExplainDialError adds to an error reaching Temporal what a person should check when the cause is TLS: a
+// handshake the server refused (a client certificate it does not trust, a server certificate the client does
+// not), or a plaintext client talking to a TLS frontend. Other errors pass unchanged.
+func ExplainDialError(err error, tlsOn bool) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate"):
+		return fmt.Errorf("%w (the TLS handshake failed: check the client certificate and key, %s and %s, and the CA, %s, or "+
+			"the tls settings of the profile in %s)", err, envCert, envKey, envCA, EnvConfigFile)
+	case !tlsOn && (strings.Contains(msg, "server preface") || strings.Contains(msg, "connection reset")):
+		return fmt.Errorf("%w (the server may require TLS: set %s, %s=true or %s and %s)", err, EnvProfile, EnvTLS, envCert, envKey)
+	}
+	return err
+}

@@ -1,6 +1,7 @@
 package temporalconn
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -101,6 +102,33 @@ client_key_path = "`+certs.ClientKey+`"
 			require.Equal(t, tc.wantAddress, c.Address())
 			require.Equal(t, tc.wantNS, c.Namespace())
 			require.Equal(t, tc.wantSecure, c.Secure())
+		})
+	}
+}
+
+// TestExplainDialError: an error reaching Temporal that comes from TLS says which settings to check.
+func TestExplainDialError(t *testing.T) {
+	tests := []struct {
+		name  string
+		err   string
+		tlsOn bool
+		want  string
+	}{
+		{"a certificate the server does not trust", `connection error: desc = "error reading server preface: remote error: tls: unknown certificate authority"`, true,
+			"the TLS handshake failed: check the client certificate and key, TEMPORAL_TLS_CLIENT_CERT_PATH"},
+		{"a server certificate the client does not trust", `x509: certificate signed by unknown authority`, true, "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
+		{"plaintext to a TLS frontend", `connection error: desc = "error reading server preface: EOF"`, false, "the server may require TLS"},
+		{"a server that is down", `connection refused`, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ExplainDialError(errors.New(tc.err), tc.tlsOn)
+			require.Contains(t, got.Error(), tc.err, "the cause is kept")
+			if tc.want == "" {
+				require.Equal(t, tc.err, got.Error())
+				return
+			}
+			require.Contains(t, got.Error(), tc.want)
 		})
 	}
 }

@@ -230,10 +230,19 @@ func (r *Runner) RunOne(ctx context.Context, c Case) Result {
 		res.Err = fmt.Errorf("create the subject: %w", err)
 		return res
 	}
-	v, _, startErr := r.cfg.Starter.Start(ctx, in)
+	// As a backend does: Start joins the verification a first attempt may have started before Temporal stopped
+	// answering, and a cancel is signalled again until Temporal takes it.
+	var (
+		v        starter.Verification
+		startErr error
+	)
+	_ = whileUnavailable(ctx, func() error {
+		v, _, startErr = r.cfg.Starter.Start(ctx, in)
+		return startErr
+	})
 	res.Verification = v
 	if startErr == nil && c.Scenario.Cancel {
-		if err := r.cfg.Starter.Cancel(ctx, v, "sandbox scenario "+c.Scenario.Name); err != nil {
+		if err := whileUnavailable(ctx, func() error { return r.cfg.Starter.Cancel(ctx, v, "sandbox scenario "+c.Scenario.Name) }); err != nil {
 			res.Err = fmt.Errorf("cancel: %w", err)
 			return res
 		}
@@ -254,7 +263,11 @@ func (r *Runner) RunOne(ctx context.Context, c Case) Result {
 		}
 	}
 	// A start that failed because the provider refused to open a session has an outcome all the same.
-	o, err := r.cfg.Starter.Wait(ctx, v)
+	var o signals.Outcome
+	err = whileUnavailable(ctx, func() (werr error) {
+		o, werr = r.cfg.Starter.Wait(ctx, v)
+		return werr
+	})
 	res.Took = time.Since(start)
 	if err != nil {
 		res.Err = fmt.Errorf("wait: %w", err)
@@ -308,5 +321,22 @@ func (r *Runner) subject(ctx context.Context, c Case, first string) (signals.Ver
 		in.SubjectID = "sandbox-user-" + rand.Text()[:12]
 		in.Yousign = &signals.YousignPerson{FirstName: first, LastName: sc.LastName()}
 		return in, "yousign/" + sandbox.NameKey(first, sc.LastName()), nil
+	}
+}
+
+// whileUnavailable calls f again while it fails because Temporal is unavailable or slow (a restart), for up to two
+// minutes; it returns f's last error.
+func whileUnavailable(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		err := f()
+		if !errors.Is(err, starter.ErrTemporalUnavailable) && !errors.Is(err, starter.ErrTimeout) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 }
