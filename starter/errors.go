@@ -194,6 +194,7 @@ func classify(ctx context.Context, op, workflowID string, err error) *Error {
 		canceled      *serviceerror.Canceled
 		updateTimeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
 		notFound      *serviceerror.NotFound
+		nsNotFound    *serviceerror.NamespaceNotFound
 		execErr       *temporal.WorkflowExecutionError
 		appErr        *temporal.ApplicationError
 	)
@@ -217,6 +218,11 @@ func classify(ctx context.Context, op, workflowID string, err error) *Error {
 		e.Kind = kindOfFailure(appErr.Type())
 	case errors.As(err, &notFound):
 		e.Kind = ErrNotFound
+	case errors.As(err, &nsNotFound):
+		// A server that has just restarted answers this for a moment before its namespace registry is loaded
+		// (seen in `make chaos`): retry. A namespace that does not exist stays unavailable, and says so.
+		e.Kind = ErrTemporalUnavailable
+		e.Err = fmt.Errorf("%w (a server that has just restarted says so for a moment; otherwise check TEMPORAL_NAMESPACE)", err)
 	case unreachable:
 		e.Kind = ErrTemporalUnavailable
 	case timedOut && callerDeadlineReached(ctx):

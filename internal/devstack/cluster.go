@@ -91,6 +91,8 @@ type Cluster struct {
 	secrets   sandbox.WebhookSecrets
 	relayAddr []string
 	out       *lockedWriter
+	// namespaceReady is set once the namespace is registered: from then on the server is ready when it serves it.
+	namespaceReady bool
 }
 
 // StartCluster starts everything in order, each part once the one before is ready. On error, what was started is
@@ -245,7 +247,15 @@ func (c *Cluster) StartServer(ctx context.Context) error {
 			return err
 		}
 		defer cl.Close()
-		_, err = cl.CheckHealth(ctx, &client.CheckHealthRequest{})
+		if _, err := cl.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			return err
+		}
+		if !c.namespaceReady {
+			return nil
+		}
+		// Back means serving the namespace: right after a restart the frontend is healthy a moment before its
+		// namespace registry is loaded, and answers "Namespace default is not found" (found in `make chaos`).
+		_, err = cl.DescribeTaskQueue(ctx, signals.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 		return err
 	})
 }
@@ -476,6 +486,9 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 			}
 		}
 		_, err = cl.DescribeTaskQueue(ctx, signals.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+		if err == nil {
+			c.namespaceReady = true
+		}
 		return err
 	})
 }

@@ -257,7 +257,7 @@ func (r *Runner) RunOne(ctx context.Context, c Case) Result {
 		case <-time.After(r.clock.Real(c.Scenario.RenewAfter)):
 		case <-ctx.Done():
 		}
-		if _, _, err := r.cfg.Starter.Renew(ctx, in); err != nil {
+		if err := whileUnavailable(ctx, func() error { _, _, err := r.cfg.Starter.Renew(ctx, in); return err }); err != nil {
 			res.Err = fmt.Errorf("renew: %w", err)
 			return res
 		}
