@@ -44,6 +44,10 @@ type fakeSignaler struct {
 	aliases map[string]string
 	running map[string]string
 	closed  map[string]bool
+	// closedRuns are run IDs a signal to which answers ErrClosed; visibilityRuns the run ID visibility gives a
+	// reference (default "run-" + workflow ID): a reset replaced the run its alias names.
+	closedRuns     map[string]bool
+	visibilityRuns map[string]string
 	// findErr is returned by both lookups when set; lagFinds makes the first alias reads miss, as an alias not
 	// started yet does. finds counts alias reads, visibilityFinds visibility queries.
 	findErr         error
@@ -59,6 +63,9 @@ func (f *fakeSignaler) Signal(ctx context.Context, workflowID, runID, signal str
 	defer f.mu.Unlock()
 	if f.signalErr != nil {
 		return f.signalErr
+	}
+	if f.closedRuns[runID] {
+		return fmt.Errorf("signal %s: %w", runID, ErrClosed)
 	}
 	f.sent = append(f.sent, sent{workflowID, runID, signal, payload})
 	key, _ := ctx.Value(signalKeyContext{}).(string)
@@ -93,6 +100,9 @@ func (f *fakeSignaler) FindRunning(_ context.Context, ref string) (string, strin
 	id, ok := f.running[ref]
 	if !ok {
 		return "", "", fmt.Errorf("reference %s: %w", ref, ErrNotFound)
+	}
+	if run, ok := f.visibilityRuns[ref]; ok {
+		return id, run, nil
 	}
 	return id, "run-" + id, nil
 }

@@ -29,6 +29,9 @@ const (
 	PathMetrics = "/metrics"
 )
 
+// reasonClosed answers an event for a verification that has already closed.
+const reasonClosed = "the verification has already closed"
+
 // readyTimeout bounds the Temporal health check of /readyz.
 const readyTimeout = 2 * time.Second
 
@@ -260,7 +263,7 @@ func (h *Handler) deliver(ctx context.Context, provider signals.Provider, rep re
 	case err == nil:
 		rep.status, rep.result = http.StatusOK, ResultSignalled
 	case errors.Is(err, ErrClosed):
-		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "the verification has already closed"
+		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, reasonClosed
 	case errors.Is(err, ErrNotFound):
 		rep.status, rep.result, rep.reason = http.StatusOK, ResultUnwanted, "no verification for this subject"
 	default:
@@ -273,10 +276,21 @@ func (h *Handler) deliver(ctx context.Context, provider signals.Provider, rep re
 // lags a moment behind the workflow, so a young delivery (attempt counter at most GraceAttempts) that finds no
 // workflow is answered 503 for the provider to retry; an older one, or one without a counter, is unwanted.
 func (h *Handler) deliverByReference(ctx context.Context, provider signals.Provider, rep reply, ref, signal string, payload any) reply {
-	workflowID, runID, err := h.findRunning(ctx, provider, ref)
+	workflowID, runID, byAlias, err := h.findRunning(ctx, provider, ref)
 	switch {
 	case err == nil:
-		return h.deliver(ctx, provider, rep, workflowID, runID, signal, payload)
+		out := h.deliver(ctx, provider, rep, workflowID, runID, signal, payload)
+		if byAlias && out.reason == reasonClosed {
+			// The alias names the run that opened the session; an operator's reset may have replaced it with a run
+			// that carries the same reference. Visibility knows (one query, on this late path only).
+			lctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
+			wf, run, ferr := h.sig.FindRunning(lctx, ref)
+			cancel()
+			if ferr == nil && run != runID {
+				return h.deliver(ctx, provider, rep, wf, run, signal, payload)
+			}
+		}
+		return out
 	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrAmbiguous):
 		if errors.Is(err, ErrAmbiguous) {
 			rep.err = err
@@ -291,7 +305,7 @@ func (h *Handler) deliverByReference(ctx context.Context, provider signals.Provi
 		// nobody knows yet (its alias not started, visibility behind after an outage) is answered 503 until Treezor
 		// gives up, since a lost QES or video conference result costs more than needless deliveries. (Found in
 		// `make chaos`: after a PostgreSQL restart a videoConference.created was answered "unwanted" and lost.)
-		if h.young(rep.attempt) || provider == signals.ProviderTreezor {
+		if h.young(rep.attempt) || provider == signals.ProviderTreezor && !errors.Is(err, ErrAmbiguous) {
 			rep.status, rep.result, rep.reason = http.StatusServiceUnavailable, ResultUnavailable, "no running workflow for this reference yet, retry later"
 			return rep
 		}
@@ -314,15 +328,15 @@ func (h *Handler) closedWithReference(ctx context.Context, ref string) (bool, er
 // strongly consistent read that costs no visibility request, so a burst of webhooks is routed at any visibility
 // rate limit. Without an alias (a verification started before aliases, or whose alias could not be started),
 // visibility is asked once. The run the alias names may have closed; delivering to it then says so.
-func (h *Handler) findRunning(ctx context.Context, provider signals.Provider, ref string) (string, string, error) {
+func (h *Handler) findRunning(ctx context.Context, provider signals.Provider, ref string) (workflowID, runID string, byAlias bool, err error) {
 	deadline := time.Now().Add(h.cfg.LookupWait)
 	pause := 50 * time.Millisecond
 	for {
 		lctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
-		workflowID, runID, err := h.sig.FindByAlias(lctx, provider, ref)
+		workflowID, runID, err = h.sig.FindByAlias(lctx, provider, ref)
 		cancel()
 		if !errors.Is(err, ErrNotFound) {
-			return workflowID, runID, err
+			return workflowID, runID, err == nil, err
 		}
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
@@ -332,14 +346,15 @@ func (h *Handler) findRunning(ctx context.Context, provider signals.Provider, re
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", "", err
+			return "", "", false, err
 		case <-t.C:
 		}
 		pause = min(2*pause, 500*time.Millisecond)
 	}
 	lctx, cancel := context.WithTimeout(ctx, h.cfg.SignalTimeout)
 	defer cancel()
-	return h.sig.FindRunning(lctx, ref)
+	workflowID, runID, err = h.sig.FindRunning(lctx, ref)
+	return workflowID, runID, false, err
 }
 
 // young reports whether a delivery attempt counter is within the grace window.

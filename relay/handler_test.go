@@ -255,3 +255,28 @@ func TestReferenceWebhooksRouteByAliasAlone(t *testing.T) {
 	require.Equal(t, "kyc/yousign/u1", got[1].WorkflowID)
 	require.Zero(t, fake.visibilityFinds, "no visibility query")
 }
+
+// TestAliasOfAResetRun: the alias names the run that opened the provider session; after an operator's reset that
+// run is closed and another carries the reference. The relay then asks visibility once and signals the new run,
+// instead of answering "already closed" to an event the verification still waits for.
+func TestAliasOfAResetRun(t *testing.T) {
+	wf := "kyc/solaris/p1"
+	fake := &fakeSignaler{aliases: map[string]string{solarisRef: wf}, running: map[string]string{solarisRef: wf},
+		closedRuns: map[string]bool{"run-" + wf: true}, visibilityRuns: map[string]string{solarisRef: "run-after-reset"}}
+	h, _ := newTestHandler(t, fake)
+	status, resp := serve(t, h, solarisRequest(solarisBody, map[string]string{"sign": "sol-secret-old", HeaderSolarisAttempt: "1"}))
+	require.Equal(t, 200, status, "response %v", resp)
+	require.Equal(t, ResultSignalled, resp["result"])
+	got := fake.signals()
+	require.Len(t, got, 1)
+	require.Equal(t, "run-after-reset", got[0].RunID)
+	require.Equal(t, 1, fake.visibilityFinds)
+
+	// A run that simply closed: visibility finds nothing running, and the event is late.
+	closed := &fakeSignaler{aliases: map[string]string{solarisRef: wf}, closedRuns: map[string]bool{"run-" + wf: true}}
+	h, _ = newTestHandler(t, closed)
+	status, resp = serve(t, h, solarisRequest(solarisBody, map[string]string{"sign": "sol-secret-old", HeaderSolarisAttempt: "1"}))
+	require.Equal(t, 200, status)
+	require.Equal(t, ResultUnwanted, resp["result"])
+	require.Equal(t, "the verification has already closed", resp["reason"])
+}

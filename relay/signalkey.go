@@ -39,9 +39,11 @@ func SignalDedupDialOption() grpc.DialOption {
 // signedContentKey is the signal key of a webhook: a digest of the provider, the event name and the bytes its
 // signature covers. Delivery IDs are left out on purpose: Treezor's webhook_id and Solaris's Solaris-Webhook-Id
 // are outside the signature, so anyone holding one signed body could otherwise have it signalled again under as
-// many fresh IDs as they like. Equal signed bytes are the same fact from the provider; where a provider may send
-// the same bytes for a second, real transition (Solaris: aborted, pending, aborted again, with no completed_at), the
-// workflow reads the identification at the link's end, which shows it.
+// many fresh IDs as they like, each one an event in the run's history (a flood would end the run at Temporal's
+// history limit). Equal signed bytes are the same fact from the provider. Solaris's body has no per-event field, so
+// a second, real transition to a status it already reported (aborted, pending, aborted again; or a second
+// pending_successful after a review canceled) is recorded once: the workflow's reads at the link's end and at
+// each review bound show the identification's status, so the outcome is the same, found later.
 func signedContentKey(provider, event string, signed []byte) string {
 	return "kycflow-webhook-" + bodyDigest([]byte(provider), []byte{'\n'}, []byte(event), []byte{'\n'}, signed)
 }

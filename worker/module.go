@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -120,7 +121,7 @@ var WorkerModule = fx.Module("worker",
 			OnStart: func(context.Context) error {
 				if err := w.Start(); err != nil {
 					return fmt.Errorf("start worker on task queue %s: %w", signals.TaskQueue,
-						temporalconn.ExplainDialError(err, cfg.Temporal.Secure() != "plaintext"))
+						temporalconn.ExplainDialError(err, !strings.HasPrefix(cfg.Temporal.Secure(), "plaintext")))
 				}
 				logger.Info("Worker polling", "taskQueue", signals.TaskQueue, "temporal", cfg.Temporal.Address(), "namespace", cfg.Temporal.Namespace(), "connection", cfg.Temporal.Secure())
 				return nil

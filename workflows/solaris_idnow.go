@@ -134,9 +134,18 @@ func (f *solarisFlow) run(ctx workflow.Context) signals.Outcome {
 			}
 		}
 		if f.changes.confirmResults && f.isDecision() {
-			ident, confirmed := f.confirmFinal(ctx)
+			ident, confirmed, readErr := f.confirmFinal(ctx)
 			if o := f.stoppedDuringRead(); o != nil {
 				return *o
+			}
+			if readErr != nil {
+				// Solaris never answered, which says nothing about the webhook: the verification fails as an
+				// unanswered read did before confirmation (a successful one's documents are unavailable).
+				o := f.callFailed(readErr, "read the identification to confirm its final status")
+				if o.Status == signals.OutcomeFailed && f.providerStatus == signals.SolarisStatusSuccessful {
+					o.Cause = signals.CauseDocumentsUnavailable
+				}
+				return o
 			}
 			if !confirmed {
 				// Set aside: back to waiting for the user or the review, as the status now says.
@@ -223,18 +232,25 @@ func (f *solarisFlow) isDecision() bool {
 // and wins over the webhook's; a read that shows no final status sets the webhook aside, and the identification
 // goes back to the status the read shows (or, with no read, the one before the webhook). A successful one is read
 // with its documents, which the outcome carries, so confirming costs no extra call.
-func (f *solarisFlow) confirmFinal(ctx workflow.Context) (activities.SolarisIdentification, bool) {
+func (f *solarisFlow) confirmFinal(ctx workflow.Context) (activities.SolarisIdentification, bool, error) {
 	claimed, docs := f.providerStatus, f.providerStatus == signals.SolarisStatusSuccessful
-	var ident activities.SolarisIdentification
-	confirmed := f.confirm(ctx, "Solaris identification "+claimed, func(ctx workflow.Context) (bool, error) {
+	var (
+		ident   activities.SolarisIdentification
+		lastErr error
+	)
+	confirmed, answered := f.confirm(ctx, "Solaris identification "+claimed, func(ctx workflow.Context) (bool, error) {
 		got, err := f.read(ctx, "confirm the final status: read the identification", providerCallOptions, docs)
 		if err != nil {
+			lastErr = err
 			return false, err
 		}
 		ident = got
 		return solarisRank(got.Status) == 3, nil
 	})
 	switch {
+	case !confirmed && !answered && !f.stopping():
+		f.providerStatus = claimed
+		return ident, false, lastErr
 	case confirmed && ident.Status != claimed:
 		f.logger.Warn("The IDENTIFICATION webhook and Solaris's API disagree; the API decides", "webhook", claimed, "read", ident.Status)
 		f.providerStatus = ident.Status
@@ -243,7 +259,7 @@ func (f *solarisFlow) confirmFinal(ctx workflow.Context) (activities.SolarisIden
 	case !confirmed:
 		f.providerStatus = f.beforeFinal
 	}
-	return ident, confirmed
+	return ident, confirmed, nil
 }
 
 // confirmedOutcome is the outcome of a final status the API showed: ident is that read.

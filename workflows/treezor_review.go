@@ -76,7 +76,7 @@ func (f *treezorFlow) review(ctx workflow.Context) signals.Outcome {
 func (f *treezorFlow) confirmReview(ctx workflow.Context) (int, bool) {
 	claimed := f.events.review.KycReview
 	var read int
-	confirmed := f.confirm(ctx, "Treezor KYC review", func(ctx workflow.Context) (bool, error) {
+	confirmed, _ := f.confirm(ctx, "Treezor KYC review", func(ctx workflow.Context) (bool, error) {
 		actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "confirm the KYC review by reading the user"))
 		var state activities.UserKYC
 		if err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state); err != nil {

@@ -634,29 +634,34 @@ const (
 // confirm reads the provider before a decision a webhook brought is applied: webhooks trigger, the provider decides.
 // A signature proves who sent a body, not that it is this session's latest word (a replayed or relabelled signed
 // payload, an event of an older session). read reports whether the provider's API shows a decision; it is tried
-// confirmTries times confirmPause apart, since an API may lag its webhook. false means no read showed one: the
-// webhook is set aside, counted in webhooks.unconfirmed, and the caller goes on waiting; or the verification is
-// stopping (cancel, operator), which the caller checks with stoppedDuringRead.
-func (v *verification) confirm(ctx workflow.Context, decision string, read func(workflow.Context) (bool, error)) bool {
+// confirmTries times confirmPause apart, since an API may lag its webhook. decided false with answered true: the
+// API answered but showed no decision, so the webhook is set aside, counted in webhooks.unconfirmed, and the
+// caller goes on waiting. answered false: no read got an answer (the provider is down), which says nothing about
+// the webhook; or the verification is stopping (cancel, operator), which the caller checks with stoppedDuringRead.
+func (v *verification) confirm(ctx workflow.Context, decision string, read func(workflow.Context) (bool, error)) (decided, answered bool) {
 	for try := 1; try <= confirmTries; try++ {
-		decided, err := read(ctx)
+		ok, err := read(ctx)
 		switch {
 		case v.interrupted(err) || v.stopping():
-			return false
+			return false, false
 		case err != nil:
 			v.logger.Warn("Reading the provider to confirm a webhook's decision failed", "decision", decision, "error", err)
-		case decided:
-			return true
+		case ok:
+			return true, true
+		default:
+			answered = true
 		}
 		if try < confirmTries {
 			if err := workflow.Sleep(ctx, confirmPause); err != nil {
-				return false
+				return false, false
 			}
 		}
 	}
-	v.logger.Warn("A webhook's decision is not shown by the provider's API; set aside, the verification goes on waiting", "decision", decision)
-	v.webhooks.Unconfirmed++
-	return false
+	if answered {
+		v.logger.Warn("A webhook's decision is not shown by the provider's API; set aside, the verification goes on waiting", "decision", decision)
+		v.webhooks.Unconfirmed++
+	}
+	return false, answered
 }
 
 // stoppedDuringRead is stopped for a flow that just made a reconciliation read: a cancel or an operator's decision

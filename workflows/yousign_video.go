@@ -225,9 +225,13 @@ func (f *yousignFlow) runAttempts(ctx workflow.Context) signals.Outcome {
 				Detail: "no result from Yousign, by webhook or read back, within the verification's 7 days"}
 		}
 		if f.changes.confirmResults && result.Status != signals.YousignStatusInconclusive {
-			confirmed, ok := f.confirmResult(ctx, result)
+			confirmed, ok, readErr := f.confirmResult(ctx, result)
 			if o := f.stoppedDuringRead(); o != nil {
 				return *o
+			}
+			if readErr != nil {
+				// Yousign never answered: as before confirmation, the result could not be fetched.
+				return f.callFailed(readErr, "fetch the verification result")
 			}
 			if !ok {
 				// Set aside: wait on for this verification's result, as if the webhook had not come.
@@ -384,27 +388,38 @@ func (f *yousignFlow) reconcile(ctx workflow.Context) (signals.YousignVerificati
 // with GET /verifications/identity_videos/{id}", ../shared/reference/providers-research.md). The read's final
 // result is Yousign's word and wins over the webhook's; a read that shows none sets the webhook aside: its result
 // is forgotten and the verification waits on.
-func (f *yousignFlow) confirmResult(ctx workflow.Context, claimed signals.YousignVerificationEvent) (signals.YousignVerificationEvent, bool) {
+func (f *yousignFlow) confirmResult(ctx workflow.Context, claimed signals.YousignVerificationEvent) (signals.YousignVerificationEvent, bool, error) {
 	id := cmp.Or(claimed.VerificationID, f.providerRef)
 	if claimed.Status == signals.YousignStatusVerified {
 		f.enterStep(ctx, signals.StepKYCReview, time.Time{})
 	}
-	var read activities.YousignVerification
-	confirmed := f.confirm(ctx, "Yousign verification "+claimed.Status, func(ctx workflow.Context) (bool, error) {
+	var (
+		read    activities.YousignVerification
+		lastErr error
+	)
+	confirmed, answered := f.confirm(ctx, "Yousign verification "+claimed.Status, func(ctx workflow.Context) (bool, error) {
 		actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "confirm the result: read the verification"))
 		if err := workflow.ExecuteActivity(actx, ys.GetVerification, id).Get(actx, &read); err != nil {
+			lastErr = err
 			return false, err
 		}
 		return isYousignFinal(read.Status), nil
 	})
 	if !confirmed {
 		delete(f.results, id)
-		return signals.YousignVerificationEvent{}, false
+		if !answered && !f.stopping() {
+			return signals.YousignVerificationEvent{}, false, lastErr
+		}
+		return signals.YousignVerificationEvent{}, false, nil
 	}
 	if read.Status != claimed.Status {
 		f.logger.Warn("The verification's webhook and Yousign's API disagree; the API decides", "webhook", claimed.Status, "read", read.Status)
 	}
-	return signals.YousignVerificationEvent{VerificationID: id, Status: read.Status, StatusCodes: read.StatusCodes}, true
+	result := signals.YousignVerificationEvent{VerificationID: id, Status: read.Status, StatusCodes: read.StatusCodes}
+	// The API's result replaces the webhook's, so that a verified or failed claim the API turned into inconclusive
+	// no longer counts as this person's decision (finalOfAny).
+	f.results[id] = result
+	return result, true, nil
 }
 
 // fetchResult is the review step: the verified status is confirmed by reading the verification itself.

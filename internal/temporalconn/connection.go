@@ -53,6 +53,10 @@ func (c Connection) Namespace() string { return cmp.Or(c.Options.Namespace, Defa
 // Secure tells how the connection is protected, for the start-up log line (never a secret).
 func (c Connection) Secure() string {
 	switch {
+	case c.Options.ConnectionOptions.TLSDisabled && c.Options.Credentials != nil:
+		return "plaintext, API key (TLS disabled)"
+	case c.Options.ConnectionOptions.TLSDisabled:
+		return "plaintext"
 	case c.Options.ConnectionOptions.TLS != nil && len(c.Options.ConnectionOptions.TLS.Certificates) > 0:
 		return "mTLS"
 	case c.Options.Credentials != nil:
