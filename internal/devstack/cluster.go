@@ -534,6 +534,7 @@ tls:
 	return waitFor(ctx, p, 60*time.Second, httpOK(c.UIURL+"/api/v1/namespaces"))
 }
 
+// httpOK is a readiness check: u answers 200.
 func httpOK(u string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,21 +288,7 @@ func (s *Stack) start(name, binary string, env []string) (*Process, error) {
 
 // waitHTTP waits until url answers 200, or the process exits.
 func (s *Stack) waitHTTP(ctx context.Context, p *Process, url string) error {
-	return waitFor(ctx, p, 30*time.Second, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s answered %s", url, resp.Status)
-		}
-		return nil
-	})
+	return waitFor(ctx, p, 30*time.Second, httpOK(url))
 }
 
 // waitWorker waits until the worker polls kycflow's task queue for workflows and activities.
