@@ -193,7 +193,11 @@ func ExplainDialError(err error, tlsOn bool) error {
 	}
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate"):
+	// With TLS 1.3 the client may finish its side of the handshake before the server has checked the client's
+	// certificate, so a refused certificate can also surface as the connection closing under the client's first
+	// write (seen in `make chaos`: "write: broken pipe").
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate") ||
+		tlsOn && (strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")):
 		return fmt.Errorf("%w (the TLS handshake failed: check the client certificate and key, %s and %s, and the CA, %s, or "+
 			"the tls settings of the profile in %s)", err, envCert, envKey, envCA, EnvConfigFile)
 	case !tlsOn && (strings.Contains(msg, "server preface") || strings.Contains(msg, "connection reset")):

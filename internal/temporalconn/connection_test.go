@@ -117,6 +117,8 @@ func TestExplainDialError(t *testing.T) {
 		{"a certificate the server does not trust", `connection error: desc = "error reading server preface: remote error: tls: unknown certificate authority"`, true,
 			"the TLS handshake failed: check the client certificate and key, TEMPORAL_TLS_CLIENT_CERT_PATH"},
 		{"a server certificate the client does not trust", `x509: certificate signed by unknown authority`, true, "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
+		{"a certificate refused after the client's side of a TLS 1.3 handshake", `failed reaching server: write tcp 127.0.0.1:44880->127.0.0.1:24471: write: broken pipe`, true,
+			"the TLS handshake failed"},
 		{"plaintext to a TLS frontend", `connection error: desc = "error reading server preface: EOF"`, false, "the server may require TLS"},
 		{"a server that is down", `connection refused`, false, ""},
 	}
