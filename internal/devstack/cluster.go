@@ -564,7 +564,9 @@ func freeLowPort() (int, error) {
 			continue
 		}
 		l.Close()
-		return port, nil
+		if claimPort(port) {
+			return port, nil
+		}
 	}
 	return 0, errors.New("no free port between 20000 and 32000")
 }

@@ -337,11 +337,35 @@ func addrOrFree(addr string) (string, error) {
 	if addr != "" {
 		return addr, nil
 	}
-	port, err := FreePort()
-	if err != nil {
-		return "", err
+	for range 50 {
+		port, err := FreePort()
+		if err != nil {
+			return "", err
+		}
+		if claimPort(port) {
+			return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+		}
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+	return "", fmt.Errorf("no free port that was not handed out already")
+}
+
+// handedOut are the ports this process picked for its children. A port is free only until somebody binds it,
+// and the kernel can hand the same free port out twice in a row before a child has started (found in
+// `make chaos`: a relay got the same port for its webhooks and its admin address).
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// claimPort reserves port for this process' children; false means it was picked before.
+func claimPort(port int) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports[port] {
+		return false
+	}
+	handedOut.ports[port] = true
+	return true
 }
 
 // newSecret is a webhook secret for one stack: 32 random bytes, hex.
