@@ -226,6 +226,7 @@ func (c *Cluster) Dial(ctx context.Context) (client.Client, error) {
 
 // StartServer starts Temporal's server (again, after KillServer) and waits until its frontend answers over mTLS.
 func (c *Cluster) StartServer(ctx context.Context) error {
+	stopIfRunning(c.Server)
 	env := []string{
 		"KYCFLOW_PG_ADDR=" + c.pgAddr, "KYCFLOW_PG_USER=" + c.pgUser, "KYCFLOW_PG_PASSWORD=" + c.pgPass,
 		"KYCFLOW_TLS_DIR=" + filepath.Dir(c.Certs.CACert),
@@ -273,8 +274,21 @@ func (c *Cluster) KillPostgres() {
 // RestartPostgres starts the cluster's own PostgreSQL again.
 func (c *Cluster) RestartPostgres(ctx context.Context) error { return c.startPostgres(ctx) }
 
+// stopIfRunning stops a process a restart replaces, should it still run: two of them would fight for its ports.
+func stopIfRunning(p *Process) {
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.Done():
+	default:
+		p.Stop(20 * time.Second)
+	}
+}
+
 // RestartRelay starts relay i (again).
 func (c *Cluster) RestartRelay(ctx context.Context, i int) error {
+	stopIfRunning(c.Relays[i])
 	addr, admin, _ := strings.Cut(c.relayAddr[i], "|")
 	name := fmt.Sprintf("relay-%d", i+1)
 	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-relay"), nil, relayEnv(c.ConnectionEnv(), addr, admin, c.secrets), nil)
@@ -287,6 +301,7 @@ func (c *Cluster) RestartRelay(ctx context.Context, i int) error {
 
 // RestartWorker starts worker i (again) and waits until it polls.
 func (c *Cluster) RestartWorker(ctx context.Context, i int) error {
+	stopIfRunning(c.Workers[i])
 	name := fmt.Sprintf("worker-%d", i+1)
 	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-worker"), nil, workerEnv(c.ConnectionEnv(), c.SandboxURL, c.Credentials), nil)
 	if err != nil {
@@ -335,6 +350,7 @@ func (c *Cluster) startPostgres(ctx context.Context) error {
 		}
 		c.pgAddr, c.pgUser, c.pgPass = addr, "temporal", "temporal"
 	}
+	stopIfRunning(c.Postgres)
 	dir := filepath.Join(c.opts.DataDir, "postgres")
 	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
@@ -380,10 +396,11 @@ func (c *Cluster) setupSchemas(ctx context.Context) error {
 	host, port, _ := net.SplitHostPort(c.pgAddr)
 	for _, db := range []struct{ name, dir string }{{"temporal", "temporal"}, {"temporal_visibility", "visibility"}} {
 		tool := func(args ...string) (string, error) {
-			base := []string{"--plugin", "postgres12", "--endpoint", host, "--port", port, "--user", c.pgUser,
-				"--password", c.pgPass, "--database", db.name}
+			base := []string{"--plugin", "postgres12", "--endpoint", host, "--port", port, "--user", c.pgUser, "--database", db.name}
 			var out bytes.Buffer
 			cmd := exec.CommandContext(ctx, c.opts.SQLToolBin, append(base, args...)...)
+			// The password through the environment (the tool's SQL_PASSWORD), not the command line, which ps shows.
+			cmd.Env = append(os.Environ(), "SQL_PASSWORD="+c.pgPass)
 			cmd.Stdout, cmd.Stderr = &out, &out
 			err := cmd.Run()
 			return out.String(), err
