@@ -26,9 +26,14 @@ import (
 // EnvKey holds the base64 encoding of a 32-byte key; EnvKeyFile names a file holding it. EnvAllowPlaintext=true
 // lets a process with a key read plaintext payloads: only to migrate histories written before encryption was
 // turned on, since it also lets a client without the key write personal data in clear.
+// EnvOldKeys (or EnvOldKeysFile, one per line) holds earlier keys, comma-separated base64: payloads they encrypted
+// still decrypt, nothing new is encrypted with them. Rotate by making the current key an old one and setting a new
+// current key, in every process; drop an old key once no history that needs it is kept.
 const (
 	EnvKey            = "KYCFLOW_PAYLOAD_KEY"
 	EnvKeyFile        = "KYCFLOW_PAYLOAD_KEY_FILE"
+	EnvOldKeys        = "KYCFLOW_PAYLOAD_OLD_KEYS"
+	EnvOldKeysFile    = "KYCFLOW_PAYLOAD_OLD_KEYS_FILE"
 	EnvAllowPlaintext = "KYCFLOW_PAYLOAD_ALLOW_PLAINTEXT"
 )
 
@@ -37,12 +42,15 @@ const (
 	metadataKeyID    = "encryption-key-id"
 )
 
-// Codec encrypts and decrypts payloads with one AES-256-GCM key. It fails closed: a plaintext payload is refused
+// Codec encrypts payloads with its current AES-256-GCM key and decrypts those of any key in its ring (the current
+// one and older ones), found by the key ID each payload carries. It fails closed: a plaintext payload is refused
 // unless AllowPlaintext is set, so a backend or CLI that lacks the key cannot have the worker run on names and URLs
 // it wrote in clear.
 type Codec struct {
 	aead  cipher.AEAD
 	keyID string
+	// ring holds every key's cipher by key ID, the current one included.
+	ring map[string]cipher.AEAD
 	// AllowPlaintext accepts plaintext payloads (EnvAllowPlaintext): the migration switch for histories written
 	// before encryption was turned on.
 	AllowPlaintext bool
@@ -53,23 +61,45 @@ var ErrPlaintext = fmt.Errorf("a plaintext payload reached a process that has %s
 	"(every process of the namespace needs the same key; set %s=true only to read histories written before encryption)",
 	EnvKey, EnvAllowPlaintext)
 
-// New makes a codec from a 32-byte key.
-func New(key []byte) (*Codec, error) {
+// ErrUnknownKey is the error for a payload encrypted with a key that is not in the codec's ring.
+var ErrUnknownKey = fmt.Errorf("decode payload: unknown key")
+
+// New makes a codec that encrypts with a 32-byte key and decrypts with it and the old keys.
+func New(key []byte, old ...[]byte) (*Codec, error) {
+	aead, id, err := newAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	c := &Codec{aead: aead, keyID: id, ring: map[string]cipher.AEAD{id: aead}}
+	for i, k := range old {
+		a, oldID, err := newAEAD(k)
+		if err != nil {
+			return nil, fmt.Errorf("old key %d: %w", i+1, err)
+		}
+		c.ring[oldID] = a
+	}
+	return c, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, string, error) {
 	if len(key) != 32 {
-		return nil, fmt.Errorf("payload key is %d bytes, want 32 (AES-256)", len(key))
+		return nil, "", fmt.Errorf("payload key is %d bytes, want 32 (AES-256)", len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("payload key: %w", err)
+		return nil, "", fmt.Errorf("payload key: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("payload key: %w", err)
+		return nil, "", fmt.Errorf("payload key: %w", err)
 	}
 	// The key ID lets an operator see which key wrote a payload without revealing the key.
 	sum := sha256.Sum256(key)
-	return &Codec{aead: aead, keyID: hex.EncodeToString(sum[:4])}, nil
+	return aead, hex.EncodeToString(sum[:4]), nil
 }
+
+// KeyID is the ID of the key the codec encrypts with (never the key).
+func (c *Codec) KeyID() string { return c.keyID }
 
 // FromEnv reads the key from the environment: nil without error when none is set (payloads stay plain).
 func FromEnv(getenv func(string) string) (*Codec, error) {
@@ -90,7 +120,11 @@ func FromEnv(getenv func(string) string) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: not base64 (generate one with `openssl rand -base64 32`)", EnvKey)
 	}
-	c, err := New(key)
+	old, err := oldKeysFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := New(key, old...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvKey, err)
 	}
@@ -102,6 +136,38 @@ func FromEnv(getenv func(string) string) (*Codec, error) {
 		return nil, fmt.Errorf("%s=%q: want true or false", EnvAllowPlaintext, v)
 	}
 	return c, nil
+}
+
+// oldKeysFromEnv reads the old keys: comma-separated in EnvOldKeys, or one per line in EnvOldKeysFile. Errors say
+// which key (by position), never a key.
+func oldKeysFromEnv(getenv func(string) string) ([][]byte, error) {
+	raw, path, name := getenv(EnvOldKeys), getenv(EnvOldKeysFile), EnvOldKeys
+	var list []string
+	switch {
+	case raw != "" && path != "":
+		return nil, fmt.Errorf("set %s or %s, not both", EnvOldKeys, EnvOldKeysFile)
+	case path != "":
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvOldKeysFile, err)
+		}
+		list, name = strings.Split(string(b), "\n"), EnvOldKeysFile
+	case raw != "":
+		list = strings.Split(raw, ",")
+	}
+	var keys [][]byte
+	for _, item := range list {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		k, err := base64.StdEncoding.DecodeString(item)
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("%s: key %d is not the base64 of 32 bytes", name, len(keys)+1)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 // DataConverter wraps Temporal's default converter with the codec; a nil codec keeps the default.
@@ -160,15 +226,18 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			out[i] = p
 			continue
 		}
-		if id := string(p.GetMetadata()[metadataKeyID]); id != c.keyID {
-			return nil, fmt.Errorf("decode payload: encrypted with key %s, this process has key %s", id, c.keyID)
+		id := string(p.GetMetadata()[metadataKeyID])
+		aead, ok := c.ring[id]
+		if !ok {
+			return nil, fmt.Errorf("%w: encrypted with key %s, this process has key %s and %d old one(s) (%s)",
+				ErrUnknownKey, id, c.keyID, len(c.ring)-1, EnvOldKeys)
 		}
 		data := p.GetData()
-		n := c.aead.NonceSize()
+		n := aead.NonceSize()
 		if len(data) < n {
 			return nil, fmt.Errorf("decode payload: ciphertext too short")
 		}
-		plain, err := c.aead.Open(nil, data[:n], data[n:], nil)
+		plain, err := aead.Open(nil, data[:n], data[n:], nil)
 		if err != nil {
 			return nil, fmt.Errorf("decode payload: %w", err)
 		}

@@ -93,6 +93,11 @@ func TestFromEnv(t *testing.T) {
 		{"not base64", map[string]string{payloadcodec.EnvKey: "not a key!"}, false, "not base64"},
 		{"wrong size", map[string]string{payloadcodec.EnvKey: base64.StdEncoding.EncodeToString([]byte("short"))}, false, "want 32"},
 		{"both set", map[string]string{payloadcodec.EnvKey: good, payloadcodec.EnvKeyFile: "/x"}, false, "not both"},
+		{"old keys", map[string]string{payloadcodec.EnvKey: good, payloadcodec.EnvOldKeys: base64.StdEncoding.EncodeToString(newKey(t)) + ", " +
+			base64.StdEncoding.EncodeToString(newKey(t))}, false, ""},
+		{"a bad old key, named by position", map[string]string{payloadcodec.EnvKey: good, payloadcodec.EnvOldKeys: base64.StdEncoding.EncodeToString(newKey(t)) + ",short"},
+			false, "KYCFLOW_PAYLOAD_OLD_KEYS: key 2 is not the base64 of 32 bytes"},
+		{"old keys twice", map[string]string{payloadcodec.EnvKey: good, payloadcodec.EnvOldKeys: good, payloadcodec.EnvOldKeysFile: "/x"}, false, "not both"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,4 +111,32 @@ func TestFromEnv(t *testing.T) {
 			require.Equal(t, tc.wantNil, c == nil)
 		})
 	}
+}
+
+// TestKeyRotation: a codec encrypts with its current key and decrypts with any key of its ring, so keys rotate
+// without losing the histories the old key wrote; a key outside the ring is refused by its ID, never guessed.
+func TestKeyRotation(t *testing.T) {
+	oldKey, newKeyBytes, otherKey := newKey(t), newKey(t), newKey(t)
+	before, err := payloadcodec.New(oldKey)
+	require.NoError(t, err)
+	written, err := payloadcodec.DataConverter(before).ToPayload("written with the old key")
+	require.NoError(t, err)
+
+	after, err := payloadcodec.New(newKeyBytes, oldKey)
+	require.NoError(t, err)
+	var s string
+	require.NoError(t, payloadcodec.DataConverter(after).FromPayload(written, &s), "an old history still decodes")
+	require.Equal(t, "written with the old key", s)
+
+	fresh, err := payloadcodec.DataConverter(after).ToPayload("new")
+	require.NoError(t, err)
+	require.Error(t, payloadcodec.DataConverter(before).FromPayload(fresh, &s), "new payloads use the new key, which the old ring lacks")
+	require.NotEqual(t, before.KeyID(), after.KeyID())
+
+	stranger, err := payloadcodec.New(otherKey)
+	require.NoError(t, err)
+	err = payloadcodec.DataConverter(stranger).FromPayload(written, &s)
+	require.ErrorIs(t, err, payloadcodec.ErrUnknownKey)
+	require.ErrorContains(t, err, "encrypted with key "+before.KeyID())
+	require.ErrorContains(t, err, payloadcodec.EnvOldKeys, "the error says where old keys go")
 }
