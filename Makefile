@@ -9,7 +9,7 @@ TEMPORAL             := $(BIN)/temporal
 TEMPORAL_STAMP       := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 TEMPORAL_LDFLAGS     := -X github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION:v%=%)
 STATICCHECK          := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
-COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack kycflow-sandbox kycflow-demo kycflow-bench kycflow-cluster kycflow-chaos
+COMMANDS             := kycflow-worker kycflow-relay kycflow kycflow-devstack kycflow-sandbox kycflow-demo kycflow-bench kycflow-cluster kycflow-chaos kycflow-codec
 # Temporal's server and temporal-sql-tool for the cluster stack, built from the module proxy into bin/ once.
 TEMPORAL_SERVER_VERSION := v1.29.1
 SERVER_DIR           := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION:v%=%)

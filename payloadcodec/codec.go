@@ -249,3 +249,11 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	}
 	return out, nil
 }
+
+// Encrypted reports whether a payload is one a codec encrypted.
+func Encrypted(p *commonpb.Payload) bool {
+	return string(p.GetMetadata()[converter.MetadataEncoding]) == metadataEncoding
+}
+
+// KeyIDOf is the ID of the key an encrypted payload names (never the key).
+func KeyIDOf(p *commonpb.Payload) string { return string(p.GetMetadata()[metadataKeyID]) }

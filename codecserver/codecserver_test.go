@@ -1,0 +1,148 @@
+package codecserver_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/kycflow/kycflow/codecserver"
+	"github.com/kycflow/kycflow/payloadcodec"
+)
+
+const (
+	readerToken = "reader-token-0123456789"
+	writerToken = "writer-token-0123456789"
+	uiOrigin    = "http://localhost:8233"
+)
+
+func key(t *testing.T) []byte {
+	t.Helper()
+	k := make([]byte, 32)
+	_, err := rand.Read(k)
+	require.NoError(t, err)
+	return k
+}
+
+// body is a codec request of payloads, as the UI sends it.
+func body(t *testing.T, payloads ...*commonpb.Payload) string {
+	t.Helper()
+	b, err := protojson.Marshal(&commonpb.Payloads{Payloads: payloads})
+	require.NoError(t, err)
+	return string(b)
+}
+
+// TestCodecServer: the remote codec protocol behind bearer tokens with roles, a keyring, listed origins and an
+// access log that never holds a payload.
+func TestCodecServer(t *testing.T) {
+	oldKey, current, stranger := key(t), key(t), key(t)
+	codec, err := payloadcodec.New(current, oldKey)
+	require.NoError(t, err)
+	tokens, err := codecserver.ParseTokens(strings.NewReader("# operators read, the CLI writes\nops-ui reader " + readerToken + "\ncli writer " + writerToken + "\n"))
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	h := codecserver.New(codec, tokens, []string{uiOrigin}, slog.New(slog.NewTextHandler(&logs, nil)))
+
+	encrypt := func(k []byte, v string) *commonpb.Payload {
+		c, err := payloadcodec.New(k)
+		require.NoError(t, err)
+		p, err := payloadcodec.DataConverter(c).ToPayload(v)
+		require.NoError(t, err)
+		return p
+	}
+	byOld, byCurrent, byStranger := encrypt(oldKey, "Jeanne Dupont"), encrypt(current, "https://id.example/s3cr3t"), encrypt(stranger, "x")
+	plain, err := payloadcodec.DataConverter(nil).ToPayload("treezor-liveness")
+	require.NoError(t, err)
+
+	tests := []struct {
+		name, method, path, token, origin, namespaceHeader, body string
+		wantStatus                                               int
+		wantBody                                                 []string
+	}{
+		{name: "no token", method: "POST", path: "/default/decode", body: body(t, byCurrent), wantStatus: 401},
+		{name: "a wrong token", method: "POST", path: "/default/decode", token: "not-a-token-0123456789", body: body(t, byCurrent), wantStatus: 401},
+		{name: "a reader decodes every key of the ring, plaintext as is", method: "POST", path: "/default/decode", token: readerToken,
+			body: body(t, byOld, byCurrent, plain), wantStatus: 200,
+			wantBody: []string{"\"Jeanne Dupont\"", "\"https://id.example/s3cr3t\"", "\"treezor-liveness\""}},
+		{name: "a key outside the ring: returned undecoded, marked", method: "POST", path: "/default/decode", token: readerToken,
+			body: body(t, byStranger), wantStatus: 200, wantBody: []string{"encrypted with key "}},
+		{name: "the namespace in a header", method: "POST", path: "/decode", token: readerToken, namespaceHeader: "default",
+			body: body(t, byCurrent), wantStatus: 200, wantBody: []string{"\"https://id.example/s3cr3t\""}},
+		{name: "a reader may not encode", method: "POST", path: "/default/encode", token: readerToken, body: body(t, plain), wantStatus: 403},
+		{name: "a writer encodes", method: "POST", path: "/default/encode", token: writerToken, body: body(t, plain), wantStatus: 200,
+			wantBody: []string{"binary/encrypted"}},
+		{name: "not the protocol's body", method: "POST", path: "/default/decode", token: readerToken, body: "{", wantStatus: 400},
+		{name: "the UI's preflight", method: "OPTIONS", path: "/default/decode", origin: uiOrigin, wantStatus: 204},
+		{name: "another site's preflight", method: "OPTIONS", path: "/default/decode", origin: "https://evil.example", wantStatus: 403},
+		{name: "another site's call, even with a token", method: "POST", path: "/default/decode", token: readerToken,
+			origin: "https://evil.example", body: body(t, byCurrent), wantStatus: 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			if tc.namespaceHeader != "" {
+				req.Header.Set("X-Namespace", tc.namespaceHeader)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			require.Equal(t, tc.wantStatus, rec.Code, "body %s", rec.Body)
+			if len(tc.wantBody) > 0 {
+				var got commonpb.Payloads
+				require.NoError(t, protojson.Unmarshal(rec.Body.Bytes(), &got))
+				var text strings.Builder
+				for _, p := range got.GetPayloads() {
+					text.Write(p.GetData())
+					for _, v := range p.GetMetadata() {
+						text.WriteString(" " + string(v))
+					}
+				}
+				for _, want := range tc.wantBody {
+					require.Contains(t, text.String(), want)
+				}
+			}
+			if tc.origin == uiOrigin {
+				require.Equal(t, uiOrigin, rec.Header().Get("Access-Control-Allow-Origin"))
+				require.Equal(t, "true", rec.Header().Get("Access-Control-Allow-Credentials"))
+				require.Contains(t, rec.Header().Get("Access-Control-Allow-Headers"), "Authorization")
+			}
+			if tc.origin != "" && tc.origin != uiOrigin {
+				require.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"))
+			}
+		})
+	}
+
+	// One access line per decode call: who, which namespace, how many; never a payload or a token.
+	log := logs.String()
+	require.Contains(t, log, "token=ops-ui namespace=default payloads=3")
+	for _, secret := range []string{"Jeanne", "Dupont", "s3cr3t", readerToken, writerToken} {
+		require.NotContains(t, log, secret)
+	}
+}
+
+func TestParseTokens(t *testing.T) {
+	tests := []struct{ name, in, wantErr string }{
+		{"three fields", "ops reader", "line 1: want `name role token`"},
+		{"a role", "ops admin token-0123456789abcdef", `line 1: role "admin"`},
+		{"a long enough token, never quoted", "ops reader short", "line 1: the token of ops is shorter than 16 characters"},
+		{"at least one", "# nothing\n\n", "no token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := codecserver.ParseTokens(strings.NewReader(tc.in))
+			require.ErrorContains(t, err, tc.wantErr)
+			require.NotContains(t, err.Error(), "short\"")
+		})
+	}
+}
