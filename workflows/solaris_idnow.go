@@ -213,12 +213,9 @@ func (f *solarisFlow) finalOutcome(ctx workflow.Context) signals.Outcome {
 		}
 		return signals.Outcome{Status: signals.OutcomeApproved, Documents: ident.Documents, Detail: "IDnow identification successful"}
 	case signals.SolarisStatusExpired:
-		return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true, Detail: "Solaris expired the identification"}
+		return solarisExpired()
 	default:
-		// Seed 003: "No reason can be disclosed for the final failed status." Solaris may still send one; it is
-		// kept for operators and withheld from everything the user sees.
-		return signals.Outcome{Status: signals.OutcomeRefused, Reasons: reasons.Withheld(f.failureReasons(ctx)),
-			Detail: "IDnow identification failed", UserMessage: outcomeUserMessage(signals.Outcome{Status: signals.OutcomeRefused})}
+		return solarisRefused(f.failureReasons(ctx), "IDnow identification failed")
 	}
 }
 
@@ -268,16 +265,24 @@ func (f *solarisFlow) confirmedOutcome(ident activities.SolarisIdentification) s
 	case signals.SolarisStatusSuccessful:
 		return signals.Outcome{Status: signals.OutcomeApproved, Documents: ident.Documents, Detail: "IDnow identification successful, confirmed by reading the identification"}
 	case signals.SolarisStatusExpired:
-		return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true, Detail: "Solaris expired the identification"}
+		return solarisExpired()
 	}
 	var rs []signals.Reason
 	if ident.FailureReason != "" {
 		rs = []signals.Reason{reasons.IDnow.Explain(ident.FailureReason, "")}
 	}
-	// Seed 003: "No reason can be disclosed for the final failed status." Solaris may still send one; it is kept
-	// for operators and withheld from everything the user sees.
-	return signals.Outcome{Status: signals.OutcomeRefused, Reasons: reasons.Withheld(rs),
-		Detail: "IDnow identification failed, confirmed by reading the identification", UserMessage: outcomeUserMessage(signals.Outcome{Status: signals.OutcomeRefused})}
+	return solarisRefused(rs, "IDnow identification failed, confirmed by reading the identification")
+}
+
+func solarisExpired() signals.Outcome {
+	return signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true, Detail: "Solaris expired the identification"}
+}
+
+// solarisRefused is the outcome of a failed identification. Seed 003: "No reason can be disclosed for the final
+// failed status." Solaris may still send one; it is kept for operators and withheld from everything the user sees.
+func solarisRefused(rs []signals.Reason, detail string) signals.Outcome {
+	return signals.Outcome{Status: signals.OutcomeRefused, Reasons: reasons.Withheld(rs), Detail: detail,
+		UserMessage: outcomeUserMessage(signals.Outcome{Status: signals.OutcomeRefused})}
 }
 
 // reconcile reads the identification once, for a webhook that may not have been delivered.

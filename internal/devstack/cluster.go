@@ -194,18 +194,7 @@ func (c *Cluster) Stop() {
 // ConnectionEnv is the environment that connects a kycflow process or the temporal CLI to the cluster: its
 // profile over mTLS, every other connection setting of the caller's shell blanked.
 func (c *Cluster) ConnectionEnv() []string {
-	env := DevServerConnectionEnv("")
-	for i, kv := range env {
-		switch {
-		case strings.HasPrefix(kv, "TEMPORAL_CONFIG_FILE="):
-			env[i] = "TEMPORAL_CONFIG_FILE=" + c.ProfileFile
-		case strings.HasPrefix(kv, "TEMPORAL_PROFILE="):
-			env[i] = "TEMPORAL_PROFILE=" + ClusterProfile
-		case strings.HasPrefix(kv, "TEMPORAL_ADDRESS="), strings.HasPrefix(kv, "TEMPORAL_NAMESPACE="):
-			env[i] = strings.SplitN(kv, "=", 2)[0] + "="
-		}
-	}
-	return env
+	return connectionEnv(c.ProfileFile, ClusterProfile, "", "")
 }
 
 // Dial connects to the cluster as kycflow's processes do: from the profile, over mTLS.

@@ -248,9 +248,16 @@ func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials) []string
 // DevServerConnectionEnv points a kycflow process at a plaintext dev server, and blanks every other connection
 // setting the developer's shell or temporal CLI profile may hold (an API key or TLS files would turn TLS on).
 func DevServerConnectionEnv(hostPort string) []string {
+	return connectionEnv(os.DevNull, "", hostPort, "default")
+}
+
+// connectionEnv is a process' whole connection: the profile file and name, or the address and namespace; every
+// other connection variable is blanked, so nothing of the caller's shell adds to it.
+func connectionEnv(configFile, profile, address, namespace string) []string {
 	return []string{
-		"TEMPORAL_ADDRESS=" + hostPort, "TEMPORAL_NAMESPACE=default",
-		"TEMPORAL_CONFIG_FILE=" + os.DevNull, "TEMPORAL_PROFILE=", "TEMPORAL_API_KEY=", "TEMPORAL_TLS=",
+		"TEMPORAL_CONFIG_FILE=" + configFile, "TEMPORAL_PROFILE=" + profile,
+		"TEMPORAL_ADDRESS=" + address, "TEMPORAL_NAMESPACE=" + namespace,
+		"TEMPORAL_API_KEY=", "TEMPORAL_TLS=",
 		"TEMPORAL_TLS_CLIENT_CERT_PATH=", "TEMPORAL_TLS_CLIENT_KEY_PATH=", "TEMPORAL_TLS_SERVER_CA_CERT_PATH=",
 		"TEMPORAL_TLS_CLIENT_CERT_DATA=", "TEMPORAL_TLS_CLIENT_KEY_DATA=", "TEMPORAL_TLS_SERVER_CA_CERT_DATA=",
 		"TEMPORAL_TLS_SERVER_NAME=", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=",
