@@ -16,12 +16,14 @@ SERVER_DIR           := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION:v%=%)
 # The UI server the pinned CLI embeds, run on its own against the cluster.
 TEMPORAL_UI_VERSION  := v2.42.1
 UI_DIR               := $(BIN)/temporal-ui
+UI_STAMP             := $(UI_DIR)/.stamp-$(TEMPORAL_UI_VERSION)
 SERVER_SCHEMA        = $(shell go env GOMODCACHE)/go.temporal.io/server@$(TEMPORAL_SERVER_VERSION)/schema/postgresql/v12
 GO_TEST_FLAGS        ?= -race -count=1
 
 export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)
+export KYCFLOW_UI_BIN       := $(UI_DIR)/server
 
-.PHONY: all build run demo bench test unit lint fuzz temporal clean history cluster cluster-bin chaos
+.PHONY: all build run demo bench test unit lint fuzz temporal ui clean history cluster cluster-bin chaos
 
 all: build
 
@@ -41,19 +43,27 @@ $(STATICCHECK):
 build:
 	go build -o $(BIN)/ $(addprefix ./cmd/,$(COMMANDS))
 
-## run: dev server (UI on http://localhost:8233), provider sandbox (:8090), webhook relay (:8088) and worker, wired
-## together; no provider account needed. Ctrl-C stops everything.
-run: temporal build
+## ui: build Temporal's UI server (the version the pinned CLI embeds) into bin/ once: unlike the dev server's own
+## UI it can call the codec server with its sign-in cookie.
+ui: $(UI_STAMP)
+
+$(UI_STAMP):
+	@echo "Building Temporal's UI server $(TEMPORAL_UI_VERSION) into bin/ (first time only; a minute or two)..."
+	GOBIN=$(UI_DIR) go install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+	touch $@
+
+## run: dev server, Temporal's UI (http://localhost:8233) with the codec server (:8089), provider sandbox (:8090),
+## webhook relay (:8088) and worker, wired together; no provider account needed. Ctrl-C stops everything.
+run: temporal ui build
 	$(BIN)/kycflow-devstack
 
 ## cluster-bin: build Temporal's server and temporal-sql-tool (the pinned version) into bin/ once (a few minutes).
-cluster-bin: $(SERVER_DIR)/.stamp
+cluster-bin: $(SERVER_DIR)/.stamp $(UI_STAMP)
 
 $(SERVER_DIR)/.stamp:
 	@echo "Building Temporal's server $(TEMPORAL_SERVER_VERSION) and temporal-sql-tool into bin/ (first time only; a few minutes)..."
 	GOBIN=$(SERVER_DIR) go install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION)
 	GOBIN=$(SERVER_DIR) go install go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
-	GOBIN=$(UI_DIR) go install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
 	touch $@
 
 ## cluster: kycflow on a production-shaped engine: PostgreSQL (in .data/cluster, or $$KYCFLOW_POSTGRES_URL), Temporal's
@@ -82,9 +92,11 @@ bench: temporal build
 
 ## test: formatting, vet, staticcheck, a short fuzzing run of every parser of untrusted bytes, then every test:
 ## unit, replay, and integration and end-to-end against a real dev server.
-test: temporal lint fuzz
+test: temporal ui lint fuzz
 	@[ -d ../shared/seeds ] || echo "notice: ../shared/seeds is not beside this clone, so the tests that check the reason catalogues against the providers' documentation are skipped (CI runs them)"
-	go test $(GO_TEST_FLAGS) ./...
+	@mkdir -p .artifacts
+	go test $(GO_TEST_FLAGS) -artifacts -outputdir $(CURDIR)/.artifacts ./...
+	@echo "test artifacts (the UI test's screenshots): .artifacts/_artifacts"
 
 ## fuzz: fuzz each target for FUZZTIME (seed corpora in relay/testdata/fuzz; `make fuzz FUZZTIME=5m` digs deeper).
 ## The default counts inputs rather than seconds: with a duration, Go 1.26's fuzz coordinator can fail a target with

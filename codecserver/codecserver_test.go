@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"crypto/rand"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
@@ -47,7 +50,8 @@ func TestCodecServer(t *testing.T) {
 	tokens, err := codecserver.ParseTokens(strings.NewReader("# operators read, the CLI writes\nops-ui reader " + readerToken + "\ncli writer " + writerToken + "\n"))
 	require.NoError(t, err)
 	var logs bytes.Buffer
-	h := codecserver.New(codec, tokens, []string{uiOrigin}, slog.New(slog.NewTextHandler(&logs, nil)))
+	h := codecserver.New(codec, codecserver.Options{Tokens: tokens, Origins: []string{uiOrigin}, Namespaces: []string{"default"},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))})
 
 	encrypt := func(k []byte, v string) *commonpb.Payload {
 		c, err := payloadcodec.New(k)
@@ -77,6 +81,8 @@ func TestCodecServer(t *testing.T) {
 		{name: "a reader may not encode", method: "POST", path: "/default/encode", token: readerToken, body: body(t, plain), wantStatus: 403},
 		{name: "a writer encodes", method: "POST", path: "/default/encode", token: writerToken, body: body(t, plain), wantStatus: 200,
 			wantBody: []string{"binary/encrypted"}},
+		{name: "another namespace: not this keyring's", method: "POST", path: "/payments/decode", token: readerToken,
+			body: body(t, byCurrent), wantStatus: 403},
 		{name: "not the protocol's body", method: "POST", path: "/default/decode", token: readerToken, body: "{", wantStatus: 400},
 		{name: "the UI's preflight", method: "OPTIONS", path: "/default/decode", origin: uiOrigin, wantStatus: 204},
 		{name: "another site's preflight", method: "OPTIONS", path: "/default/decode", origin: "https://evil.example", wantStatus: 403},
@@ -145,4 +151,83 @@ func TestParseTokens(t *testing.T) {
 			require.NotContains(t, err.Error(), "short\"")
 		})
 	}
+}
+
+// TestBrowserSession: the Temporal UI without an identity provider sends no bearer token, only this server's
+// cookie (codec.includeCredentials), which /login sets for a valid token and which lasts a working day.
+func TestBrowserSession(t *testing.T) {
+	codec, err := payloadcodec.New(key(t))
+	require.NoError(t, err)
+	tokens, err := codecserver.ParseTokens(strings.NewReader("ops-ui reader " + readerToken + "\n"))
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	var logs bytes.Buffer
+	h := codecserver.New(codec, codecserver.Options{Tokens: tokens, Origins: []string{uiOrigin},
+		Log: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return now }})
+	encrypted, err := payloadcodec.DataConverter(codec).ToPayload("Jeanne Dupont")
+	require.NoError(t, err)
+
+	login := func(token, back string) *httptest.ResponseRecorder {
+		form := url.Values{"token": {token}, "return": {back}}
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	decode := func(cookie *http.Cookie, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", path, strings.NewReader(body(t, encrypted)))
+		req.Header.Set("Origin", uiOrigin)
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	page := httptest.NewRecorder()
+	h.ServeHTTP(page, httptest.NewRequest("GET", "/login?return="+url.QueryEscape(uiOrigin+"/namespaces/default/workflows"), nil))
+	require.Equal(t, 200, page.Code)
+	require.Contains(t, page.Body.String(), `value="http://localhost:8233/namespaces/default/workflows"`)
+
+	refused := login("not-a-token-0123456789", "")
+	require.Equal(t, 401, refused.Code)
+	require.Empty(t, refused.Result().Cookies())
+
+	ok := login(readerToken, uiOrigin+"/namespaces/default/workflows")
+	require.Equal(t, http.StatusSeeOther, ok.Code)
+	require.Equal(t, uiOrigin+"/namespaces/default/workflows", ok.Header().Get("Location"))
+	cookies := ok.Result().Cookies()
+	require.Len(t, cookies, 1)
+	c := cookies[0]
+	require.Equal(t, codecserver.SessionCookie, c.Name)
+	require.True(t, c.HttpOnly)
+	require.Equal(t, http.SameSiteLaxMode, c.SameSite)
+	require.NotContains(t, c.Value, readerToken, "the cookie is a session ID, not the token")
+
+	offsite := login(readerToken, "https://evil.example/steal")
+	require.Equal(t, 200, offsite.Code, "never redirected to another site")
+	require.Empty(t, offsite.Header().Get("Location"))
+
+	require.Equal(t, 401, decode(nil, "/default/decode").Code)
+	got := decode(c, "/default/decode")
+	require.Equal(t, 200, got.Code, got.Body.String())
+	var decoded commonpb.Payloads
+	require.NoError(t, protojson.Unmarshal(got.Body.Bytes(), &decoded))
+	require.Equal(t, `"Jeanne Dupont"`, string(decoded.GetPayloads()[0].GetData()))
+	require.Equal(t, uiOrigin, got.Header().Get("Access-Control-Allow-Origin"))
+	forged := *c
+	forged.Value = strings.Repeat("0", len(c.Value))
+	require.Equal(t, 401, decode(&forged, "/default/decode").Code)
+	require.Equal(t, 403, decode(c, "/default/encode").Code, "a reader's session may not encode")
+
+	now = now.Add(codecserver.DefaultSessionTTL)
+	require.Equal(t, 401, decode(c, "/default/decode").Code, "the session ended after a working day")
+
+	log := logs.String()
+	require.Contains(t, log, "Codec sign-in refused")
+	require.Contains(t, log, "token=ops-ui role=reader")
+	require.NotContains(t, log, readerToken)
+	require.NotContains(t, log, c.Value, "a session ID is a credential too")
 }

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// binaries returns the folder holding the freshly built binaries and bin/temporal.
+// binaries returns the folder holding the freshly built binaries, bin/temporal and bin/temporal-ui/server.
 func binaries(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() { binDir, binErr = build() })
@@ -42,18 +42,30 @@ func build() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	uiBin, err := devstack.UIBinary()
+	if err != nil {
+		return "", err
+	}
 	dir, err := os.MkdirTemp("", "kycflow-e2e-bin-")
 	if err != nil {
 		return "", err
 	}
 	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		"./cmd/kycflow-worker", "./cmd/kycflow-relay", "./cmd/kycflow-sandbox", "./cmd/kycflow-devstack", "./cmd/kycflow")
+		"./cmd/kycflow-worker", "./cmd/kycflow-relay", "./cmd/kycflow-sandbox", "./cmd/kycflow-devstack", "./cmd/kycflow", "./cmd/kycflow-codec")
 	cmd.Dir = ".."
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	if err := os.Symlink(temporalBin, filepath.Join(dir, "temporal")); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "temporal-ui"), 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	if err := os.Symlink(uiBin, filepath.Join(dir, "temporal-ui", "server")); err != nil {
 		os.RemoveAll(dir)
 		return "", err
 	}

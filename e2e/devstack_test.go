@@ -29,9 +29,10 @@ type devstackRun struct {
 	lines    []string
 	children []int
 	ports    []string
-	// TemporalAddr, SandboxURL and RelayURL are where the stack listens.
-	TemporalAddr, SandboxURL, RelayURL string
-	exited                             chan error
+	// TemporalAddr, SandboxURL, RelayURL, CodecURL and UIURL are where the stack listens; DataDir holds its
+	// state, its payload key, codec tokens and CLI profile.
+	TemporalAddr, SandboxURL, RelayURL, CodecURL, UIURL, DataDir string
+	exited                                                       chan error
 }
 
 // startDevstack runs kycflow-devstack until its banner says the stack is up. Whatever happens to the test, the
@@ -40,7 +41,7 @@ func startDevstack(t *testing.T, extraArgs ...string) *devstackRun {
 	t.Helper()
 	bin := binaries(t)
 	var ports []string
-	for range 5 {
+	for range 6 {
 		p, err := devstack.FreePort()
 		require.NoError(t, err)
 		ports = append(ports, strconv.Itoa(p))
@@ -49,11 +50,17 @@ func startDevstack(t *testing.T, extraArgs ...string) *devstackRun {
 		TemporalAddr: "127.0.0.1:" + ports[0],
 		SandboxURL:   "http://127.0.0.1:" + ports[2],
 		RelayURL:     "http://127.0.0.1:" + ports[3],
+		CodecURL:     "http://localhost:" + ports[5],
+		UIURL:        "http://localhost:" + ports[1],
+		DataDir:      t.TempDir(),
 		exited:       make(chan error, 1),
 	}
-	d.ports = []string{d.TemporalAddr, "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2], "127.0.0.1:" + ports[3], "127.0.0.1:" + ports[4]}
-	args := append([]string{"-bin", bin, "-data", t.TempDir(), "-port", ports[0], "-ui-port", ports[1],
-		"-sandbox-addr", "127.0.0.1:" + ports[2], "-relay-addr", "127.0.0.1:" + ports[3], "-relay-admin-addr", "127.0.0.1:" + ports[4]}, extraArgs...)
+	for _, p := range ports {
+		d.ports = append(d.ports, "127.0.0.1:"+p)
+	}
+	args := append([]string{"-bin", bin, "-data", d.DataDir, "-port", ports[0], "-ui-port", ports[1],
+		"-sandbox-addr", "127.0.0.1:" + ports[2], "-relay-addr", "127.0.0.1:" + ports[3], "-relay-admin-addr", "127.0.0.1:" + ports[4],
+		"-codec-addr", "127.0.0.1:" + ports[5], "-ui-bin", filepath.Join(bin, "temporal-ui", "server")}, extraArgs...)
 	d.cmd = exec.Command(filepath.Join(bin, "kycflow-devstack"), args...)
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
@@ -89,7 +96,7 @@ func startDevstack(t *testing.T, extraArgs ...string) *devstackRun {
 		t.Fatalf("no banner after 3 minutes; output:\n%s", strings.Join(d.lines, "\n"))
 	}
 	d.children = childrenOf(t, d.cmd.Process.Pid)
-	require.Len(t, d.children, 4, "the dev server, the sandbox, the relay and the worker")
+	require.Len(t, d.children, 6, "the dev server, the sandbox, the relay, the worker, the codec server and the UI")
 	return d
 }
 

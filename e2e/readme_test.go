@@ -14,8 +14,9 @@ import (
 )
 
 // TestReadmeQuickStart runs every shell block of the README's quick start, as written, against a running
-// kycflow-devstack: the one change is the Temporal address, which the test's stack takes on a free port instead
-// of 7233. Each block runs with `set -e`, so any command that fails fails the test, and each ends with the outcome
+// kycflow-devstack, in a folder whose .data is the stack's: the profile, payload key and codec tokens it wrote
+// name its free ports. With the payload key, Temporal holds ciphertext, so the temporal CLI's block passes only
+// through the codec server. Each block runs with `set -e`, so any command that fails fails the test, and each ends with the outcome
 // of the verification it cancelled.
 func TestReadmeQuickStart(t *testing.T) {
 	if testing.Short() {
@@ -27,24 +28,14 @@ func TestReadmeQuickStart(t *testing.T) {
 	require.Len(t, blocks, 3, "the kycflow CLI block, the operator's close and the temporal CLI block")
 
 	d := startDevstack(t)
-	go func() { // keep devstack's log flowing
-		buf := make([]byte, 32<<10)
-		for {
-			if _, err := d.out.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	drain(d)
 	work := t.TempDir()
 	require.NoError(t, os.Symlink(binaries(t), filepath.Join(work, "bin")))
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TEMPORAL_") && !strings.HasPrefix(kv, "KYCFLOW_") {
-			env = append(env, kv)
-		}
-	}
+	require.NoError(t, os.Symlink(d.DataDir, filepath.Join(work, ".data")))
+	env := cleanEnv()
 	for i, block := range blocks {
-		script := strings.ReplaceAll(block, "127.0.0.1:7233", d.TemporalAddr)
+		require.NotContains(t, block, "7233", "block %d: the stack's address comes from .data/temporal.toml", i+1)
+		script := block
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", "-c", script)
 		cmd.Dir, cmd.Env = work, env
@@ -71,4 +62,28 @@ func quickStartBlocks(t *testing.T, readme string) []string {
 		blocks = append(blocks, m[1])
 	}
 	return blocks
+}
+
+// drain keeps devstack's log flowing once the test no longer reads it.
+func drain(d *devstackRun) {
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			if _, err := d.out.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// cleanEnv is the test's environment without the Temporal and kycflow settings of the shell running it, as a
+// newcomer's shell would be.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TEMPORAL_") && !strings.HasPrefix(kv, "KYCFLOW_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

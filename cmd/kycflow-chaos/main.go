@@ -241,6 +241,10 @@ func missingSignals(ctx context.Context, c *devstack.Cluster, tc client.Client, 
 	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
 		return nil, err
 	}
+	dc, err := c.DataConverter() // the cluster encrypts its payloads
+	if err != nil {
+		return nil, err
+	}
 	bySubject := map[string]sandbox.SubjectStats{}
 	for _, s := range stats {
 		bySubject[s.Key] = s
@@ -251,7 +255,7 @@ func missingSignals(ctx context.Context, c *devstack.Cluster, tc client.Client, 
 		if !ok || len(st.Signalled) == 0 || r.Verification.WorkflowID == "" {
 			continue
 		}
-		seen, err := historyEventIDs(ctx, tc, r.Verification.WorkflowID)
+		seen, err := historyEventIDs(ctx, tc, dc, r.Verification.WorkflowID)
 		if err != nil {
 			return nil, err
 		}
@@ -273,7 +277,7 @@ func missingSignals(ctx context.Context, c *devstack.Cluster, tc client.Client, 
 }
 
 // historyEventIDs collects the provider event IDs of the webhook signals in every run of a workflow ID.
-func historyEventIDs(ctx context.Context, tc client.Client, workflowID string) (map[string]bool, error) {
+func historyEventIDs(ctx context.Context, tc client.Client, dc converter.DataConverter, workflowID string) (map[string]bool, error) {
 	seen := map[string]bool{}
 	runs, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 		Query: fmt.Sprintf("WorkflowId = '%s'", workflowID),
@@ -281,7 +285,7 @@ func historyEventIDs(ctx context.Context, tc client.Client, workflowID string) (
 	if err != nil {
 		return nil, err
 	}
-	dc := converter.GetDefaultDataConverter()
+
 	for _, e := range runs.GetExecutions() {
 		iter := tc.GetWorkflowHistory(ctx, workflowID, e.GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {

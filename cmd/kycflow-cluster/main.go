@@ -48,6 +48,7 @@ func run() error {
 		sqlTool   = flag.String("sql-tool", "bin/temporal-server-1.29.1/sql", "temporal-sql-tool")
 		uiBin     = flag.String("ui", "bin/temporal-ui/server", "Temporal's UI server (empty: no UI)")
 		uiPort    = flag.Int("ui-port", 8080, "Temporal UI port")
+		codecAddr = flag.String("codec-addr", "127.0.0.1:8089", "listen address of the codec server")
 		schemaDir = flag.String("schema", "", "the server module's schema/postgresql/v12")
 		configDir = flag.String("config", "deploy/temporal", "folder of config/cluster.yaml and dynamicconfig.yaml")
 		dataDir   = flag.String("data", ".data/cluster", "PostgreSQL data, certificates and the client profile")
@@ -86,6 +87,7 @@ func run() error {
 		ServerBin: abs(*serverBin), SQLToolBin: abs(*sqlTool), SchemaDir: abs(*schemaDir), ConfigDir: abs(*configDir),
 		BinDir: abs(*binDir), DataDir: abs(*dataDir), PostgresURL: os.Getenv("KYCFLOW_POSTGRES_URL"), PostgresBin: *pgBin,
 		Port: *port, Workers: *workers, Relays: *relays, Output: os.Stdout, UIBin: uiPath(*uiBin), UIPort: *uiPort,
+		CodecAddr: *codecAddr,
 	})
 	if err != nil {
 		return err
@@ -105,9 +107,12 @@ kycflow is running on Temporal 1.29.1 with PostgreSQL, against the provider sand
   Relays:            %[6]v (admin: %[7]v)
   Workers:           %[8]d
   Temporal UI:       %[10]s (read-only: write actions are off, since this UI has no login)
-Ctrl-C stops everything; PostgreSQL's data stays in %[9]s.
+  Codec server:      %[11]s; payloads are encrypted with %[12]s. To read them decoded in the UI, sign in once
+                     at %[11]s/login with the %[13]q token of %[14]s (the CLI's profile holds its own)
+Ctrl-C stops everything; PostgreSQL's data and the keys stay in %[9]s.
 `, c.Address, filepath.Dir(c.Certs.CACert), c.ProfileFile, devstack.ClusterProfile, c.SandboxURL, c.RelayURLs, c.RelayAdminURLs,
-		len(c.Workers), abs(*dataDir), cmp.Or(c.UIURL, "none (make cluster-bin builds it)"))
+		len(c.Workers), abs(*dataDir), cmp.Or(c.UIURL, "none (make cluster-bin builds it)"), devstack.BrowserURL(c.CodecURL), c.Payload.KeyFile,
+		devstack.CodecReader, c.Payload.TokensFile)
 	<-ctx.Done()
 	return nil
 }

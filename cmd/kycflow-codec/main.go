@@ -5,6 +5,11 @@
 //	KYCFLOW_CODEC_TOKENS_FILE   tokens, one per line: `name role token` (role reader or writer); required
 //	KYCFLOW_CODEC_CORS_ORIGINS  browser origins allowed to call it, comma-separated (the Temporal UI's)
 //	KYCFLOW_PAYLOAD_KEY[_FILE], KYCFLOW_PAYLOAD_OLD_KEYS[_FILE]   the namespace's keyring; required
+//	TEMPORAL_PROFILE, TEMPORAL_ADDRESS, TEMPORAL_TLS_*, ...       the namespace it serves, as for the worker
+//
+// At start it connects to Temporal the way the worker does and checks that the namespace exists: its keyring is
+// that namespace's, so it serves no other, and a wrong certificate or address stops it with the setting at fault
+// instead of a UI that later shows ciphertext.
 package main
 
 import (
@@ -20,7 +25,12 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
 	"github.com/kycflow/kycflow/codecserver"
+	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/payloadcodec"
 )
 
@@ -53,18 +63,27 @@ func run(getenv func(string) string) error {
 			origins = append(origins, o)
 		}
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	srv := &http.Server{
-		Addr:              cmp.Or(getenv("KYCFLOW_CODEC_ADDR"), "127.0.0.1:8089"),
-		Handler:           codecserver.New(codec, tokens, origins, logger),
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	conn, err := temporalconn.LoadConnection(getenv, os.Environ())
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := checkNamespace(ctx, conn); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	srv := &http.Server{
+		Addr: cmp.Or(getenv("KYCFLOW_CODEC_ADDR"), "127.0.0.1:8089"),
+		Handler: codecserver.New(codec, codecserver.Options{Tokens: tokens, Origins: origins,
+			Namespaces: []string{conn.Namespace()}, Log: logger}),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("Codec server listening", "addr", srv.Addr, "tokens", len(tokens), "origins", origins, "keyId", codec.KeyID())
+	logger.Info("Codec server listening", "addr", srv.Addr, "tokens", len(tokens), "origins", origins, "keyId", codec.KeyID(),
+		"temporal", conn.Address(), "namespace", conn.Namespace(), "connection", conn.Secure())
 	select {
 	case err := <-errc:
 		return err
@@ -74,3 +93,52 @@ func run(getenv func(string) string) error {
 	defer cancel()
 	return srv.Shutdown(shutdown)
 }
+
+// checkNamespace connects to Temporal and finds the namespace, retrying for a minute while the server is not up
+// yet; a refused certificate or a missing namespace fails at once.
+func checkNamespace(ctx context.Context, conn temporalconn.Connection) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tlsOn := !strings.HasPrefix(conn.Secure(), "plaintext")
+	var last error
+	for {
+		last = describeNamespace(ctx, conn)
+		var notFound *serviceerror.NamespaceNotFound
+		switch {
+		case last == nil:
+			return nil
+		case errors.As(last, &notFound):
+			return fmt.Errorf("namespace %s does not exist on %s: its keyring is the one this codec server serves", conn.Namespace(), conn.Address())
+		}
+		if explained := temporalconn.ExplainDialError(last, tlsOn); explained.Error() != last.Error() {
+			return fmt.Errorf("connect to Temporal at %s: %w", conn.Address(), explained)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("connect to Temporal at %s: %w", conn.Address(), last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func describeNamespace(ctx context.Context, conn temporalconn.Connection) error {
+	opts := conn.Options
+	opts.Logger = quietLogger{}
+	attempt, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := client.DialContext(attempt, opts)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.WorkflowService().DescribeNamespace(attempt, &workflowservice.DescribeNamespaceRequest{Namespace: conn.Namespace()})
+	return err
+}
+
+// quietLogger keeps the connection's retries out of the log: the error that ends them is returned.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

@@ -20,6 +20,7 @@ import (
 
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/sandbox"
 	"github.com/kycflow/kycflow/sandbox/matrix"
 	"github.com/kycflow/kycflow/signals"
@@ -36,6 +37,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// devRunKey is where `make run` keeps its payload key.
+const devRunKey = ".data/payload.key"
 
 func run() (bool, error) {
 	var (
@@ -55,8 +59,16 @@ func run() (bool, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts, err := starter.OptionsFromEnv(func(k string) string {
-		if k == starter.EnvTemporalAddress {
+		switch k {
+		case starter.EnvTemporalAddress:
 			return envOr(k, "127.0.0.1:7233") // where `make run` serves it
+		case payloadcodec.EnvKeyFile:
+			// `make run` encrypts with the key it keeps in .data; a key of the shell's wins.
+			if os.Getenv(payloadcodec.EnvKey) == "" && os.Getenv(k) == "" {
+				if _, err := os.Stat(devRunKey); err == nil {
+					return devRunKey
+				}
+			}
 		}
 		return os.Getenv(k)
 	})

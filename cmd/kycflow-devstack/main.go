@@ -40,6 +40,8 @@ func run() error {
 		sandboxAddr = flag.String("sandbox-addr", sandbox.DefaultAddr, "listen address of the provider sandbox")
 		relayAddr   = flag.String("relay-addr", "127.0.0.1:8088", "listen address of the webhook relay")
 		relayAdmin  = flag.String("relay-admin-addr", "127.0.0.1:9188", "listen address of the relay's /readyz and /metrics")
+		codecAddr   = flag.String("codec-addr", "127.0.0.1:8089", "listen address of the codec server")
+		uiBin       = flag.String("ui-bin", "bin/temporal-ui/server", "Temporal's UI server (`make ui` builds it); empty: the dev server's own UI, which cannot sign in to the codec server")
 		timeScale   = flag.Float64("time-scale", sandbox.DefaultTimeScale, "sandbox time scale: provider delays are multiplied by it")
 		faults      = flag.String("faults", "", "faults the sandbox injects for every subject, e.g. dup,reorder=0.5 (dup, reorder, drop, burst, limit)")
 	)
@@ -67,6 +69,7 @@ func run() error {
 		{What: "provider sandbox", Flag: "-sandbox-addr", Addr: *sandboxAddr},
 		{What: "webhook relay", Flag: "-relay-addr", Addr: *relayAddr},
 		{What: "relay admin", Flag: "-relay-admin-addr", Addr: *relayAdmin},
+		{What: "codec server", Flag: "-codec-addr", Addr: *codecAddr},
 	}
 	if *uiPort != 0 {
 		ports = append(ports, devstack.Port{What: "Temporal UI", Flag: "-ui-port", Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*uiPort))})
@@ -77,7 +80,18 @@ func run() error {
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
-	con.say("Starting the Temporal dev server, the provider sandbox, the webhook relay and the worker...\n")
+	// The payload key and the codec tokens are made once and kept with the dev server's state: Temporal's
+	// database holds only ciphertext, as it would in production, and the codec server shows it to who signs in.
+	secrets, err := devstack.EnsurePayloadSecrets(*dataDir)
+	if err != nil {
+		return err
+	}
+	if *uiBin != "" && *uiPort != 0 {
+		if _, err := os.Stat(*uiBin); err != nil {
+			return fmt.Errorf("-ui-bin %s: %w (`make ui` builds Temporal's UI server)", *uiBin, err)
+		}
+	}
+	con.say("Starting the Temporal dev server, the provider sandbox, the webhook relay, the worker, the codec server and the UI...\n")
 	// The processes log for a person here: one compact line per event. Their default stays JSON.
 	textLogs := []string{logging.EnvFormat + "=" + logging.FormatText}
 	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
@@ -97,8 +111,15 @@ func run() error {
 		Faults:         *faults,
 		Env:            map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs},
 		Output:         con,
+		Payload:        &secrets,
+		CodecAddr:      *codecAddr,
+		UIBin:          *uiBin,
 	})
 	if err != nil {
+		return err
+	}
+	profile := filepath.Join(*dataDir, "temporal.toml")
+	if err := writeProfile(profile, stack.Temporal.HostPort, devstack.BrowserURL(stack.CodecURL), secrets.Writer); err != nil {
 		return err
 	}
 	defer func() {
@@ -111,8 +132,11 @@ func run() error {
 	d := clock.Deadlines(signals.MethodTreezorLiveness)
 	con.say(fmt.Sprintf(`
 kycflow is running, against the provider sandbox (a development tool: no real provider is called).
-  Temporal UI:      http://localhost:%[1]d
+  Temporal UI:      http://localhost:%[1]d (read-only; decisions go through bin/kycflow decide)
+  Codec server:     %[14]s: payloads are encrypted with %[15]s; to read them decoded in the UI, sign in once at
+                    %[14]s/login with the %[16]q token of %[17]s
   Temporal gRPC:    %[2]s (namespace default, task queue %[3]s)
+  CLI profile:      %[18]s (address, namespace, codec server): export TEMPORAL_CONFIG_FILE=%[18]s
   Sandbox:          %[4]s (Treezor /treezor, Solaris /solaris, Yousign /yousign; scenarios: %[4]s/sandbox/scenarios)
   Webhook relay:    %[5]s (readiness and metrics on %[13]s/readyz, %[13]s/metrics)
   Time scale:       %[6]g (a provider day lasts %[7]s; pass compressed deadlines, see below)
@@ -128,22 +152,46 @@ the sandbox answers (its deadlines match the time scale):
   bin/kycflow start --method %[8]s --subject <subjectId> --url-validity %[9]s --review-deadline %[10]s
   bin/kycflow wait kyc/treezor/<subjectId>
 
-Filter the runs in the UI, or with:
-  bin/temporal workflow list --address %[2]s --query "KycOutcome = 'approved'"
+The kycflow CLI encrypts what it sends with the stack's key: export KYCFLOW_PAYLOAD_KEY_FILE=%[15]s
+
+Filter the runs in the UI, or with (the profile sends payloads through the codec server):
+  TEMPORAL_CONFIG_FILE=%[18]s bin/temporal workflow list --query "KycOutcome = 'approved'"
 
 The dev server keeps its state in %[12]s across restarts; the sandbox keeps its users and sessions in memory, so
 after a restart an older verification's URL answers 404 and its provider events never come: start a new one.
 Ctrl-C stops everything.
 `, *uiPort, stack.Temporal.HostPort, signals.TaskQueue, stack.SandboxURL, stack.RelayURL, clock.Scale,
 		clock.Duration(24*time.Hour).Round(time.Millisecond), signals.MethodTreezorLiveness,
-		time.Duration(d.URLValidity), time.Duration(d.Review), sandbox.ExampleTreezorUser, *dataDir, stack.RelayAdminURL))
+		time.Duration(d.URLValidity), time.Duration(d.Review), sandbox.ExampleTreezorUser, *dataDir, stack.RelayAdminURL,
+		devstack.BrowserURL(stack.CodecURL), secrets.KeyFile, devstack.CodecReader, secrets.TokensFile, profile))
 
-	select {
-	case <-ctx.Done():
-		return nil
-	case name := <-stack.Exited():
-		return fmt.Errorf("%s exited; see its log above", name)
-	case <-stack.Temporal.Done():
-		return fmt.Errorf("temporal dev server exited")
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case name := <-stack.Exited():
+			if name == "codec" { // it only reads: the stack goes on, and the UI shows ciphertext meanwhile
+				con.say("codec server exited (see its log above): the UI shows payloads encrypted until make run restarts\n")
+				continue
+			}
+			return fmt.Errorf("%s exited; see its log above", name)
+		case <-stack.Temporal.Done():
+			return fmt.Errorf("temporal dev server exited")
+		}
 	}
+}
+
+// writeProfile writes the temporal CLI profile of the stack: its address and namespace, and the codec server with
+// the writer token, so `temporal workflow show` decodes and `temporal workflow start` encodes.
+func writeProfile(path, address, codecURL, writerToken string) error {
+	profile := fmt.Sprintf(`# Written by make run: the temporal CLI's connection to the dev stack (TEMPORAL_CONFIG_FILE=%[1]s).
+[profile.default]
+address = %[2]q
+namespace = "default"
+
+[profile.default.codec]
+endpoint = %[3]q
+auth = "Bearer %[4]s"
+`, path, address, codecURL, writerToken)
+	return os.WriteFile(path, []byte(profile), 0o600)
 }

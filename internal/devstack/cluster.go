@@ -25,8 +25,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/kycflow/kycflow/internal/devcerts"
 	"github.com/kycflow/kycflow/internal/temporalconn"
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/sandbox"
 	"github.com/kycflow/kycflow/signals"
 )
@@ -38,9 +41,11 @@ const ClusterProfile = "cluster"
 type ClusterOptions struct {
 	// ServerBin and SQLToolBin are Temporal's server and temporal-sql-tool, 1.29.1 (`make cluster-bin`).
 	ServerBin, SQLToolBin string
-	// UIBin is Temporal's UI server (github.com/temporalio/ui-server); empty runs no UI. UIPort is its port.
-	UIBin  string
-	UIPort int
+	// UIBin is Temporal's UI server (github.com/temporalio/ui-server); empty runs no UI. UIPort is its port, and
+	// CodecAddr the codec server's listen address (empty: free ports).
+	UIBin     string
+	UIPort    int
+	CodecAddr string
 	// SchemaDir is the server module's schema/postgresql/v12.
 	SchemaDir string
 	// ConfigDir holds config/cluster.yaml and dynamicconfig.yaml (deploy/temporal).
@@ -79,9 +84,13 @@ type Cluster struct {
 
 	// UIURL is the Temporal UI's, when ClusterOptions.UIBin is set.
 	UIURL string
+	// Payload are the payload key every process encrypts with and the codec server's tokens (in DataDir/codec);
+	// CodecURL is the codec server's.
+	Payload  PayloadSecrets
+	CodecURL string
 
-	Postgres, Server, Sandbox, UI *Process
-	Relays, Workers               []*Process
+	Postgres, Server, Sandbox, UI, Codec *Process
+	Relays, Workers                      []*Process
 
 	opts      ClusterOptions
 	pgAddr    string
@@ -90,6 +99,7 @@ type Cluster struct {
 	ports     map[string]string
 	secrets   sandbox.WebhookSecrets
 	relayAddr []string
+	codecAddr string
 	out       *lockedWriter
 	// namespaceReady is set once the namespace is registered: from then on the server is ready when it serves it.
 	namespaceReady bool
@@ -118,6 +128,9 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 	if c.Certs, err = devcerts.Generate(filepath.Join(opts.DataDir, "certs")); err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
+	if c.Payload, err = EnsurePayloadSecrets(filepath.Join(opts.DataDir, "codec")); err != nil {
+		return nil, err
+	}
 	if err := c.startPostgres(ctx); err != nil {
 		return nil, err
 	}
@@ -125,6 +138,9 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 		return nil, err
 	}
 	if err := c.pickPorts(); err != nil {
+		return nil, err
+	}
+	if c.codecAddr, err = addrOrFree(opts.CodecAddr); err != nil {
 		return nil, err
 	}
 	if err := c.writeProfile(); err != nil {
@@ -136,10 +152,8 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 	if err := c.registerNamespace(ctx); err != nil {
 		return nil, err
 	}
-	if opts.UIBin != "" {
-		if err := c.startUI(ctx); err != nil {
-			return nil, err
-		}
+	if err := c.startCodecAndUI(ctx); err != nil {
+		return nil, err
 	}
 	sandboxAddr, err := addrOrFree(opts.SandboxAddr)
 	if err != nil {
@@ -183,7 +197,7 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 // Stop stops the workers, relays, sandbox, server and PostgreSQL, in that order.
 func (c *Cluster) Stop() {
 	var ps []*Process
-	ps = append(append(append(ps, c.Workers...), c.Relays...), c.Sandbox, c.UI, c.Server, c.Postgres)
+	ps = append(append(append(ps, c.Workers...), c.Relays...), c.Sandbox, c.UI, c.Codec, c.Server, c.Postgres)
 	for _, p := range ps {
 		if p != nil {
 			p.Stop(20 * time.Second)
@@ -210,8 +224,28 @@ func (c *Cluster) Dial(ctx context.Context) (client.Client, error) {
 	}
 	opts := conn.Options
 	opts.Logger = quietLogger{}
+	codec, err := c.payloadCodec()
+	if err != nil {
+		return nil, err
+	}
+	opts.DataConverter, opts.FailureConverter = payloadcodec.DataConverter(codec), payloadcodec.FailureConverter(codec)
 	return client.DialContext(ctx, opts)
 }
+
+// DataConverter decodes the cluster's payloads, for tools that read histories.
+func (c *Cluster) DataConverter() (converter.DataConverter, error) {
+	codec, err := c.payloadCodec()
+	if err != nil {
+		return nil, err
+	}
+	return payloadcodec.DataConverter(codec), nil
+}
+
+func (c *Cluster) payloadCodec() (*payloadcodec.Codec, error) {
+	return payloadcodec.FromEnv(func(k string) string { return map[string]string{payloadcodec.EnvKeyFile: c.Payload.KeyFile}[k] })
+}
+
+func (c *Cluster) keyFile() string { return c.Payload.KeyFile }
 
 // StartServer starts Temporal's server (again, after KillServer) and waits until its frontend answers over mTLS.
 func (c *Cluster) StartServer(ctx context.Context) error {
@@ -280,7 +314,7 @@ func (c *Cluster) RestartRelay(ctx context.Context, i int) error {
 	stopIfRunning(c.Relays[i])
 	addr, admin, _ := strings.Cut(c.relayAddr[i], "|")
 	name := fmt.Sprintf("relay-%d", i+1)
-	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-relay"), nil, relayEnv(c.ConnectionEnv(), addr, admin, c.secrets), nil)
+	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-relay"), nil, relayEnv(c.ConnectionEnv(), addr, admin, c.secrets, c.keyFile()), nil)
 	if err != nil {
 		return err
 	}
@@ -292,7 +326,7 @@ func (c *Cluster) RestartRelay(ctx context.Context, i int) error {
 func (c *Cluster) RestartWorker(ctx context.Context, i int) error {
 	stopIfRunning(c.Workers[i])
 	name := fmt.Sprintf("worker-%d", i+1)
-	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-worker"), nil, workerEnv(c.ConnectionEnv(), c.SandboxURL, c.Credentials), nil)
+	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-worker"), nil, workerEnv(c.ConnectionEnv(), c.SandboxURL, c.Credentials, c.keyFile()), nil)
 	if err != nil {
 		return err
 	}
@@ -450,7 +484,12 @@ client_cert_path = %[3]q
 client_key_path = %[4]q
 server_ca_cert_path = %[5]q
 server_name = "localhost"
-`, ClusterProfile, c.Address, c.Certs.ClientCert, c.Certs.ClientKey, c.Certs.CACert)
+
+# The temporal CLI encodes and decodes through the codec server; kycflow's processes hold the key themselves.
+[profile.%[1]s.codec]
+endpoint = %[6]q
+auth = "Bearer %[7]s"
+`, ClusterProfile, c.Address, c.Certs.ClientCert, c.Certs.ClientKey, c.Certs.CACert, BrowserURL(c.codecAddr), c.Payload.Writer)
 	return os.WriteFile(c.ProfileFile, []byte(profile), 0o600)
 }
 
@@ -499,45 +538,42 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 	})
 }
 
-// startUI runs Temporal's UI server against the frontend, over mTLS with the cluster's client certificate. Its
-// write actions (signal, terminate, reset) are off: this UI has no authentication, and whoever can signal a
-// verification can decide it.
-func (c *Cluster) startUI(ctx context.Context) error {
-	addr, err := addrOrFree("")
+// startCodecAndUI runs the codec server (connected over mTLS, as the workers are) and Temporal's UI server
+// against the frontend over mTLS with the cluster's client certificate, calling the codec server from the browser.
+func (c *Cluster) startCodecAndUI(ctx context.Context) error {
+	uiAddr, err := addrOrFree("")
 	if c.opts.UIPort != 0 {
-		addr, err = net.JoinHostPort("127.0.0.1", strconv.Itoa(c.opts.UIPort)), nil
+		uiAddr, err = net.JoinHostPort("127.0.0.1", strconv.Itoa(c.opts.UIPort)), nil
 	}
 	if err != nil {
 		return err
 	}
-	_, port, _ := net.SplitHostPort(addr)
-	dir := filepath.Join(c.opts.DataDir, "ui", "config")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	config := fmt.Sprintf(`# Written by kycflow's cluster stack.
-temporalGrpcAddress: %q
-host: 127.0.0.1
-port: %s
-enableUi: true
-defaultNamespace: default
-disableWriteActions: true
-tls:
-  caFile: %q
-  certFile: %q
-  keyFile: %q
-  serverName: localhost
-  enableHostVerification: true
-`, c.Address, port, c.Certs.CACert, c.Certs.ClientCert, c.Certs.ClientKey)
-	if err := os.WriteFile(filepath.Join(dir, "cluster.yaml"), []byte(config), 0o600); err != nil {
-		return err
-	}
-	p, err := c.start("ui", c.opts.UIBin, []string{"--root", filepath.Dir(dir), "--config", "config", "--env", "cluster", "start"}, nil, nil)
+	_, portText, _ := net.SplitHostPort(uiAddr)
+	uiPort, _ := strconv.Atoi(portText)
+	codecAddr := c.codecAddr
+	p, err := c.start("codec", filepath.Join(c.opts.BinDir, "kycflow-codec"), nil,
+		codecEnv(c.ConnectionEnv(), codecAddr, c.Payload, uiOrigins(uiPort)), nil)
 	if err != nil {
 		return err
 	}
-	c.UI, c.UIURL = p, "http://"+addr
-	return waitFor(ctx, p, 60*time.Second, httpOK(c.UIURL+"/api/v1/namespaces"))
+	c.Codec, c.CodecURL = p, "http://"+codecAddr
+	if err := waitFor(ctx, p, 60*time.Second, httpOK(c.CodecURL+"/healthz")); err != nil {
+		return err
+	}
+	if c.opts.UIBin == "" {
+		return nil
+	}
+	args, err := writeUIConfig(filepath.Join(c.opts.DataDir, "ui"), UIConfig{
+		Frontend: c.Address, Certs: &c.Certs, Port: uiPort, CodecEndpoint: BrowserURL(codecAddr),
+	})
+	if err != nil {
+		return err
+	}
+	if p, err = c.start("ui", c.opts.UIBin, args, nil, nil); err != nil {
+		return err
+	}
+	c.UI, c.UIURL = p, "http://localhost:"+portText
+	return waitFor(ctx, p, 60*time.Second, httpOK("http://"+uiAddr+"/api/v1/namespaces"))
 }
 
 // httpOK is a readiness check: u answers 200.

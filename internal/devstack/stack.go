@@ -45,6 +45,13 @@ type StackOptions struct {
 	Output io.Writer
 	// Profile makes the sandbox, relay and worker serve pprof on free loopback ports, listed in ProfileAddrs.
 	Profile bool
+	// Payload, when set, encrypts payloads with its key (worker and relay) and runs the codec server on CodecAddr
+	// (empty: a free port) with its tokens; nil runs the sandbox's synthetic users in plaintext.
+	Payload   *PayloadSecrets
+	CodecAddr string
+	// UIBin is Temporal's UI server, run on Temporal.UIPort in place of the dev server's own UI so that it can
+	// call the codec server with its cookie (the dev server's UI has no codec.includeCredentials setting).
+	UIBin string
 }
 
 // Stack is a running local kycflow: dev server, sandbox, relay and worker. The worker talks to the sandbox as it
@@ -55,6 +62,9 @@ type Stack struct {
 	Sandbox  *Process
 	Relay    *Process
 	Worker   *Process
+	// Codec and UI run when StackOptions.Payload and UIBin ask for them; CodecURL and UIURL are theirs.
+	Codec, UI       *Process
+	CodecURL, UIURL string
 	// SandboxURL and RelayURL are the base URLs of the sandbox and the relay's webhooks; RelayAdminURL that of
 	// the relay's /readyz and /metrics.
 	SandboxURL    string
@@ -69,6 +79,7 @@ type Stack struct {
 	secrets sandbox.WebhookSecrets
 	out     *lockedWriter
 	exited  chan string
+	uiDir   string
 
 	mu      sync.Mutex
 	stopped map[*Process]bool
@@ -81,7 +92,7 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 	if opts.TimeScale == 0 {
 		opts.TimeScale = sandbox.DefaultTimeScale
 	}
-	s := &Stack{opts: opts, Credentials: sandbox.DevCredentials(), exited: make(chan string, 4),
+	s := &Stack{opts: opts, Credentials: sandbox.DevCredentials(), exited: make(chan string, 6),
 		out: &lockedWriter{w: opts.Output}, stopped: map[*Process]bool{}}
 	if s.out.w == nil {
 		s.out.w = io.Discard
@@ -95,7 +106,11 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 	if opts.Temporal.Output == nil {
 		opts.Temporal.Output = s.out.prefixed("temporal")
 	}
-	if s.Temporal, err = StartTemporal(ctx, opts.Temporal); err != nil {
+	temporalOpts := opts.Temporal
+	if opts.UIBin != "" {
+		temporalOpts.UIPort = 0 // the UI server takes the port
+	}
+	if s.Temporal, err = StartTemporal(ctx, temporalOpts); err != nil {
 		return nil, err
 	}
 	// Free ports are picked once the dev server holds its own: it binds several, each picked at random, and one
@@ -134,16 +149,62 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 	if err := s.waitWorker(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.startCodecAndUI(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-// Stop stops the worker, the relay, the sandbox and the dev server, in that order.
+// startCodecAndUI starts the codec server, when the stack encrypts, and the UI server, when asked for.
+func (s *Stack) startCodecAndUI(ctx context.Context) error {
+	var endpoint string
+	if s.opts.Payload != nil {
+		addr, err := addrOrFree(s.opts.CodecAddr)
+		if err != nil {
+			return err
+		}
+		env := codecEnv(DevServerConnectionEnv(s.Temporal.HostPort), addr, *s.opts.Payload, uiOrigins(s.opts.Temporal.UIPort))
+		if s.Codec, err = s.startArgs("codec", "kycflow-codec", nil, env); err != nil {
+			return err
+		}
+		s.CodecURL, endpoint = "http://"+addr, BrowserURL(addr)
+		if err := s.waitHTTP(ctx, s.Codec, s.CodecURL+"/healthz"); err != nil {
+			return err
+		}
+	}
+	if s.opts.UIBin == "" || s.opts.Temporal.UIPort == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "kycflow-ui-")
+	if err != nil {
+		return err
+	}
+	s.uiDir = dir
+	args, err := writeUIConfig(dir, UIConfig{
+		Frontend: s.Temporal.HostPort, Port: s.opts.Temporal.UIPort, CodecEndpoint: endpoint,
+	})
+	if err != nil {
+		return fmt.Errorf("UI configuration: %w", err)
+	}
+	p, err := StartProcess("ui", s.opts.UIBin, args, nil, s.out.prefixed("ui"))
+	if err != nil {
+		return err
+	}
+	s.watch("ui", p)
+	s.UI, s.UIURL = p, fmt.Sprintf("http://localhost:%d", s.opts.Temporal.UIPort)
+	return waitFor(ctx, p, 60*time.Second, httpOK(fmt.Sprintf("http://127.0.0.1:%d/api/v1/namespaces", s.opts.Temporal.UIPort)))
+}
+
+// Stop stops the UI, the codec server, the worker, the relay, the sandbox and the dev server, in that order.
 func (s *Stack) Stop() {
-	for _, p := range []*Process{s.Worker, s.Relay, s.Sandbox} {
+	for _, p := range []*Process{s.UI, s.Codec, s.Worker, s.Relay, s.Sandbox} {
 		s.stop(p)
 	}
 	if s.Temporal != nil {
 		s.Temporal.Stop()
+	}
+	if s.uiDir != "" {
+		_ = os.RemoveAll(s.uiDir)
 	}
 }
 
@@ -189,12 +250,20 @@ func (s *Stack) sandboxEnv() []string {
 }
 
 func (s *Stack) relayEnv() []string {
-	return append(relayEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.opts.RelayAddr, s.opts.RelayAdminAddr, s.secrets),
+	return append(relayEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.opts.RelayAddr, s.opts.RelayAdminAddr, s.secrets, s.keyFile()),
 		s.extraEnv("relay")...)
 }
 
 func (s *Stack) workerEnv() []string {
-	return append(workerEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.SandboxURL, s.Credentials), s.extraEnv("worker")...)
+	return append(workerEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.SandboxURL, s.Credentials, s.keyFile()), s.extraEnv("worker")...)
+}
+
+// keyFile is the payload key's file, or empty for a plaintext stack.
+func (s *Stack) keyFile() string {
+	if s.opts.Payload == nil {
+		return ""
+	}
+	return s.opts.Payload.KeyFile
 }
 
 // sandboxEnv runs the sandbox on addr, delivering its webhooks to relayURLs (comma-separated: in turn).
@@ -217,9 +286,10 @@ func sandboxEnv(addr, publicURL, relayURLs string, scale float64, faults string,
 }
 
 // relayEnv sets every variable the relay reads that the developer's shell might also set, so that real
-// provider secrets never meet the sandbox; conn says how to reach Temporal.
-func relayEnv(conn []string, addr, adminAddr string, w sandbox.WebhookSecrets) []string {
-	return append(slices.Clip(conn),
+// provider secrets never meet the sandbox; conn says how to reach Temporal, keyFile is the payload key (empty:
+// none).
+func relayEnv(conn []string, addr, adminAddr string, w sandbox.WebhookSecrets, keyFile string) []string {
+	return append(append(slices.Clip(conn), payloadEnv(keyFile)...),
 		"KYCFLOW_RELAY_ADDR="+addr,
 		"KYCFLOW_RELAY_ADMIN_ADDR="+adminAddr,
 		"TREEZOR_WEBHOOK_SECRETS="+w.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
@@ -228,9 +298,10 @@ func relayEnv(conn []string, addr, adminAddr string, w sandbox.WebhookSecrets) [
 	)
 }
 
-// workerEnv points the worker's three provider clients at the sandbox; conn says how to reach Temporal.
-func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials) []string {
-	return append(slices.Clip(conn),
+// workerEnv points the worker's three provider clients at the sandbox; conn says how to reach Temporal, keyFile
+// is the payload key (empty: the sandbox's synthetic users in plaintext).
+func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials, keyFile string) []string {
+	return append(append(slices.Clip(conn), payloadEnv(keyFile)...),
 		"TREEZOR_BASE_URL="+sandboxURL+"/treezor",
 		"TREEZOR_CLIENT_ID="+c.TreezorClientID, "TREEZOR_CLIENT_SECRET="+c.TreezorClientSecret,
 		"TREEZOR_CLIENT_SECRET_FILE=", "TREEZOR_SCOPE=",
@@ -240,8 +311,6 @@ func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials) []string
 		"SOLARIS_CLIENT_SECRET_FILE=",
 		"YOUSIGN_BASE_URL="+sandboxURL+"/yousign/v3",
 		"YOUSIGN_API_KEY="+c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
-		// The sandbox's users are synthetic: the development stack runs without a payload key.
-		"KYCFLOW_ALLOW_PLAINTEXT_PII=true",
 	)
 }
 
@@ -274,10 +343,20 @@ func (s *Stack) extraEnv(name string) []string {
 }
 
 func (s *Stack) start(name, binary string, env []string) (*Process, error) {
-	p, err := StartProcess(name, filepath.Join(s.opts.BinDir, binary), nil, env, s.out.prefixed(name))
+	return s.startArgs(name, binary, nil, env)
+}
+
+func (s *Stack) startArgs(name, binary string, args, env []string) (*Process, error) {
+	p, err := StartProcess(name, filepath.Join(s.opts.BinDir, binary), args, env, s.out.prefixed(name))
 	if err != nil {
 		return nil, err
 	}
+	s.watch(name, p)
+	return p, nil
+}
+
+// watch reports p on Exited when it exits on its own.
+func (s *Stack) watch(name string, p *Process) {
 	go func() {
 		<-p.Done()
 		s.mu.Lock()
@@ -290,7 +369,6 @@ func (s *Stack) start(name, binary string, env []string) (*Process, error) {
 			}
 		}
 	}()
-	return p, nil
 }
 
 // waitHTTP waits until url answers 200, or the process exits.

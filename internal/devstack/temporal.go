@@ -6,7 +6,6 @@ package devstack
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -80,7 +79,19 @@ type Temporal struct {
 // TemporalBinary finds the pinned CLI: $KYCFLOW_TEMPORAL_BIN, else bin/temporal in the repository that contains
 // the working directory (`make temporal` builds it there).
 func TemporalBinary() (string, error) {
-	if p := os.Getenv("KYCFLOW_TEMPORAL_BIN"); p != "" {
+	return repoBinary("KYCFLOW_TEMPORAL_BIN", filepath.Join("bin", "temporal"), "make temporal")
+}
+
+// UIBinary finds Temporal's UI server: $KYCFLOW_UI_BIN, else bin/temporal-ui/server in the repository that
+// contains the working directory (`make ui` builds it there).
+func UIBinary() (string, error) {
+	return repoBinary("KYCFLOW_UI_BIN", filepath.Join("bin", "temporal-ui", "server"), "make ui")
+}
+
+// repoBinary finds a binary built into the repository's bin/: $env, else rel in the repository that contains
+// the working directory; the error says which make target builds it.
+func repoBinary(env, rel, target string) (string, error) {
+	if p := os.Getenv(env); p != "" {
 		return p, nil
 	}
 	dir, err := os.Getwd()
@@ -88,16 +99,16 @@ func TemporalBinary() (string, error) {
 		return "", err
 	}
 	for {
-		p := filepath.Join(dir, "bin", "temporal")
+		p := filepath.Join(dir, rel)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return "", fmt.Errorf("no Temporal CLI at %s: run `make temporal` (or set KYCFLOW_TEMPORAL_BIN)", p)
+			return "", fmt.Errorf("no %s: run `%s` (or set %s)", p, target, env)
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("no Temporal CLI found: run `make temporal` (or set KYCFLOW_TEMPORAL_BIN)")
+			return "", fmt.Errorf("no %s found: run `%s` (or set %s)", rel, target, env)
 		}
 		dir = parent
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 	"go.uber.org/fx"
 	"google.golang.org/grpc"
@@ -25,6 +26,10 @@ type Settings struct {
 	Compression client.GrpcCompression
 	// DialOptions are added to the SDK's (the relay's signal deduplication).
 	DialOptions []grpc.DialOption
+	// Metrics receives the SDK's metrics and the workflows' own; nil records none.
+	Metrics client.MetricsHandler
+	// Interceptors wrap the client's calls and the workers' (tracing).
+	Interceptors []interceptor.ClientInterceptor
 }
 
 // EnvCompression chooses how requests to Temporal are compressed: "none", kycflow's default, or "gzip", the SDK's.
@@ -63,5 +68,7 @@ func (s Settings) Options(logger log.Logger) client.Options {
 	opts.FailureConverter = payloadcodec.FailureConverter(s.Codec)
 	opts.ConnectionOptions.GrpcCompression = s.Compression
 	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, s.DialOptions...)
+	opts.MetricsHandler = s.Metrics
+	opts.Interceptors = append(opts.Interceptors, s.Interceptors...)
 	return opts
 }
