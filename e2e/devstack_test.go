@@ -41,7 +41,7 @@ func startDevstack(t *testing.T, extraArgs ...string) *devstackRun {
 	t.Helper()
 	bin := binaries(t)
 	var ports []string
-	for range 6 {
+	for range 7 {
 		p, err := devstack.FreePort()
 		require.NoError(t, err)
 		ports = append(ports, strconv.Itoa(p))
@@ -60,7 +60,7 @@ func startDevstack(t *testing.T, extraArgs ...string) *devstackRun {
 	}
 	args := append([]string{"-bin", bin, "-data", d.DataDir, "-port", ports[0], "-ui-port", ports[1],
 		"-sandbox-addr", "127.0.0.1:" + ports[2], "-relay-addr", "127.0.0.1:" + ports[3], "-relay-admin-addr", "127.0.0.1:" + ports[4],
-		"-codec-addr", "127.0.0.1:" + ports[5], "-ui-bin", filepath.Join(bin, "temporal-ui", "server")}, extraArgs...)
+		"-codec-addr", "127.0.0.1:" + ports[5], "-worker-metrics-addr", "127.0.0.1:" + ports[6], "-ui-bin", filepath.Join(bin, "temporal-ui", "server")}, extraArgs...)
 	d.cmd = exec.Command(filepath.Join(bin, "kycflow-devstack"), args...)
 	r, w, err := os.Pipe()
 	require.NoError(t, err)

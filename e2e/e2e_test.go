@@ -115,6 +115,9 @@ func TestEndToEnd(t *testing.T) {
 		})
 	}
 
+	t.Run("the worker's and the relay's metrics count each outcome exactly once", func(t *testing.T) {
+		e.requireMetricsMatch(ctx, t, results)
+	})
 	t.Run("relay refuses webhooks signed with a secret it does not know yet, then takes their retries", func(t *testing.T) {
 		e.secretRotation(ctx, t)
 	})

@@ -20,6 +20,15 @@ const (
 // type could not be read. Labels never carry IDs or anything the sender chose freely.
 const eventOther = "other"
 
+// Metric names the relay exports, besides Go's and the process' own.
+const (
+	MetricRequests = "kycflow_relay_requests_total"
+	MetricSignal   = "kycflow_relay_signal_seconds"
+)
+
+// MetricNames are the relay's metric names, for dashboards and alert checks.
+func MetricNames() []string { return []string{MetricRequests, MetricSignal} }
+
 // metrics are the relay's Prometheus metrics, on a registry of their own.
 type metrics struct {
 	registry *prometheus.Registry
@@ -31,11 +40,11 @@ func newMetrics() *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kycflow_relay_requests_total",
+			Name: MetricRequests,
 			Help: "Webhook requests by provider, event type (allow-listed, else \"other\") and result.",
 		}, []string{"provider", "event", "result"}),
 		signal: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "kycflow_relay_signal_seconds",
+			Name:    MetricSignal,
 			Help:    "Time Temporal took to accept a signal (or to fail), by provider.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"provider"}),

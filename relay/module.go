@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/kycflow/kycflow/internal/temporalconn"
+	"github.com/kycflow/kycflow/internal/tracing"
 	"github.com/kycflow/kycflow/payloadcodec"
 )
 
@@ -24,6 +25,7 @@ import (
 func Module(cfg Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
+		tracing.Module("kycflow-relay"),
 		fx.Provide(
 			NewLogger,
 			NewTemporalClient,
@@ -54,10 +56,15 @@ func newFxLogger(l *slog.Logger) fxevent.Logger {
 
 // NewTemporalClient dials Temporal lazily: the relay starts (and answers 503) while Temporal is down, and
 // /readyz tells when it is reachable.
-func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
+func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger, tr *tracing.Tracing) (client.Client, error) {
+	interceptors, err := tr.Interceptors()
+	if err != nil {
+		return nil, err
+	}
 	return temporalconn.NewLazy(lc, temporalconn.Settings{
 		Connection: cfg.Temporal, Codec: cfg.PayloadCodec,
 		Compression: cfg.GrpcCompression, DialOptions: []grpc.DialOption{SignalDedupDialOption()},
+		Interceptors: interceptors,
 	}, logger)
 }
 
@@ -76,10 +83,10 @@ func (s *Server) AdminAddr() net.Addr { return s.adminAddr }
 // NewServer serves the handler on cfg.Addr and its admin endpoints on cfg.AdminAddr: it listens in OnStart, so a
 // taken port stops the application at start, and shuts down gracefully in OnStop, letting requests in flight
 // finish within fx's stop timeout. A server that fails while running shuts the application down with exit code 1.
-func NewServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg Config, h *Handler, logger *slog.Logger) *Server {
+func NewServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg Config, h *Handler, logger *slog.Logger, tr *tracing.Tracing) *Server {
 	s := &Server{srv: &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           h,
+		Handler:           tr.Handler(h, "webhook"),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// A webhook may wait for a lookup and a signal, each bounded.

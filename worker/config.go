@@ -3,6 +3,7 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -39,6 +40,8 @@ type Config struct {
 	PayloadCodec *payloadcodec.Codec
 	// GrpcCompression compresses requests to Temporal (TEMPORAL_GRPC_COMPRESSION; none unless gzip is asked for).
 	GrpcCompression client.GrpcCompression
+	// MetricsAddr serves /metrics (KYCFLOW_METRICS_ADDR); empty exports nothing.
+	MetricsAddr string
 }
 
 // TreezorConfig holds the Treezor API credentials.
@@ -65,11 +68,13 @@ type YousignConfig struct {
 
 // Environment variables the worker reads. The table in README.md lists them with their defaults.
 const (
-	EnvTemporalAddress     = "TEMPORAL_ADDRESS"
-	EnvTemporalNamespace   = "TEMPORAL_NAMESPACE"
-	EnvStopTimeout         = "KYCFLOW_WORKER_STOP_TIMEOUT"
-	EnvWorkflowCacheSize   = "KYCFLOW_WORKFLOW_CACHE_SIZE"
-	EnvPollers             = "KYCFLOW_WORKER_POLLERS"
+	EnvTemporalAddress   = "TEMPORAL_ADDRESS"
+	EnvTemporalNamespace = "TEMPORAL_NAMESPACE"
+	EnvStopTimeout       = "KYCFLOW_WORKER_STOP_TIMEOUT"
+	EnvWorkflowCacheSize = "KYCFLOW_WORKFLOW_CACHE_SIZE"
+	EnvPollers           = "KYCFLOW_WORKER_POLLERS"
+	// EnvMetricsAddr is where the worker serves /metrics (Prometheus); unset, it exports none.
+	EnvMetricsAddr         = "KYCFLOW_METRICS_ADDR"
 	EnvTreezorBaseURL      = "TREEZOR_BASE_URL"
 	EnvTreezorClientID     = "TREEZOR_CLIENT_ID"
 	EnvTreezorClientSecret = "TREEZOR_CLIENT_SECRET"
@@ -117,6 +122,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%s: want more than 0 and at most %s (fx stops the process after 15s)", EnvStopTimeout, d, maxStopTimeout))
 		default:
 			cfg.StopTimeout = d
+		}
+	}
+	if cfg.MetricsAddr = getenv(EnvMetricsAddr); cfg.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want host:port, such as 127.0.0.1:9190", EnvMetricsAddr, cfg.MetricsAddr))
 		}
 	}
 	errs = append(errs, intSetting(getenv, EnvWorkflowCacheSize, 1, 100000, &cfg.WorkflowCacheSize),

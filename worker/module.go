@@ -15,10 +15,13 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/kycflow/kycflow/activities"
+	"github.com/kycflow/kycflow/activities/providerhttp"
 	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/activities/treezor"
 	"github.com/kycflow/kycflow/activities/yousign"
+	"github.com/kycflow/kycflow/internal/metrics"
 	"github.com/kycflow/kycflow/internal/temporalconn"
+	"github.com/kycflow/kycflow/internal/tracing"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -27,6 +30,8 @@ func Module(cfg Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
 		fx.Provide(NewLogger),
+		tracing.Module("kycflow-worker"),
+		MetricsModule,
 		TemporalModule,
 		ProvidersModule,
 		WorkerModule,
@@ -54,12 +59,46 @@ var TemporalModule = fx.Module("temporal",
 )
 
 // NewTemporalClient dials Temporal lazily, so the worker starts even if the server comes up a moment later.
-func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.Client, error) {
+// With tracing on, its interceptor also traces the workers made from it: workflows, signals and activities.
+func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger, m client.MetricsHandler, tr *tracing.Tracing) (client.Client, error) {
+	interceptors, err := tr.Interceptors()
+	if err != nil {
+		return nil, err
+	}
 	return temporalconn.NewLazy(lc, temporalconn.Settings{
 		Connection: cfg.Temporal, Codec: cfg.PayloadCodec,
-		Compression: cfg.GrpcCompression,
+		Compression: cfg.GrpcCompression, Metrics: m, Interceptors: interceptors,
 	}, logger)
 }
+
+// MetricsModule provides the metrics handler the Temporal client records into: with KYCFLOW_METRICS_ADDR, the
+// SDK's and the workflows' metrics on /metrics there; without, none.
+var MetricsModule = fx.Module("metrics",
+	fx.Provide(func(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.MetricsHandler, error) {
+		if cfg.MetricsAddr == "" {
+			return client.MetricsNopHandler, nil
+		}
+		e, err := metrics.New()
+		if err != nil {
+			return nil, err
+		}
+		stop := func() {}
+		lc.Append(fx.Hook{
+			OnStart: func(context.Context) error {
+				if stop, err = e.Serve(cfg.MetricsAddr); err != nil {
+					return err
+				}
+				logger.Info("Serving metrics", "addr", cfg.MetricsAddr)
+				return nil
+			},
+			OnStop: func(context.Context) error {
+				stop()
+				return e.Close()
+			},
+		})
+		return e.Handler, nil
+	}),
+)
 
 // ProvidersModule provides the activity structs over the configured providers' clients. An unconfigured provider
 // keeps a nil client, so its activities fail at once with ProviderNotConfigured instead of being retried.
@@ -69,13 +108,15 @@ var ProvidersModule = fx.Module("providers",
 
 // NewActivities builds a client for every configured provider; the activities that receive a provider reference
 // start its alias through c.
-func NewActivities(cfg Config, c client.Client, logger *slog.Logger) (Activities, error) {
+func NewActivities(cfg Config, c client.Client, logger *slog.Logger, tr *tracing.Tracing) (Activities, error) {
+	// Each provider call is a span of the activity's trace when tracing is on.
+	httpOpts := providerhttp.Options{Transport: tr.Transport(providerhttp.PooledTransport())}
 	aliases := &activities.Aliases{Client: c}
 	acts := Activities{Treezor: &activities.Treezor{Aliases: aliases}, Solaris: &activities.Solaris{Aliases: aliases},
 		Yousign: &activities.Yousign{Aliases: aliases}}
 	var enabled []string
 	if c := cfg.Treezor; c.BaseURL != "" {
-		tz, err := treezor.New(treezor.Config{BaseURL: c.BaseURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scope: c.Scope})
+		tz, err := treezor.New(treezor.Config{BaseURL: c.BaseURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scope: c.Scope, HTTP: httpOpts})
 		if err != nil {
 			return Activities{}, fmt.Errorf("treezor client: %w", err)
 		}
@@ -83,7 +124,7 @@ func NewActivities(cfg Config, c client.Client, logger *slog.Logger) (Activities
 		enabled = append(enabled, string(signals.ProviderTreezor))
 	}
 	if c := cfg.Solaris; c.BaseURL != "" {
-		sol, err := solaris.New(solaris.Config{BaseURL: c.BaseURL, TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret})
+		sol, err := solaris.New(solaris.Config{BaseURL: c.BaseURL, TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, HTTP: httpOpts})
 		if err != nil {
 			return Activities{}, fmt.Errorf("solaris client: %w", err)
 		}
@@ -91,7 +132,7 @@ func NewActivities(cfg Config, c client.Client, logger *slog.Logger) (Activities
 		enabled = append(enabled, string(signals.ProviderSolaris))
 	}
 	if c := cfg.Yousign; c.BaseURL != "" {
-		ys, err := yousign.New(yousign.Config{BaseURL: c.BaseURL, APIKey: c.APIKey})
+		ys, err := yousign.New(yousign.Config{BaseURL: c.BaseURL, APIKey: c.APIKey, HTTP: httpOpts})
 		if err != nil {
 			return Activities{}, fmt.Errorf("yousign client: %w", err)
 		}

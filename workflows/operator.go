@@ -74,6 +74,7 @@ func (v *verification) operatorAction(ctx workflow.Context, a signals.OperatorAc
 	d := signals.Decision{Action: a.Action, Operator: a.Operator, Reason: a.Reason, ReasonCode: a.ReasonCode, At: workflow.Now(ctx)}
 	// The operator's name stays out of the log (it may be personal); the history and the outcome keep it.
 	v.logger.Info("Operator action", "action", a.Action)
+	v.metrics.operatorAction(a.Action)
 	switch a.Action {
 	case signals.ActionExtend:
 		v.overdue.Limit = a.NewDeadline

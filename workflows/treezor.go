@@ -83,7 +83,7 @@ func (f *treezorFlow) staleEvent(identificationID string, emittedAt, after time.
 	stale := (identificationID != "" && f.providerRef != "" && identificationID != f.providerRef) ||
 		(!emittedAt.IsZero() && !after.IsZero() && emittedAt.Before(after.Add(-emissionSlack)))
 	if stale {
-		f.webhooks.Stale++
+		f.countWebhook(WebhookKindStale)
 		f.logger.Info("Ignoring a webhook of another provider session", "emittedAt", emittedAt)
 	}
 	return stale
@@ -155,7 +155,7 @@ func (f *treezorFlow) recordReview(ev signals.TreezorKycReviewEvent) {
 	if !f.events.reviewRequested {
 		f.logger.Info("Ignoring user.kycreview received before this verification requested a review", "kycReview", ev.KycReview)
 		if f.changes.matchSessions {
-			f.webhooks.Stale++
+			f.countWebhook(WebhookKindStale)
 		}
 		return
 	}

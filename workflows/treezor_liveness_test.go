@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -104,7 +105,16 @@ type heldDocument struct {
 
 func newRun(t *testing.T) *run {
 	t.Helper()
+	return newRunWithMetrics(t, nil)
+}
+
+// newRunWithMetrics is newRun recording the workflow's metrics into m (nil: none).
+func newRunWithMetrics(t *testing.T, m client.MetricsHandler) *run {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
+	if m != nil {
+		suite.SetMetricsHandler(m)
+	}
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := suite.NewTestWorkflowEnvironment()
 	worker.RegisterWorkflows(env)

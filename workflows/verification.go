@@ -58,6 +58,7 @@ type verification struct {
 	receivers  []receiver
 	seenEvents map[string]struct{}
 	webhooks   signals.WebhookCounts
+	metrics    *verificationMetrics
 	outcome    *signals.Outcome
 	// overdue is set while a wait for the provider is past its review bound; overdueCanRead when that provider
 	// offers a read.
@@ -159,6 +160,7 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 		step:       signals.StepInitiating,
 		seenEvents: map[string]struct{}{},
 		changes:    readChanges(ctx),
+		metrics:    newVerificationMetrics(ctx, input.Method),
 	}
 	if v.changes.strictInput {
 		if err := input.ValidateForStart(); err != nil {
@@ -184,6 +186,8 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 	if err != nil {
 		return ctx, nil, fmt.Errorf("set search attributes: %w", err)
 	}
+	v.metrics.started()
+	v.metrics.stepChanged("", v.step)
 	if v.changes.urlGrace {
 		root := ctx
 		v.now = func() time.Time { return workflow.Now(root) }
@@ -289,16 +293,33 @@ func (v *verification) interrupted(err error) bool {
 	return true
 }
 
+// countWebhook counts a webhook event of a kind, in the status query's counts and the metrics.
+func (v *verification) countWebhook(kind string) {
+	switch kind {
+	case WebhookKindReceived:
+		v.webhooks.Received++
+	case WebhookKindDuplicate:
+		v.webhooks.Duplicates++
+	case WebhookKindStale:
+		v.webhooks.Stale++
+	case WebhookKindLate:
+		v.webhooks.Late++
+	case WebhookKindUnconfirmed:
+		v.webhooks.Unconfirmed++
+	}
+	v.metrics.webhook(kind)
+}
+
 // firstDelivery reports whether an event is new, remembering it. Providers deliver webhooks at least once and the
 // relay may signal the same event twice; the event ID is the only key that survives both.
 func (v *verification) firstDelivery(eventID string) bool {
-	v.webhooks.Received++
+	v.countWebhook(WebhookKindReceived)
 	if eventID == "" {
 		// Without an ID nothing can be deduplicated; the handlers are idempotent on state anyway.
 		return true
 	}
 	if _, seen := v.seenEvents[eventID]; seen {
-		v.webhooks.Duplicates++
+		v.countWebhook(WebhookKindDuplicate)
 		v.logger.Info("Ignoring duplicate webhook", "eventId", eventID)
 		return false
 	}
@@ -373,6 +394,7 @@ func (v *verification) status() (signals.Status, error) {
 
 // enterStep records the step and when its wait ends, for the status query and the KycStep search attribute.
 func (v *verification) enterStep(ctx workflow.Context, step signals.Step, deadline time.Time) {
+	v.metrics.stepChanged(v.step, step)
 	v.step = step
 	v.stepDeadline = deadline
 	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrStep.ValueSet(string(step))); err != nil {
@@ -395,6 +417,7 @@ func (v *verification) initFailed(o signals.Outcome) *signals.Outcome {
 func (v *verification) publishURL(ctx workflow.Context, url string) {
 	v.url = url
 	v.urlExpiresAt = workflow.Now(ctx).Add(time.Duration(v.deadlines.URLValidity))
+	v.metrics.urlIssued(ctx)
 	v.enterStep(ctx, signals.StepAwaitingUser, v.urlExpiresAt)
 }
 
@@ -491,7 +514,7 @@ func (v *verification) lateUserAction(emittedAt time.Time) bool {
 		!emittedAt.After(v.userBound()) {
 		return false
 	}
-	v.webhooks.Late++
+	v.countWebhook(WebhookKindLate)
 	v.logger.Info("Ignoring a webhook the provider emitted after the user's deadline", "emittedAt", emittedAt,
 		"deadline", v.userBound())
 	return true
@@ -529,6 +552,7 @@ func (v *verification) awaitProvider(ctx workflow.Context, bound time.Time, what
 		if reconcile != nil {
 			v.recheckRequested = false
 			reconcile(ctx)
+			v.metrics.reconciliationRead(cond())
 			if v.stopping() {
 				return false, nil
 			}
@@ -597,6 +621,7 @@ func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.O
 	}
 	v.outcome = &o
 	v.enterStep(ctx, signals.StepCompleted, time.Time{})
+	v.metrics.finished(ctx, o.Status)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrOutcome.ValueSet(string(o.Status))); err != nil {
 		v.logger.Warn("Could not set KycOutcome search attribute", "error", err)
 	}
@@ -659,7 +684,7 @@ func (v *verification) confirm(ctx workflow.Context, decision string, read func(
 	}
 	if answered {
 		v.logger.Warn("A webhook's decision is not shown by the provider's API; set aside, the verification goes on waiting", "decision", decision)
-		v.webhooks.Unconfirmed++
+		v.countWebhook(WebhookKindUnconfirmed)
 	}
 	return false, answered
 }

@@ -41,6 +41,7 @@ func run() error {
 		relayAddr   = flag.String("relay-addr", "127.0.0.1:8088", "listen address of the webhook relay")
 		relayAdmin  = flag.String("relay-admin-addr", "127.0.0.1:9188", "listen address of the relay's /readyz and /metrics")
 		codecAddr   = flag.String("codec-addr", "127.0.0.1:8089", "listen address of the codec server")
+		metricsAddr = flag.String("worker-metrics-addr", "127.0.0.1:9190", "listen address of the worker's /metrics")
 		uiBin       = flag.String("ui-bin", "bin/temporal-ui/server", "Temporal's UI server (`make ui` builds it); empty: the dev server's own UI, which cannot sign in to the codec server")
 		timeScale   = flag.Float64("time-scale", sandbox.DefaultTimeScale, "sandbox time scale: provider delays are multiplied by it")
 		faults      = flag.String("faults", "", "faults the sandbox injects for every subject, e.g. dup,reorder=0.5 (dup, reorder, drop, burst, limit)")
@@ -70,6 +71,7 @@ func run() error {
 		{What: "webhook relay", Flag: "-relay-addr", Addr: *relayAddr},
 		{What: "relay admin", Flag: "-relay-admin-addr", Addr: *relayAdmin},
 		{What: "codec server", Flag: "-codec-addr", Addr: *codecAddr},
+		{What: "worker metrics", Flag: "-worker-metrics-addr", Addr: *metricsAddr},
 	}
 	if *uiPort != 0 {
 		ports = append(ports, devstack.Port{What: "Temporal UI", Flag: "-ui-port", Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*uiPort))})
@@ -104,16 +106,17 @@ func run() error {
 			LogLevel:  *logLevel,
 			LogFormat: "pretty",
 		},
-		SandboxAddr:    *sandboxAddr,
-		RelayAddr:      *relayAddr,
-		RelayAdminAddr: *relayAdmin,
-		TimeScale:      *timeScale,
-		Faults:         *faults,
-		Env:            map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs},
-		Output:         con,
-		Payload:        &secrets,
-		CodecAddr:      *codecAddr,
-		UIBin:          *uiBin,
+		SandboxAddr:       *sandboxAddr,
+		RelayAddr:         *relayAddr,
+		RelayAdminAddr:    *relayAdmin,
+		WorkerMetricsAddr: *metricsAddr,
+		TimeScale:         *timeScale,
+		Faults:            *faults,
+		Env:               map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs},
+		Output:            con,
+		Payload:           &secrets,
+		CodecAddr:         *codecAddr,
+		UIBin:             *uiBin,
 	})
 	if err != nil {
 		return err
@@ -139,6 +142,7 @@ kycflow is running, against the provider sandbox (a development tool: no real pr
   CLI profile:      %[18]s (address, namespace, codec server): export TEMPORAL_CONFIG_FILE=%[18]s
   Sandbox:          %[4]s (Treezor /treezor, Solaris /solaris, Yousign /yousign; scenarios: %[4]s/sandbox/scenarios)
   Webhook relay:    %[5]s (readiness and metrics on %[13]s/readyz, %[13]s/metrics)
+  Worker metrics:   %[19]s
   Time scale:       %[6]g (a provider day lasts %[7]s; pass compressed deadlines, see below)
   Logs below, one line per event, prefixed with the process' name.
 
@@ -163,7 +167,8 @@ Ctrl-C stops everything.
 `, *uiPort, stack.Temporal.HostPort, signals.TaskQueue, stack.SandboxURL, stack.RelayURL, clock.Scale,
 		clock.Duration(24*time.Hour).Round(time.Millisecond), signals.MethodTreezorLiveness,
 		time.Duration(d.URLValidity), time.Duration(d.Review), sandbox.ExampleTreezorUser, *dataDir, stack.RelayAdminURL,
-		devstack.BrowserURL(stack.CodecURL), secrets.KeyFile, devstack.CodecReader, secrets.TokensFile, profile))
+		devstack.BrowserURL(stack.CodecURL), secrets.KeyFile, devstack.CodecReader, secrets.TokensFile, profile,
+		stack.WorkerMetricsURL))
 
 	for {
 		select {

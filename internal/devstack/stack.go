@@ -36,6 +36,8 @@ type StackOptions struct {
 	SandboxAddr    string
 	RelayAddr      string
 	RelayAdminAddr string
+	// WorkerMetricsAddr is where the worker serves /metrics; empty picks a free loopback port.
+	WorkerMetricsAddr string
 	// TimeScale is the sandbox's (0: sandbox.DefaultTimeScale); Faults its global faults ("dup,reorder=0.5").
 	TimeScale float64
 	Faults    string
@@ -70,6 +72,8 @@ type Stack struct {
 	SandboxURL    string
 	RelayURL      string
 	RelayAdminURL string
+	// WorkerMetricsURL is the worker's /metrics.
+	WorkerMetricsURL string
 	// Credentials are the provider API credentials the sandbox accepts and the worker uses.
 	Credentials sandbox.Credentials
 	// ProfileAddrs are the pprof addresses of the sandbox, relay and worker, when StackOptions.Profile is set.
@@ -124,6 +128,10 @@ func StartStack(ctx context.Context, opts StackOptions) (st *Stack, err error) {
 	if opts.RelayAdminAddr, err = addrOrFree(opts.RelayAdminAddr); err != nil {
 		return nil, err
 	}
+	if opts.WorkerMetricsAddr, err = addrOrFree(opts.WorkerMetricsAddr); err != nil {
+		return nil, err
+	}
+	s.WorkerMetricsURL = "http://" + opts.WorkerMetricsAddr + "/metrics"
 	s.opts = opts
 	s.SandboxURL, s.RelayURL, s.RelayAdminURL = "http://"+opts.SandboxAddr, "http://"+opts.RelayAddr, "http://"+opts.RelayAdminAddr
 	if opts.Profile {
@@ -255,7 +263,8 @@ func (s *Stack) relayEnv() []string {
 }
 
 func (s *Stack) workerEnv() []string {
-	return append(workerEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.SandboxURL, s.Credentials, s.keyFile()), s.extraEnv("worker")...)
+	return append(workerEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.SandboxURL, s.Credentials, s.keyFile()),
+		append([]string{"KYCFLOW_METRICS_ADDR=" + s.opts.WorkerMetricsAddr}, s.extraEnv("worker")...)...)
 }
 
 // keyFile is the payload key's file, or empty for a plaintext stack.

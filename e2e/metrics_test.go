@@ -1,0 +1,161 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/kycflow/kycflow/sandbox/matrix"
+	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/workflows"
+)
+
+// requireMetricsMatch scrapes the worker's and the relay's /metrics after the scenario matrix and checks them
+// against what happened: each closed verification counted once under its method and outcome (the counts of
+// Temporal's visibility, which include every outcome the matrix produced), a decision time for each one that
+// handed out a URL, nothing open, and the relay's signalled webhooks by provider.
+func (e *env) requireMetricsMatch(ctx context.Context, t *testing.T, results []matrix.Result) {
+	// What Temporal holds: every closed verification with its method and outcome.
+	want := map[string]float64{}
+	var next []byte
+	for {
+		resp, err := e.starter.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: "ExecutionStatus != 'Running' AND KycOutcome IS NOT NULL", NextPageToken: next, PageSize: 1000,
+		})
+		require.NoError(t, err)
+		for _, ex := range resp.GetExecutions() {
+			fields := ex.GetSearchAttributes().GetIndexedFields()
+			var method, outcome string
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayload(fields[signals.AttrMethod.GetName()], &method))
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayload(fields[signals.AttrOutcome.GetName()], &outcome))
+			want[method+"/"+outcome]++
+		}
+		if next = resp.GetNextPageToken(); len(next) == 0 {
+			break
+		}
+	}
+	for _, r := range results {
+		if r.Scenario.Rejected != "" || r.Outcome == nil {
+			continue
+		}
+		require.Positive(t, want[string(r.Scenario.Method)+"/"+string(r.Outcome.Status)], "%s is among Temporal's closed runs", r.Name())
+	}
+
+	// tally reports to Prometheus every second: wait until the worker's counts match (or stop waiting and show
+	// the difference).
+	var got map[string]float64
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		got = sumBy(scrape(t, e.stack.WorkerMetricsURL)[workflows.MetricFinished], "method", "outcome")
+		if equalCounts(got, want) {
+			break
+		}
+	}
+	require.Equal(t, want, got, "kycflow_verifications_finished_total by method/outcome against Temporal's closed runs")
+
+	worker := scrape(t, e.stack.WorkerMetricsURL)
+	started := sumBy(worker[workflows.MetricStarted], "method")
+	finished := sumBy(worker[workflows.MetricFinished], "method")
+	require.Equal(t, finished, started, "every verification started was finished: none left open")
+	entered, left := sumBy(worker[workflows.MetricStepEntered], "step"), sumBy(worker[workflows.MetricStepLeft], "step")
+	for step, n := range entered {
+		if step != string(signals.StepCompleted) {
+			require.Equal(t, n, left[step], "every verification that entered %s left it", step)
+		}
+	}
+	require.Equal(t, total(finished), entered[string(signals.StepCompleted)])
+	webhooks := sumBy(worker[workflows.MetricWebhooks], "provider", "kind")
+	for _, p := range []signals.Provider{signals.ProviderTreezor, signals.ProviderSolaris, signals.ProviderYousign} {
+		require.Positive(t, webhooks[string(p)+"/"+workflows.WebhookKindReceived], "webhooks received from %s", p)
+	}
+	require.Positive(t, histogramCount(worker[workflows.MetricTimeToURL]), "time to URL recorded")
+	require.Positive(t, histogramCount(worker[workflows.MetricDecisionTime]), "decision time recorded")
+	require.Contains(t, worker, "temporal_workflow_completed_total", "the SDK's own metrics are exported too")
+
+	relay := scrape(t, e.stack.RelayAdminURL+"/metrics")
+	signalled := map[string]float64{}
+	for k, v := range sumBy(relay["kycflow_relay_requests_total"], "provider", "result") {
+		if provider, result, _ := cut(k); result == "signalled" {
+			signalled[provider] += v
+		}
+	}
+	for _, p := range []signals.Provider{signals.ProviderTreezor, signals.ProviderSolaris, signals.ProviderYousign} {
+		// The relay signals at least what the workflows took (a redelivery is signalled again and deduplicated
+		// by Temporal, so it may count more).
+		require.GreaterOrEqual(t, signalled[string(p)], webhooks[string(p)+"/"+workflows.WebhookKindReceived], "relay signalled from %s", p)
+	}
+	t.Logf("worker: finished %v; webhooks %v; relay signalled %v", got, webhooks, signalled)
+}
+
+// scrape reads a /metrics page into its families, by name.
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	return families
+}
+
+// sumBy sums a counter family's samples by the values of labels, joined with "/".
+func sumBy(f *dto.MetricFamily, labels ...string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range f.GetMetric() {
+		key := ""
+		for i, name := range labels {
+			if i > 0 {
+				key += "/"
+			}
+			for _, l := range m.GetLabel() {
+				if l.GetName() == name {
+					key += l.GetValue()
+				}
+			}
+		}
+		out[key] += m.GetCounter().GetValue()
+	}
+	return out
+}
+
+func histogramCount(f *dto.MetricFamily) uint64 {
+	var n uint64
+	for _, m := range f.GetMetric() {
+		n += m.GetHistogram().GetSampleCount()
+	}
+	return n
+}
+
+func equalCounts(a, b map[string]float64) bool {
+	for k, v := range a {
+		if v != 0 && b[k] != v {
+			return false
+		}
+	}
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func total(m map[string]float64) float64 {
+	var n float64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func cut(key string) (string, string, bool) { return strings.Cut(key, "/") }

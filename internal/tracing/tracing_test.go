@@ -1,0 +1,31 @@
+package tracing_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kycflow/kycflow/internal/tracing"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://acme.api.treezor.com/v1/users/1796033355908/kycliveness", "https://acme.api.treezor.com/v1/users/:id/kycliveness"},
+		{"https://acme.api.treezor.com/v1/documents?createdDateFrom=2026-11-30&userId=42", "https://acme.api.treezor.com/v1/documents"},
+		{"https://api.solarisbank.de/v1/persons/a1b2c3/identifications/9f8e/request", "https://api.solarisbank.de/v1/persons/:id/identifications/:id/request"},
+		{"https://user:pass@api.yousign.app/v3/verifications#x", "https://api.yousign.app/v3/verifications"},
+		{"https://acme.api.treezor.com/oauth/token", "https://acme.api.treezor.com/oauth/token"},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, tracing.RedactURL(tc.in), tc.in)
+	}
+}
+
+func TestOffWithoutAnEndpoint(t *testing.T) {
+	tr, err := tracing.FromEnv(func(string) string { return "" }, "kycflow-test")
+	require.NoError(t, err)
+	require.False(t, tr.Enabled)
+	interceptors, err := tr.Interceptors()
+	require.NoError(t, err)
+	require.Empty(t, interceptors, "no interceptor: nothing recorded, nothing exported")
+}
