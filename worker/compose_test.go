@@ -182,3 +182,46 @@ func renderEnvTemplate(t *testing.T, text string, env map[string]string) string 
 	require.NotContains(t, out, "{{", "only env/default placeholders")
 	return out
 }
+
+// TestComposeOperations: the compose stack's operations match `make run`'s and `make cluster`'s: the UI calls the
+// codec server with its cookie, the codec server holds the workers' key and serves on loopback, the worker exports
+// metrics where the compose Prometheus scrapes them, and Prometheus and Grafana load deploy/'s rules and dashboards.
+func TestComposeOperations(t *testing.T) {
+	raw, err := os.ReadFile("../docker-compose.yml")
+	require.NoError(t, err)
+	var compose struct {
+		Services map[string]struct {
+			Profiles    []string                         `yaml:"profiles"`
+			Build       struct{ Args map[string]string } `yaml:"build"`
+			Environment map[string]string                `yaml:"environment"`
+			Ports       []string                         `yaml:"ports"`
+			Volumes     []string                         `yaml:"volumes"`
+		} `yaml:"services"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &compose))
+	ui := compose.Services["temporal-ui"].Environment
+	require.Equal(t, "true", ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"])
+	codec := compose.Services["codec"]
+	require.Equal(t, "kycflow-codec", codec.Build.Args["COMMAND"])
+	require.Contains(t, codec.Environment, payloadcodec.EnvKey)
+	require.Contains(t, codec.Environment["KYCFLOW_CODEC_CORS_ORIGINS"], "http://localhost:8080", "the UI's origin")
+	require.Contains(t, ui["TEMPORAL_CODEC_ENDPOINT"], ":8089")
+	for _, svc := range []string{"codec", "prometheus", "grafana"} {
+		for _, p := range compose.Services[svc].Ports {
+			require.True(t, strings.HasPrefix(p, "127.0.0.1:"), "%s publishes %s beyond loopback", svc, p)
+		}
+	}
+
+	metricsAddr := compose.Services["worker"].Environment[worker.EnvMetricsAddr]
+	require.NotEmpty(t, metricsAddr, "the worker exports metrics")
+	_, port, _ := strings.Cut(metricsAddr, ":")
+	scrape, err := os.ReadFile("../deploy/prometheus/compose.yml")
+	require.NoError(t, err)
+	require.Contains(t, string(scrape), `"worker:`+port+`"`, "Prometheus scrapes the worker's metrics port")
+	_, relayPort, _ := strings.Cut(compose.Services["relay"].Environment["KYCFLOW_RELAY_ADMIN_ADDR"], ":")
+	require.Contains(t, string(scrape), `"relay:`+relayPort+`"`, "Prometheus scrapes the relay's admin port")
+	mounts := strings.Join(append(compose.Services["prometheus"].Volumes, compose.Services["grafana"].Volumes...), " ")
+	for _, f := range []string{"./deploy/prometheus/alerts.yml", "./deploy/prometheus/compose.yml", "./deploy/grafana/dashboards", "./deploy/grafana/provisioning"} {
+		require.Contains(t, mounts, f)
+	}
+}
