@@ -348,28 +348,62 @@ func checkConnections(ctx context.Context, c *devstack.Cluster, binDir, data str
 		{"no TLS at all", []string{"TEMPORAL_CONFIG_FILE=" + os.DevNull, "TEMPORAL_PROFILE=", "TEMPORAL_ADDRESS=" + c.Address},
 			[]string{"the server may require TLS"}},
 	}
-	fmt.Println("Connecting the kycflow CLI to the mTLS frontend:")
+	fmt.Println("Connecting the kycflow CLI and the codec server to the mTLS frontend:")
 	ok := true
+	report := func(good bool, what, out string) {
+		mark := "ok  "
+		if !good {
+			mark, ok = "FAIL", false
+		}
+		fmt.Printf("  %s %-45s %s\n", mark, what, firstLine(out))
+	}
 	for _, tc := range cases {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		cmd := exec.CommandContext(cctx, filepath.Join(binDir, "kycflow"), "list", "--timeout", "20s")
 		cmd.Env = append(append(os.Environ(), c.ConnectionEnv()...), tc.env...)
 		out, runErr := cmd.CombinedOutput()
 		cancel()
-		good := runErr == nil
-		if tc.wantErr != nil {
-			good = runErr != nil
-			for _, want := range tc.wantErr {
-				good = good && strings.Contains(string(out), want)
-			}
-		}
-		mark := "ok  "
-		if !good {
-			mark, ok = "FAIL", false
-		}
-		fmt.Printf("  %s %-30s %s\n", mark, tc.name, firstLine(string(out)))
+		report(wanted(runErr, string(out), tc.wantErr), "CLI: "+tc.name, string(out))
+	}
+	// The codec server checks its connection at start: with the cluster's profile it runs (the cluster started
+	// it), and with a wrong connection it stops at once, naming the setting.
+	report(httpOK(c.CodecURL+"/healthz") == nil, "codec server: the cluster's profile", "running at "+c.CodecURL)
+	for _, tc := range cases[1:] {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		cmd := exec.CommandContext(cctx, filepath.Join(binDir, "kycflow-codec"))
+		cmd.Env = append(append(os.Environ(), c.ConnectionEnv()...), append(tc.env, "KYCFLOW_CODEC_ADDR=127.0.0.1:0",
+			"KYCFLOW_PAYLOAD_KEY_FILE="+c.Payload.KeyFile, "KYCFLOW_CODEC_TOKENS_FILE="+c.Payload.TokensFile)...)
+		out, runErr := cmd.CombinedOutput()
+		cancel()
+		report(wanted(runErr, string(out), tc.wantErr), "codec server: "+tc.name, string(out))
 	}
 	return ok, nil
+}
+
+// wanted reports whether a run ended as expected: without error when want is empty, else with an error whose
+// output names everything in want.
+func wanted(runErr error, out string, want []string) bool {
+	if want == nil {
+		return runErr == nil
+	}
+	good := runErr != nil
+	for _, w := range want {
+		good = good && strings.Contains(out, w)
+	}
+	return good
+}
+
+// httpOK is nil when u answers 200.
+func httpOK(u string) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	return nil
 }
 
 func firstLine(s string) string {
