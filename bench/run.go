@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -55,6 +57,15 @@ type Report struct {
 	DevServerConfig []string `json:"devServerConfig"`
 	Baseline        Flows    `json:"baseline"`
 	Kycflow         Flows    `json:"kycflow"`
+	// Peer is the same live verification written by hand (PeerLiveness): what a user's alternative costs.
+	Peer Flows `json:"peer"`
+	// PeerThroughputRatio is kycflow's flows/s over the peer's (target >= 0.95); PeerCPURatio kycflow's CPU per
+	// flow over the peer's (target <= 1.1); PeerBillableRatio and PeerHistoryRatio the same for billable actions
+	// (target <= 1.3) and history bytes (target <= 1.5).
+	PeerThroughputRatio float64 `json:"peerThroughputRatio"`
+	PeerCPURatio        float64 `json:"peerCpuRatio"`
+	PeerBillableRatio   float64 `json:"peerBillableRatio"`
+	PeerHistoryRatio    float64 `json:"peerHistoryRatio"`
 	// ThroughputRatio is kycflow's flows/s over the bare engine's (target >= 0.9).
 	ThroughputRatio float64 `json:"throughputRatio"`
 	// CPURatio is the bare engine's CPU per flow over kycflow's: what ThroughputRatio comes to when both sides keep
@@ -106,8 +117,21 @@ type Shape struct {
 	WorkflowTasks int `json:"workflowTasks"`
 	Timers        int `json:"timers"`
 	Upserts       int `json:"searchAttributeUpserts"`
+	Updates       int `json:"updates"`
+	// ActivityAttempts counts each activity's attempts (its started event's attempt number), retries included.
+	ActivityAttempts int `json:"activityAttempts"`
+	// Markers are recorded markers: versions (GetVersion) and side effects; SideEffects those of the side effects.
+	Markers     int `json:"markers"`
+	SideEffects int `json:"sideEffects"`
 	// HistoryBytes is the size of the history's events as the engine stores them (protobuf).
 	HistoryBytes int `json:"historyBytes"`
+}
+
+// Billable counts the history's Temporal Cloud actions: the start, signals, updates, activity attempts, timers,
+// search attribute upserts and side effects. (Queries, heartbeats and what happens outside the history are not
+// in it; a version marker is not an action.)
+func (s Shape) Billable() int {
+	return 1 + s.Signals + s.Updates + s.ActivityAttempts + s.Timers + s.Upserts + s.SideEffects
 }
 
 // URLTimes compares kycflow's Start with a bare Update-with-Start at one concurrency.
@@ -145,6 +169,8 @@ type Runner struct {
 	Client  client.Client
 	Starter *starter.Starter
 	Log     io.Writer
+	// Peer is the hand-written peer's process (StartPeer).
+	Peer *devstack.Process
 	// Profile, when set, takes CPU profiles of kycflow's processes during the kycflow flows.
 	Profile *Profile
 	http    *http.Client
@@ -174,15 +200,52 @@ func NewRunner(stack *devstack.Stack, c client.Client, opts Options, log io.Writ
 
 func (r *Runner) logf(format string, args ...any) { fmt.Fprintf(r.Log, format+"\n", args...) }
 
+// StartPeer runs the hand-written peer (`binary peer`, kycflow-bench itself) against the stack's dev server, in a
+// process of its own so that its CPU is counted apart, and waits until its worker polls.
+func (r *Runner) StartPeer(ctx context.Context, binary string, out io.Writer) error {
+	addr, err := devstack.FreePort()
+	if err != nil {
+		return err
+	}
+	hostPort := "127.0.0.1:" + strconv.Itoa(addr)
+	p, err := devstack.StartProcess("peer", binary, []string{"peer", "-temporal", r.Stack.Temporal.HostPort, "-addr", hostPort}, nil, out)
+	if err != nil {
+		return err
+	}
+	r.Peer = p
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := r.Client.DescribeTaskQueue(ctx, PeerTaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY)
+		if err == nil && len(resp.GetPollers()) > 0 {
+			if resp, err := r.http.Get("http://" + hostPort + "/healthz"); err == nil {
+				resp.Body.Close()
+				return nil
+			}
+		}
+		select {
+		case <-p.Done():
+			return fmt.Errorf("the peer exited: %v", p.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return errors.New("the peer's worker did not poll within a minute")
+}
+
 // Run measures every section in turn.
 func (r *Runner) Run(ctx context.Context, rep *Report) error {
 	var err error
-	if rep.Baseline, rep.Kycflow, err = r.flows(ctx); err != nil {
+	if rep.Baseline, rep.Kycflow, rep.Peer, err = r.flows(ctx); err != nil {
 		return err
 	}
 	rep.ThroughputRatio = round2(rep.Kycflow.PerSecond / rep.Baseline.PerSecond)
 	if kc := rep.Kycflow.CPUMs(); kc > 0 {
 		rep.CPURatio = round2(rep.Baseline.CPUMs() / kc)
+	}
+	if rep.Peer.Count > 0 {
+		rep.PeerThroughputRatio = round2(rep.Kycflow.PerSecond / rep.Peer.PerSecond)
+		rep.PeerCPURatio = round2(rep.Kycflow.CPUMs() / rep.Peer.CPUMs())
+		rep.PeerBillableRatio = round2(float64(rep.Kycflow.Shape.Billable()) / float64(rep.Peer.Shape.Billable()))
+		rep.PeerHistoryRatio = round2(float64(rep.Kycflow.Shape.HistoryBytes) / float64(rep.Peer.Shape.HistoryBytes))
 	}
 	r.logf("2/4 time to URL")
 	if rep.SandboxInitiate, err = r.sandboxInitiate(ctx); err != nil {
@@ -290,38 +353,44 @@ type side struct {
 	firstID string
 }
 
-// flows measures the bare engine and kycflow on the same number of complete flows, in alternating rounds, so that
-// both see the same machine, the same database size and the same dev server warmth; which side goes first
-// alternates too.
-func (r *Runner) flows(ctx context.Context) (bare, kyc Flows, err error) {
+// flows measures the bare engine, kycflow and the hand-written peer (when it runs) on the same number of complete
+// flows, in alternating rounds, so that all see the same machine, the same database size and the same dev server
+// warmth; which side goes first rotates too.
+func (r *Runner) flows(ctx context.Context) (bare, kyc, peer Flows, err error) {
 	rounds := max(1, min(r.opts.Rounds, r.opts.Flows))
-	r.logf("1/4 %d bare flows and %d live verifications (starter, worker, sandbox, relay), concurrency %d, in %d alternating rounds",
-		r.opts.Flows, r.opts.Flows, r.opts.Concurrency, rounds)
+	r.logf("1/4 %d flows each: bare engine, kycflow (starter, worker, sandbox, relay) and the hand-written peer, concurrency %d, in %d alternating rounds",
+		r.opts.Flows, r.opts.Concurrency, rounds)
 	// The sandbox's users exist before the measure, as a signup backend's users exist before their verification.
 	users, err := r.subjects(ctx, r.opts.Flows, signals.MethodTreezorLiveness, "HAPPYPATH")
 	if err != nil {
-		return Flows{}, Flows{}, err
+		return Flows{}, Flows{}, Flows{}, err
 	}
-	b, k := &side{cpuSeconds: map[string]float64{}}, &side{cpuSeconds: map[string]float64{}}
+	b, k, p := &side{cpuSeconds: map[string]float64{}}, &side{cpuSeconds: map[string]float64{}}, &side{cpuSeconds: map[string]float64{}}
 	run := uuid.NewString()[:8]
+	type turn struct {
+		name string
+		s    *side
+		job  func(ctx context.Context, i int) (string, error)
+	}
+	turns := []turn{{"bare engine", b, r.bareFlow(run)}, {"kycflow", k, r.kycflowFlow(users, &k.mismatches)}}
+	if r.Peer != nil {
+		turns = append(turns, turn{"hand-written peer", p, r.peerFlow(run, &p.mismatches)})
+	}
 	profiled := func() error { return nil }
 	for round := range rounds {
 		from, to := round*r.opts.Flows/rounds, (round+1)*r.opts.Flows/rounds
-		for _, kycflowTurn := range []bool{round%2 == 1, round%2 == 0} {
+		for j := range turns {
+			t := turns[(round+j)%len(turns)]
 			work := r.settledEngineWork(ctx)
 			cpu := r.cpu()
-			s, job, name := b, r.bareFlow(run), "bare engine"
-			if kycflowTurn {
-				name = "kycflow"
-				s, job = k, r.kycflowFlow(users, &k.mismatches)
-				if round == 0 {
-					profiled = r.Profile.start(ctx, r.logf)
-				}
+			if t.s == k && round == 0 {
+				profiled = r.Profile.start(ctx, r.logf)
 			}
-			r.logf("  round %d/%d: %s, %d flows", round+1, rounds, name, to-from)
+			r.logf("  round %d/%d: %s, %d flows", round+1, rounds, t.name, to-from)
+			s := t.s
 			elapsed, err := parallel(ctx, to-from, r.opts.Concurrency, func(ctx context.Context, i int) error {
 				start := time.Now()
-				id, err := job(ctx, from+i)
+				id, err := t.job(ctx, from+i)
 				if err != nil {
 					return err
 				}
@@ -332,7 +401,7 @@ func (r *Runner) flows(ctx context.Context) (bare, kyc Flows, err error) {
 				return nil
 			})
 			if err != nil {
-				return Flows{}, Flows{}, err
+				return Flows{}, Flows{}, Flows{}, err
 			}
 			s.elapsed += elapsed
 			s.count += to - from
@@ -345,13 +414,48 @@ func (r *Runner) flows(ctx context.Context) (bare, kyc Flows, err error) {
 		}
 	}
 	if err := profiled(); err != nil {
-		return Flows{}, Flows{}, err
+		return Flows{}, Flows{}, Flows{}, err
 	}
-	if bare, err = r.summarize(ctx, b); err != nil {
-		return Flows{}, Flows{}, err
+	if bare, err = r.summarize(ctx, b, "bench"); err != nil {
+		return Flows{}, Flows{}, Flows{}, err
 	}
-	kyc, err = r.summarize(ctx, k)
-	return bare, kyc, err
+	if kyc, err = r.summarize(ctx, k, "temporal", "worker", "relay", "sandbox", "bench"); err != nil {
+		return Flows{}, Flows{}, Flows{}, err
+	}
+	if r.Peer != nil {
+		peer, err = r.summarize(ctx, p, "temporal", "peer", "bench")
+	}
+	return bare, kyc, peer, err
+}
+
+// peerFlow is one hand-written flow: Update-with-Start for the URL, as kycflow's Start, then its result.
+func (r *Runner) peerFlow(run string, mismatches *atomic.Int64) func(ctx context.Context, i int) (string, error) {
+	return func(ctx context.Context, i int) (string, error) {
+		id := fmt.Sprintf("bench-peer-%s-%d", run, i)
+		op := r.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+			ID: id, TaskQueue: PeerTaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		}, PeerWorkflow, strconv.Itoa(100000+i))
+		h, err := r.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: op,
+			UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: PeerUpdate, WaitForStage: client.WorkflowUpdateStageCompleted},
+		})
+		if err != nil {
+			return "", fmt.Errorf("update-with-start %s: %w", id, err)
+		}
+		var url string
+		if err := h.Get(ctx, &url); err != nil || url == "" {
+			return "", fmt.Errorf("URL of %s: %v", id, err)
+		}
+		var outcome string
+		if err := r.Client.GetWorkflow(ctx, id, "").Get(ctx, &outcome); err != nil {
+			return "", fmt.Errorf("result of %s: %w", id, err)
+		}
+		if outcome != "approved" {
+			mismatches.Add(1)
+			r.logf("  %s ended %s", id, outcome)
+		}
+		return id, nil
+	}
 }
 
 // bareFlow is one bare flow: Update-with-Start, then its result.
@@ -388,12 +492,16 @@ func (r *Runner) kycflowFlow(users []string, mismatches *atomic.Int64) func(ctx 
 	}
 }
 
-func (r *Runner) summarize(ctx context.Context, s *side) (Flows, error) {
+// summarize turns a side's rounds into its figures; procs are the processes that worked for it (the others' CPU
+// during its turns is idle noise, and left out).
+func (r *Runner) summarize(ctx context.Context, s *side, procs ...string) (Flows, error) {
 	f := Flows{Count: s.count, Seconds: round2(s.elapsed.Seconds()), PerSecond: round2(float64(s.count) / s.elapsed.Seconds()),
 		EndToEnd: s.lat.Summarize(), Mismatches: int(s.mismatches.Load()),
 		CPUMsPerFlow: map[string]float64{}, EnginePerFlow: s.work.PerFlow(s.count)}
 	for name, secs := range s.cpuSeconds {
-		f.CPUMsPerFlow[name] = round2(secs * 1000 / float64(s.count))
+		if slices.Contains(procs, name) || name == "temporal" {
+			f.CPUMsPerFlow[name] = round2(secs * 1000 / float64(s.count))
+		}
 	}
 	var err error
 	f.Shape, err = r.shape(ctx, s.firstID)
@@ -422,6 +530,15 @@ func (r *Runner) shape(ctx context.Context, workflowID string) (Shape, error) {
 			s.Timers++
 		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
 			s.Upserts++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			s.Updates++
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			s.ActivityAttempts += int(max(1, e.GetActivityTaskStartedEventAttributes().GetAttempt()))
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			s.Markers++
+			if name := e.GetMarkerRecordedEventAttributes().GetMarkerName(); name == "SideEffect" || name == "MutableSideEffect" {
+				s.SideEffects++
+			}
 		}
 	}
 	return s, nil
@@ -605,6 +722,9 @@ func (r *Runner) rss() (worker, temporal float64, err error) {
 func (r *Runner) cpu() map[string]float64 {
 	pids := map[string]int{"temporal": r.Stack.Temporal.PID(), "worker": r.Stack.Worker.PID(), "relay": r.Stack.Relay.PID(),
 		"sandbox": r.Stack.Sandbox.PID(), "bench": os.Getpid()}
+	if r.Peer != nil {
+		pids["peer"] = r.Peer.PID()
+	}
 	out := map[string]float64{}
 	for name, pid := range pids {
 		if s, err := CPUSeconds(pid); err == nil {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -44,6 +45,13 @@ var benchSettings = []string{
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "peer" {
+		if err := runPeer(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "kycflow-bench peer: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintf(os.Stderr, "kycflow-bench: %v\n", err)
 		os.Exit(1)
@@ -131,6 +139,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := runner.StartPeer(ctx, self, out); err != nil {
+		return err
+	}
+	defer runner.Peer.Stop(10 * time.Second)
 	if *profile {
 		runner.Profile = &bench.Profile{Addrs: stack.ProfileAddrs, EnginePID: stack.Temporal.PID(),
 			Dir: *outDir, Prefix: started.Format("20060102-150405") + "-", Seconds: *profSecs}
@@ -167,4 +183,28 @@ func commit() string {
 		c += "-dirty"
 	}
 	return c
+}
+
+// runPeer is the hand-written peer's process (bench.ServePeer), started by the benchmark: its worker, its provider
+// stub and its webhook handler, connected as the bare engine's worker is.
+func runPeer(args []string) error {
+	fs := flag.NewFlagSet("peer", flag.ExitOnError)
+	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address of the provider stub and the webhook handler")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	compression, err := temporalconn.Compression(os.Getenv)
+	if err != nil {
+		return err
+	}
+	c, err := client.Dial(client.Options{HostPort: *temporal, Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return bench.ServePeer(ctx, c, *addr)
 }
