@@ -78,7 +78,9 @@ var MetricsModule = fx.Module("metrics",
 		if cfg.MetricsAddr == "" {
 			return client.MetricsNopHandler, nil
 		}
-		e, err := metrics.New()
+		e, err := metrics.New(func(err error) {
+			logger.Error("A metric is dropped: its labels differ from its declaration", "error", err)
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -28,6 +28,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/kycflow/kycflow/codecserver"
 	"github.com/kycflow/kycflow/internal/temporalconn"
@@ -103,12 +105,19 @@ func checkNamespace(ctx context.Context, conn temporalconn.Connection) error {
 	var last error
 	for {
 		last = describeNamespace(ctx, conn)
-		var notFound *serviceerror.NamespaceNotFound
+		var (
+			notFound *serviceerror.NamespaceNotFound
+			denied   *serviceerror.PermissionDenied
+		)
 		switch {
 		case last == nil:
 			return nil
 		case errors.As(last, &notFound):
 			return fmt.Errorf("namespace %s does not exist on %s: its keyring is the one this codec server serves", conn.Namespace(), conn.Address())
+		case errors.As(last, &denied), status.Code(last) == codes.Unauthenticated:
+			return fmt.Errorf("connect to Temporal at %s: %w (check the API key or the client certificate's permissions)", conn.Address(), last)
+		case ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
+			return errors.New("stopped while connecting to Temporal")
 		}
 		if explained := temporalconn.ExplainDialError(last, tlsOn); explained.Error() != last.Error() {
 			return fmt.Errorf("connect to Temporal at %s: %w", conn.Address(), explained)

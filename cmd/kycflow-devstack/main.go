@@ -84,9 +84,24 @@ func run() error {
 	}
 	// The payload key and the codec tokens are made once and kept with the dev server's state: Temporal's
 	// database holds only ciphertext, as it would in production, and the codec server shows it to who signs in.
+	_, statErr := os.Stat(filepath.Join(*dataDir, "temporal.db"))
 	secrets, err := devstack.EnsurePayloadSecrets(*dataDir)
 	if err != nil {
 		return err
+	}
+	// A data folder from before make run encrypted holds plaintext histories; a key made now would have the
+	// worker refuse them, and every verification still open there would stop. Keep reading them (the documented
+	// migration switch) until the marker is removed.
+	marker := filepath.Join(*dataDir, "plaintext-histories")
+	if secrets.KeyCreated && statErr == nil {
+		if err := os.WriteFile(marker, []byte("The histories in temporal.db predate the payload key: kycflow reads their plaintext payloads (KYCFLOW_PAYLOAD_ALLOW_PLAINTEXT) while this file exists.\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		secrets.AllowPlaintext = true
+		con.say(fmt.Sprintf("notice: %s holds histories from before payload encryption: plaintext payloads are read too until you remove %s (or rm -rf %s)\n",
+			*dataDir, marker, *dataDir))
 	}
 	if *uiBin != "" && *uiPort != 0 {
 		if _, err := os.Stat(*uiBin); err != nil {

@@ -245,8 +245,6 @@ func (c *Cluster) payloadCodec() (*payloadcodec.Codec, error) {
 	return payloadcodec.FromEnv(func(k string) string { return map[string]string{payloadcodec.EnvKeyFile: c.Payload.KeyFile}[k] })
 }
 
-func (c *Cluster) keyFile() string { return c.Payload.KeyFile }
-
 // StartServer starts Temporal's server (again, after KillServer) and waits until its frontend answers over mTLS.
 func (c *Cluster) StartServer(ctx context.Context) error {
 	stopIfRunning(c.Server)
@@ -314,7 +312,7 @@ func (c *Cluster) RestartRelay(ctx context.Context, i int) error {
 	stopIfRunning(c.Relays[i])
 	addr, admin, _ := strings.Cut(c.relayAddr[i], "|")
 	name := fmt.Sprintf("relay-%d", i+1)
-	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-relay"), nil, relayEnv(c.ConnectionEnv(), addr, admin, c.secrets, c.keyFile()), nil)
+	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-relay"), nil, relayEnv(c.ConnectionEnv(), addr, admin, c.secrets, &c.Payload), nil)
 	if err != nil {
 		return err
 	}
@@ -326,7 +324,7 @@ func (c *Cluster) RestartRelay(ctx context.Context, i int) error {
 func (c *Cluster) RestartWorker(ctx context.Context, i int) error {
 	stopIfRunning(c.Workers[i])
 	name := fmt.Sprintf("worker-%d", i+1)
-	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-worker"), nil, workerEnv(c.ConnectionEnv(), c.SandboxURL, c.Credentials, c.keyFile()), nil)
+	p, err := c.start(name, filepath.Join(c.opts.BinDir, "kycflow-worker"), nil, workerEnv(c.ConnectionEnv(), c.SandboxURL, c.Credentials, &c.Payload), nil)
 	if err != nil {
 		return err
 	}

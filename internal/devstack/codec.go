@@ -32,6 +32,9 @@ type PayloadSecrets struct {
 	TokensFile string
 	// Reader and Writer are the tokens named CodecReader and CodecWriter.
 	Reader, Writer string
+	// KeyCreated says the key was made by this call; AllowPlaintext lets the processes read plaintext payloads
+	// as well (KYCFLOW_PAYLOAD_ALLOW_PLAINTEXT), for a data folder whose histories predate the key.
+	KeyCreated, AllowPlaintext bool
 }
 
 // EnsurePayloadSecrets reads dir's payload key and codec tokens, creating them on first use. They are kept across
@@ -41,15 +44,17 @@ func EnsurePayloadSecrets(dir string) (PayloadSecrets, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return s, err
 	}
-	if err := createOnce(s.KeyFile, func() string { return base64.StdEncoding.EncodeToString(randomBytes(32)) + "\n" }); err != nil {
+	created, err := createOnce(s.KeyFile, func() string { return base64.StdEncoding.EncodeToString(randomBytes(32)) + "\n" })
+	if err != nil {
 		return s, fmt.Errorf("payload key: %w", err)
 	}
+	s.KeyCreated = created
 	if _, err := payloadcodec.FromEnv(func(k string) string {
 		return map[string]string{payloadcodec.EnvKeyFile: s.KeyFile}[k]
 	}); err != nil {
 		return s, fmt.Errorf("%s: %w", s.KeyFile, err)
 	}
-	err := createOnce(s.TokensFile, func() string {
+	_, err = createOnce(s.TokensFile, func() string {
 		return fmt.Sprintf("# Written by kycflow's stack: name role token. The Temporal UI's sign-in takes the reader's;\n"+
 			"# the temporal CLI's profile holds the writer's, which also encodes the inputs it sends.\n%s %s %s\n%s %s %s\n",
 			CodecReader, codecserver.RoleReader, hex.EncodeToString(randomBytes(24)),
@@ -77,20 +82,35 @@ func EnsurePayloadSecrets(dir string) (PayloadSecrets, error) {
 	return s, nil
 }
 
-// createOnce writes content() to path, readable by its owner only, unless path exists.
-func createOnce(path string, content func() string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil
+// createOnce writes content() to path, readable by its owner only, unless path exists; it reports whether it
+// wrote it. The file appears whole or not at all (written aside, then linked into place): a crash or a second
+// stack starting at the same moment never leaves an empty key behind.
+func createOnce(path string, content func() string) (bool, error) {
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
 	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return err
+		return false, err
 	}
-	if _, err := f.WriteString(content()); err != nil {
-		f.Close()
-		return err
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return false, err
 	}
-	return f.Close()
+	if _, err := tmp.WriteString(content()); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if err := tmp.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return false, nil // another start made it first: use theirs
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func randomBytes(n int) []byte {
@@ -103,11 +123,15 @@ func randomBytes(n int) []byte {
 
 // payloadEnv gives a worker or relay the stack's payload key, or, with none, lets the worker run the sandbox's
 // synthetic users in plaintext. Keys of the developer's shell are blanked either way.
-func payloadEnv(keyFile string) []string {
-	env := []string{payloadcodec.EnvKey + "=", payloadcodec.EnvOldKeys + "=", payloadcodec.EnvOldKeysFile + "=", payloadcodec.EnvAllowPlaintext + "=",
-		payloadcodec.EnvKeyFile + "=" + keyFile}
-	if keyFile == "" {
-		env = append(env, "KYCFLOW_ALLOW_PLAINTEXT_PII=true")
+func payloadEnv(s *PayloadSecrets) []string {
+	env := []string{payloadcodec.EnvKey + "=", payloadcodec.EnvOldKeys + "=", payloadcodec.EnvOldKeysFile + "="}
+	switch {
+	case s == nil:
+		env = append(env, payloadcodec.EnvKeyFile+"=", payloadcodec.EnvAllowPlaintext+"=", "KYCFLOW_ALLOW_PLAINTEXT_PII=true")
+	case s.AllowPlaintext:
+		env = append(env, payloadcodec.EnvKeyFile+"="+s.KeyFile, payloadcodec.EnvAllowPlaintext+"=true")
+	default:
+		env = append(env, payloadcodec.EnvKeyFile+"="+s.KeyFile, payloadcodec.EnvAllowPlaintext+"=")
 	}
 	return env
 }
@@ -115,7 +139,7 @@ func payloadEnv(keyFile string) []string {
 // codecEnv runs kycflow-codec on addr for the UI origins, with the stack's keyring and tokens; conn says how it
 // reaches Temporal.
 func codecEnv(conn []string, addr string, s PayloadSecrets, origins []string) []string {
-	return append(append(slices.Clip(conn), payloadEnv(s.KeyFile)...),
+	return append(append(slices.Clip(conn), payloadEnv(&s)...),
 		"KYCFLOW_CODEC_ADDR="+addr,
 		"KYCFLOW_CODEC_TOKENS_FILE="+s.TokensFile,
 		"KYCFLOW_CODEC_CORS_ORIGINS="+strings.Join(origins, ","),

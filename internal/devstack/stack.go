@@ -258,22 +258,17 @@ func (s *Stack) sandboxEnv() []string {
 }
 
 func (s *Stack) relayEnv() []string {
-	return append(relayEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.opts.RelayAddr, s.opts.RelayAdminAddr, s.secrets, s.keyFile()),
+	return append(relayEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.opts.RelayAddr, s.opts.RelayAdminAddr, s.secrets, s.payload()),
 		s.extraEnv("relay")...)
 }
 
 func (s *Stack) workerEnv() []string {
-	return append(workerEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.SandboxURL, s.Credentials, s.keyFile()),
+	return append(workerEnv(DevServerConnectionEnv(s.Temporal.HostPort), s.SandboxURL, s.Credentials, s.payload()),
 		append([]string{"KYCFLOW_METRICS_ADDR=" + s.opts.WorkerMetricsAddr}, s.extraEnv("worker")...)...)
 }
 
-// keyFile is the payload key's file, or empty for a plaintext stack.
-func (s *Stack) keyFile() string {
-	if s.opts.Payload == nil {
-		return ""
-	}
-	return s.opts.Payload.KeyFile
-}
+// payload is the stack's payload key, or nil for a plaintext stack.
+func (s *Stack) payload() *PayloadSecrets { return s.opts.Payload }
 
 // sandboxEnv runs the sandbox on addr, delivering its webhooks to relayURLs (comma-separated: in turn).
 func sandboxEnv(addr, publicURL, relayURLs string, scale float64, faults string, c sandbox.Credentials, w sandbox.WebhookSecrets) []string {
@@ -295,10 +290,10 @@ func sandboxEnv(addr, publicURL, relayURLs string, scale float64, faults string,
 }
 
 // relayEnv sets every variable the relay reads that the developer's shell might also set, so that real
-// provider secrets never meet the sandbox; conn says how to reach Temporal, keyFile is the payload key (empty:
+// provider secrets never meet the sandbox; conn says how to reach Temporal, payload is the payload key (nil:
 // none).
-func relayEnv(conn []string, addr, adminAddr string, w sandbox.WebhookSecrets, keyFile string) []string {
-	return append(append(slices.Clip(conn), payloadEnv(keyFile)...),
+func relayEnv(conn []string, addr, adminAddr string, w sandbox.WebhookSecrets, payload *PayloadSecrets) []string {
+	return append(append(append(slices.Clip(conn), payloadEnv(payload)...), tracingOff...),
 		"KYCFLOW_RELAY_ADDR="+addr,
 		"KYCFLOW_RELAY_ADMIN_ADDR="+adminAddr,
 		"TREEZOR_WEBHOOK_SECRETS="+w.Treezor, "TREEZOR_WEBHOOK_SECRETS_FILE=",
@@ -307,10 +302,10 @@ func relayEnv(conn []string, addr, adminAddr string, w sandbox.WebhookSecrets, k
 	)
 }
 
-// workerEnv points the worker's three provider clients at the sandbox; conn says how to reach Temporal, keyFile
+// workerEnv points the worker's three provider clients at the sandbox; conn says how to reach Temporal, payload
 // is the payload key (empty: the sandbox's synthetic users in plaintext).
-func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials, keyFile string) []string {
-	return append(append(slices.Clip(conn), payloadEnv(keyFile)...),
+func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials, payload *PayloadSecrets) []string {
+	return append(append(append(slices.Clip(conn), payloadEnv(payload)...), tracingOff...),
 		"TREEZOR_BASE_URL="+sandboxURL+"/treezor",
 		"TREEZOR_CLIENT_ID="+c.TreezorClientID, "TREEZOR_CLIENT_SECRET="+c.TreezorClientSecret,
 		"TREEZOR_CLIENT_SECRET_FILE=", "TREEZOR_SCOPE=",
@@ -322,6 +317,11 @@ func workerEnv(conn []string, sandboxURL string, c sandbox.Credentials, keyFile 
 		"YOUSIGN_API_KEY="+c.YousignAPIKey, "YOUSIGN_API_KEY_FILE=",
 	)
 }
+
+// tracingOff blanks the developer's OTLP settings (an endpoint, its headers with an API key): the stack's
+// processes trace only when a test or tool asks for it (StackOptions.Env, which comes later and wins).
+var tracingOff = []string{"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=", "OTEL_EXPORTER_OTLP_HEADERS=",
+	"OTEL_EXPORTER_OTLP_TRACES_HEADERS="}
 
 // DevServerConnectionEnv points a kycflow process at a plaintext dev server, and blanks every other connection
 // setting the developer's shell or temporal CLI profile may hold (an API key or TLS files would turn TLS on).

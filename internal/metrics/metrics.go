@@ -36,14 +36,20 @@ type Exporter struct {
 
 // New makes an exporter whose workflow timers are histograms with workflows.TimerBuckets (a decision takes from
 // seconds to weeks) and whose other timers, the SDK's latencies, have buckets from a millisecond to a minute.
-func New() (*Exporter, error) {
+//
+// onError hears of a metric the SDK or a workflow records with another label set than the one it was declared
+// with: Prometheus then drops it, so it must not go unnoticed (nil: ignored).
+func New(onError func(error)) (*Exporter, error) {
+	if onError == nil {
+		onError = func(error) {}
+	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reporter := tallyprom.NewReporter(tallyprom.Options{
 		Registerer:              registry,
 		DefaultTimerType:        tallyprom.HistogramTimerType,
 		DefaultHistogramBuckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
-		OnRegisterError:         func(error) {},
+		OnRegisterError:         onError,
 	})
 	if err := register(reporter); err != nil {
 		return nil, err

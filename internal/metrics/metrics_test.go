@@ -17,7 +17,7 @@ import (
 // reads them back from /metrics: declared help, method values as the code spells them, decision-time buckets
 // up to weeks.
 func TestWorkflowMetricsExported(t *testing.T) {
-	e, err := metrics.New()
+	e, err := metrics.New(func(err error) { t.Errorf("metric dropped: %v", err) })
 	require.NoError(t, err)
 	defer e.Close()
 	h := e.Handler.WithTags(map[string]string{"namespace": "default", "client_name": "temporal_go", "worker_type": "WorkflowWorker",

@@ -60,7 +60,8 @@ func FromEnv(getenv func(string) string, service string) (*Tracing, error) {
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(redactingExporter{exporter}), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	// Trace context only: baggage from a caller would be copied into every signal's header, kept in histories.
+	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return &Tracing{Enabled: true, provider: tp, shutdown: tp.Shutdown}, nil
 }
 
@@ -80,12 +81,14 @@ func (t *Tracing) Interceptors() ([]interceptor.ClientInterceptor, error) {
 	return []interceptor.ClientInterceptor{i}, nil
 }
 
-// Handler wraps a server's handler in a span per request, named by operation; unchanged when tracing is off.
+// Handler wraps a public server's handler in a span per request, named by operation; unchanged when tracing is
+// off. The endpoint is public (the providers' webhooks come from the internet): a caller's trace headers start a
+// linked trace, never a child of the caller's, so nobody outside decides what is sampled or traced.
 func (t *Tracing) Handler(h http.Handler, operation string) http.Handler {
 	if !t.Enabled {
 		return h
 	}
-	return otelhttp.NewHandler(h, operation, otelhttp.WithTracerProvider(t.provider))
+	return otelhttp.NewHandler(h, operation, otelhttp.WithTracerProvider(t.provider), otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }))
 }
 
 // Transport wraps a client's transport in a span per request; unchanged when tracing is off.
@@ -118,24 +121,71 @@ func Module(service string) fx.Option {
 // starts, so a span processor's OnStart cannot see it.)
 type redactingExporter struct{ sdktrace.SpanExporter }
 
+// RedactingExporter wraps an exporter so that no span leaves with a provider URL in clear.
+func RedactingExporter(e sdktrace.SpanExporter) sdktrace.SpanExporter { return redactingExporter{e} }
+
 func (e redactingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	out := make([]sdktrace.ReadOnlySpan, len(spans))
 	for i, s := range spans {
 		out[i] = s
-		for _, a := range s.Attributes() {
+		if !holdsURL(s) {
+			continue
+		}
+		// A provider call's failure carries its URL too (the HTTP client's error, in the activity's error): in
+		// the span's status and its exception events.
+		stub := tracetest.SpanStubFromReadOnlySpan(s)
+		stub.Attributes = redactAttributes(stub.Attributes)
+		stub.Status.Description = redactURLsIn(stub.Status.Description)
+		for j := range stub.Events {
+			stub.Events[j].Attributes = redactAttributes(stub.Events[j].Attributes)
+		}
+		out[i] = stub.Snapshot()
+	}
+	return e.SpanExporter.ExportSpans(ctx, out)
+}
+
+// holdsURL reports whether a span records a URL anywhere: its attributes, status or events.
+func holdsURL(s sdktrace.ReadOnlySpan) bool {
+	has := func(attrs []attribute.KeyValue) bool {
+		for _, a := range attrs {
+			if a.Key == "url.full" || (a.Value.Type() == attribute.STRING && urlPattern.MatchString(a.Value.AsString())) {
+				return true
+			}
+		}
+		return false
+	}
+	if has(s.Attributes()) || urlPattern.MatchString(s.Status().Description) {
+		return true
+	}
+	for _, ev := range s.Events() {
+		if has(ev.Attributes) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactAttributes(attrs []attribute.KeyValue) []attribute.KeyValue {
+	out := make([]attribute.KeyValue, len(attrs))
+	for i, a := range attrs {
+		out[i] = a
+		if a.Value.Type() == attribute.STRING {
 			if a.Key == "url.full" {
-				stub := tracetest.SpanStubFromReadOnlySpan(s)
-				for k, attr := range stub.Attributes {
-					if attr.Key == "url.full" {
-						stub.Attributes[k] = attribute.String("url.full", RedactURL(attr.Value.AsString()))
-					}
-				}
-				out[i] = stub.Snapshot()
-				break
+				out[i] = attribute.String(string(a.Key), RedactURL(a.Value.AsString()))
+			} else if v := a.Value.AsString(); urlPattern.MatchString(v) {
+				out[i] = attribute.String(string(a.Key), redactURLsIn(v))
 			}
 		}
 	}
-	return e.SpanExporter.ExportSpans(ctx, out)
+	return out
+}
+
+// urlPattern finds the URLs in a text, such as an HTTP client's error.
+var urlPattern = regexp.MustCompile(`https?://[^\s"']+`)
+
+// redactURLsIn redacts every URL in a text (RedactURL).
+func redactURLsIn(text string) string {
+	return urlPattern.ReplaceAllStringFunc(text, RedactURL)
 }
 
 // idSegment is a path segment that identifies something: it holds a digit (user IDs, UUIDs, references), and is

@@ -1,7 +1,15 @@
 package tracing_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/stretchr/testify/require"
 
@@ -28,4 +36,24 @@ func TestOffWithoutAnEndpoint(t *testing.T) {
 	interceptors, err := tr.Interceptors()
 	require.NoError(t, err)
 	require.Empty(t, interceptors, "no interceptor: nothing recorded, nothing exported")
+}
+
+// TestExportedSpansCarryNoProviderIDs: what leaves the process has every provider URL redacted, in attributes, the
+// status (a failed call's error) and exception events alike.
+func TestExportedSpansCarryNoProviderIDs(t *testing.T) {
+	exporter := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracing.RedactingExporter(exporter)))
+	_, span := tp.Tracer("t").Start(context.Background(), "HTTP GET")
+	failure := `GET https://acme.api.treezor.com/v1/users/1796033355908?accessTag=x giving up after 5 attempts`
+	span.SetAttributes(attribute.String("url.full", "https://acme.api.treezor.com/v1/users/1796033355908?accessTag=x"))
+	span.RecordError(errors.New(failure))
+	span.SetStatus(codes.Error, failure)
+	span.End()
+	spans := exporter.GetSpans()
+	require.Len(t, spans, 1)
+	s := spans[0]
+	text := fmt.Sprint(s.Attributes, s.Status.Description, s.Events)
+	require.NotContains(t, text, "1796033355908")
+	require.NotContains(t, text, "accessTag")
+	require.Contains(t, text, "https://acme.api.treezor.com/v1/users/:id")
 }
