@@ -125,6 +125,7 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 			}, 15*time.Second, 200*time.Millisecond, "visibility query %s", query)
 
 			requireNoPendingTimers(t, s, v)
+			requireOneUpsertPerStepChange(t, s, v)
 			recordHistory(t, s, v, "treezor-liveness-"+string(tc.want))
 		})
 	}
@@ -267,6 +268,38 @@ func requireNoPendingTimers(t *testing.T, s *testenv.Stack, v starter.Verificati
 	}
 	require.NotZero(t, started, "the run waited on timers")
 	require.Empty(t, open, "timers left pending (started event IDs)")
+}
+
+// requireOneUpsertPerStepChange (decision-integrity version 9): the starter set the method, provider and first
+// step with the start, so the workflow never upserts them; every upsert is a step change, the provider reference
+// goes with the URL's and the outcome with the last (the SDK's own TemporalChangeVersion upsert aside).
+func requireOneUpsertPerStepChange(t *testing.T, s *testenv.Stack, v starter.Verification) {
+	t.Helper()
+	iter := s.Client.GetWorkflowHistory(context.Background(), v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var upserts [][]string
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		if e.GetEventType() != enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
+			continue
+		}
+		var keys []string
+		for k := range e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields() {
+			if k != "TemporalChangeVersion" {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) > 0 {
+			upserts = append(upserts, keys)
+		}
+	}
+	require.NotEmpty(t, upserts)
+	for _, keys := range upserts {
+		require.Contains(t, keys, signals.AttrStep.GetName(), "every upsert is a step change: %v", upserts)
+		require.NotContains(t, keys, signals.AttrMethod.GetName(), "the method came with the start: %v", upserts)
+	}
+	require.ElementsMatch(t, []string{signals.AttrStep.GetName(), signals.AttrProviderReference.GetName()}, upserts[0])
+	require.ElementsMatch(t, []string{signals.AttrStep.GetName(), signals.AttrOutcome.GetName()}, upserts[len(upserts)-1])
 }
 
 func requireAttr(t *testing.T, s *testenv.Stack, v starter.Verification, name, want string) {

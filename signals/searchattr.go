@@ -16,3 +16,14 @@ var (
 var SearchAttributes = []temporal.SearchAttributeKeyKeyword{
 	AttrMethod, AttrProvider, AttrStep, AttrOutcome, AttrProviderReference,
 }
+
+// InitialSearchAttributes are what a verification of method shows from its start (its method, provider and first
+// step): the starter sets them with the start, so that the workflow need not upsert them, which would cost a
+// billable action and a visibility write.
+func InitialSearchAttributes(method Method) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		AttrMethod.ValueSet(string(method)),
+		AttrProvider.ValueSet(string(method.Provider())),
+		AttrStep.ValueSet(string(StepInitiating)),
+	)
+}

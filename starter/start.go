@@ -78,6 +78,8 @@ func (s *Starter) start(ctx context.Context, op string, in signals.VerificationI
 		// A closed verification does not block a new attempt.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		StaticSummary:         fmt.Sprintf("%s verification", in.Method),
+		// Set with the start: the workflow then has nothing to upsert before its first step change.
+		TypedSearchAttributes: signals.InitialSearchAttributes(in.Method),
 	}, in.Method.WorkflowType(), in)
 	h, err := s.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: startOp,

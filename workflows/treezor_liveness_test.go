@@ -84,7 +84,9 @@ type run struct {
 	// input overrides the default input (the method and the test user).
 	input *signals.VerificationInput
 	attrs map[string]string
-	calls map[string]int
+	// upserts are the search attribute keys of each upsert, in order.
+	upserts [][]string
+	calls   map[string]int
 	// documents are the documents Treezor holds for the user: those among the delivered events.
 	documents []heldDocument
 	// yousignReads overrides what reading a Yousign verification answers, by verification ID.
@@ -127,11 +129,14 @@ func newRunWithMetrics(t *testing.T, m client.MetricsHandler) *run {
 	})
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(a mock.Arguments) {
 		sa := a.Get(0).(temporal.SearchAttributes)
+		var keys []string
 		for _, key := range signals.SearchAttributes {
 			if v, ok := sa.GetKeyword(key); ok {
 				r.attrs[key.GetName()] = v
+				keys = append(keys, key.GetName())
 			}
 		}
+		r.upserts = append(r.upserts, keys)
 	})
 	return r
 }

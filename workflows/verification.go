@@ -59,7 +59,9 @@ type verification struct {
 	seenEvents map[string]struct{}
 	webhooks   signals.WebhookCounts
 	metrics    *verificationMetrics
-	outcome    *signals.Outcome
+	// pendingAttrs are search attribute updates that go with the next step change (changes.leanAttributes).
+	pendingAttrs []temporal.SearchAttributeUpdate
+	outcome      *signals.Outcome
 	// overdue is set while a wait for the provider is past its review bound; overdueCanRead when that provider
 	// offers a read.
 	overdue        *signals.Overdue
@@ -130,6 +132,11 @@ type changes struct {
 	// confirmResults (version 8): Solaris's and Yousign's final results (approve or refuse) are applied only once
 	// the provider's API shows them too (see solarisFlow.confirmFinal, yousignFlow.confirmResult).
 	confirmResults bool
+	// leanAttributes (version 9): one search attribute upsert per step change. The method, provider and first
+	// step come with the start when the starter set them (no upsert then); the provider reference goes with the
+	// next step change (the URL's, right after; the relay routes by alias, not by this attribute); the last step
+	// and the outcome go together. Each upsert is a billable action and a visibility write.
+	leanAttributes bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -139,12 +146,12 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 8)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 9)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
 		sepaTransfer: version >= 5, strictInput: version >= 6,
-		confirmDecisions: version >= 7, confirmResults: version >= 8}
+		confirmDecisions: version >= 7, confirmResults: version >= 8, leanAttributes: version >= 9}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it
@@ -178,12 +185,7 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 		workflow.UpdateHandlerOptions{Validator: v.validateOperatorAction}); err != nil {
 		return ctx, nil, fmt.Errorf("register operator_action update: %w", err)
 	}
-	err := workflow.UpsertTypedSearchAttributes(ctx,
-		signals.AttrMethod.ValueSet(string(input.Method)),
-		signals.AttrProvider.ValueSet(string(input.Method.Provider())),
-		signals.AttrStep.ValueSet(string(v.step)),
-	)
-	if err != nil {
+	if err := v.setInitialAttributes(ctx); err != nil {
 		return ctx, nil, fmt.Errorf("set search attributes: %w", err)
 	}
 	v.metrics.started()
@@ -196,6 +198,34 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 		ctx, v.cancelFlow = workflow.WithCancel(ctx)
 	}
 	return ctx, v, nil
+}
+
+// setInitialAttributes sets the method, provider and first step. With changes.leanAttributes, what the start
+// already carries (the starter sets them, signals.InitialSearchAttributes) is not upserted again; a start without them
+// (the temporal CLI, another client) gets them in one upsert, as before.
+func (v *verification) setInitialAttributes(ctx workflow.Context) error {
+	want := []temporal.SearchAttributeUpdate{
+		signals.AttrMethod.ValueSet(string(v.input.Method)),
+		signals.AttrProvider.ValueSet(string(v.input.Method.Provider())),
+		signals.AttrStep.ValueSet(string(v.step)),
+	}
+	if v.changes.leanAttributes {
+		have := workflow.GetTypedSearchAttributes(ctx)
+		var missing []temporal.SearchAttributeUpdate
+		for _, kv := range []struct {
+			key   temporal.SearchAttributeKeyKeyword
+			value string
+		}{{signals.AttrMethod, string(v.input.Method)}, {signals.AttrProvider, string(v.input.Method.Provider())}, {signals.AttrStep, string(v.step)}} {
+			if got, ok := have.GetKeyword(kv.key); !ok || got != kv.value {
+				missing = append(missing, kv.key.ValueSet(kv.value))
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		want = missing
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, want...)
 }
 
 // receiver reads one webhook signal channel into the flow's state.
@@ -393,11 +423,13 @@ func (v *verification) status() (signals.Status, error) {
 }
 
 // enterStep records the step and when its wait ends, for the status query and the KycStep search attribute.
-func (v *verification) enterStep(ctx workflow.Context, step signals.Step, deadline time.Time) {
+func (v *verification) enterStep(ctx workflow.Context, step signals.Step, deadline time.Time, with ...temporal.SearchAttributeUpdate) {
 	v.metrics.stepChanged(v.step, step)
 	v.step = step
 	v.stepDeadline = deadline
-	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrStep.ValueSet(string(step))); err != nil {
+	updates := append(append(v.pendingAttrs, signals.AttrStep.ValueSet(string(step))), with...)
+	v.pendingAttrs = nil
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		v.logger.Warn("Could not update KycStep search attribute", "error", err)
 	}
 	details := fmt.Sprintf("step: %s", step)
@@ -424,6 +456,10 @@ func (v *verification) publishURL(ctx workflow.Context, url string) {
 func (v *verification) setProviderReference(ctx workflow.Context, ref string) {
 	v.providerRef = ref
 	if ref == "" {
+		return
+	}
+	if v.changes.leanAttributes {
+		v.pendingAttrs = append(v.pendingAttrs, signals.AttrProviderReference.ValueSet(ref))
 		return
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrProviderReference.ValueSet(ref)); err != nil {
@@ -620,11 +656,15 @@ func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.O
 		}
 	}
 	v.outcome = &o
-	v.enterStep(ctx, signals.StepCompleted, time.Time{})
-	v.metrics.finished(ctx, o.Status)
-	if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrOutcome.ValueSet(string(o.Status))); err != nil {
-		v.logger.Warn("Could not set KycOutcome search attribute", "error", err)
+	if v.changes.leanAttributes {
+		v.enterStep(ctx, signals.StepCompleted, time.Time{}, signals.AttrOutcome.ValueSet(string(o.Status)))
+	} else {
+		v.enterStep(ctx, signals.StepCompleted, time.Time{})
+		if err := workflow.UpsertTypedSearchAttributes(ctx, signals.AttrOutcome.ValueSet(string(o.Status))); err != nil {
+			v.logger.Warn("Could not set KycOutcome search attribute", "error", err)
+		}
 	}
+	v.metrics.finished(ctx, o.Status)
 	if o.Status == signals.OutcomeFailed && o.Cause != signals.CauseUserDataIncomplete {
 		// A technical failure (a provider outage past its retries, a rejected request): worth an operator's look.
 		v.logger.Warn("Verification finished", "outcome", string(o.Status), "cause", o.Cause)
