@@ -153,7 +153,7 @@ type WebhookAcks struct {
 	Errors   int     `json:"errors"`
 }
 
-// Waiting is the memory held by verifications parked on their 14-day wait.
+// Waiting is the memory held by verifications parked on their 14-day wait, and how fast one wakes up.
 type Waiting struct {
 	Count          int     `json:"count"`
 	StartSeconds   float64 `json:"startSeconds"`
@@ -161,6 +161,15 @@ type Waiting struct {
 	TemporalRSSMB  float64 `json:"temporalRssMb"`
 	WorkerIdleMB   float64 `json:"workerRssBeforeMb"`
 	TemporalIdleMB float64 `json:"temporalRssBeforeMb"`
+	// DBMB is the dev server's database on disk (SQLite file and its WAL).
+	DBMB float64 `json:"dbMb"`
+	// WakeEvicted and WakeCached are the times from a signal to the workflow task that handled it being completed
+	// (both read from the history), for verifications parked long before (out of the worker's cache) and just
+	// before (still in it): the evicted replay their history first.
+	WakeEvicted Summary `json:"wakeEvicted"`
+	WakeCached  Summary `json:"wakeCached"`
+	// WakeRatio is the evicted p99 over the cached p99 (target <= 3).
+	WakeRatio float64 `json:"wakeRatio"`
 }
 
 // Runner holds the stack a run measures.
@@ -173,6 +182,8 @@ type Runner struct {
 	Peer *devstack.Process
 	// Profile, when set, takes CPU profiles of kycflow's processes during the kycflow flows.
 	Profile *Profile
+	// DBFile is the dev server's database file, for its size.
+	DBFile string
 	http    *http.Client
 	opts    Options
 }
@@ -701,8 +712,67 @@ func (r *Runner) waiting(ctx context.Context) (Waiting, error) {
 	w.StartSeconds = round2(elapsed.Seconds())
 	// Let the worker settle: its sticky cache holds the runs it just served.
 	time.Sleep(5 * time.Second)
-	w.WorkerRSSMB, w.TemporalRSSMB, err = r.rss()
-	return w, err
+	if w.WorkerRSSMB, w.TemporalRSSMB, err = r.rss(); err != nil {
+		return w, err
+	}
+	if r.DBFile != "" {
+		for _, f := range []string{r.DBFile, r.DBFile + "-wal"} {
+			if st, err := os.Stat(f); err == nil {
+				w.DBMB += round2(float64(st.Size()) / (1 << 20))
+			}
+		}
+	}
+	// Wake-up: the first parked are long out of the worker's cache (KYCFLOW_WORKFLOW_CACHE_SIZE, 1000), the last
+	// are in it. Each is woken by the backend's cancel, one at a time, alternating.
+	samples := min(50, r.opts.Waiting/4)
+	var evicted, cached Latencies
+	for i := range samples {
+		for _, pick := range []struct {
+			subject string
+			lat     *Latencies
+		}{{users[i], &evicted}, {users[len(users)-1-i], &cached}} {
+			d, err := r.wake(ctx, signals.WorkflowID(signals.ProviderTreezor, pick.subject))
+			if err != nil {
+				return w, err
+			}
+			pick.lat.Add(d)
+		}
+	}
+	w.WakeEvicted, w.WakeCached = evicted.Summarize(), cached.Summarize()
+	if w.WakeCached.P99ms > 0 {
+		w.WakeRatio = round2(w.WakeEvicted.P99ms / w.WakeCached.P99ms)
+	}
+	return w, nil
+}
+
+// wake cancels a parked verification and returns the time from its signal to the completion of the workflow task
+// that took it, as the history records them.
+func (r *Runner) wake(ctx context.Context, workflowID string) (time.Duration, error) {
+	if err := r.Client.SignalWorkflow(ctx, workflowID, "", signals.SignalCancel, signals.CancelRequest{Reason: "benchmark wake-up"}); err != nil {
+		return 0, fmt.Errorf("wake %s: %w", workflowID, err)
+	}
+	if _, err := r.Starter.Wait(ctx, starter.Verification{WorkflowID: workflowID}); err != nil {
+		return 0, fmt.Errorf("wait for %s: %w", workflowID, err)
+	}
+	var signalled time.Time
+	it := r.Client.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return 0, err
+		}
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			if e.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == signals.SignalCancel {
+				signalled = e.GetEventTime().AsTime()
+			}
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			if !signalled.IsZero() {
+				return e.GetEventTime().AsTime().Sub(signalled), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: no workflow task completed after the cancel signal", workflowID)
 }
 
 func (r *Runner) rss() (worker, temporal float64, err error) {

@@ -139,6 +139,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	runner.DBFile = filepath.Join(dataDir, "temporal.db")
 	self, err := os.Executable()
 	if err != nil {
 		return err
