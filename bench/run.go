@@ -184,8 +184,8 @@ type Runner struct {
 	Profile *Profile
 	// DBFile is the dev server's database file, for its size.
 	DBFile string
-	http    *http.Client
-	opts    Options
+	http   *http.Client
+	opts   Options
 }
 
 // BaselinePollers matches the kycflow worker's default (KYCFLOW_WORKER_POLLERS), so that the ratio measures
