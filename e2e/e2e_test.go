@@ -137,6 +137,13 @@ func TestEndToEnd(t *testing.T) {
 
 func start(t *testing.T) *env {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith starts the stack with extra environment variables per process (StackOptions.Env), a starter on it and
+// the scenario runner; the stack's log is shown if the test fails.
+func startWith(t *testing.T, procEnv map[string][]string) *env {
+	t.Helper()
 	bin := binaries(t)
 
 	logFile := filepath.Join(t.TempDir(), "stack.log")
@@ -149,6 +156,7 @@ func start(t *testing.T) *env {
 		BinDir:    bin,
 		Temporal:  devstack.TemporalOptions{Binary: filepath.Join(bin, "temporal")},
 		TimeScale: sandbox.DefaultTimeScale,
+		Env:       procEnv,
 		Output:    f,
 	})
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,11 +15,9 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/kycflow/kycflow/internal/devstack"
 	"github.com/kycflow/kycflow/sandbox"
 	"github.com/kycflow/kycflow/sandbox/matrix"
 	"github.com/kycflow/kycflow/signals"
-	"github.com/kycflow/kycflow/starter"
 )
 
 // span is what the test keeps of an exported span.
@@ -90,32 +86,13 @@ func TestTracing(t *testing.T) {
 	t.Cleanup(collector.Close)
 	otel := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL, "OTEL_BSP_SCHEDULE_DELAY=200"}
 
-	bin := binaries(t)
-	logFile := filepath.Join(t.TempDir(), "stack.log")
-	f, err := os.Create(logFile)
-	require.NoError(t, err)
-	t.Cleanup(func() { f.Close() })
+	e := startWith(t, map[string][]string{"relay": otel, "worker": otel})
+	stack := e.stack
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
-		BinDir: bin, Temporal: devstack.TemporalOptions{Binary: filepath.Join(bin, "temporal")},
-		Env: map[string][]string{"relay": otel, "worker": otel}, Output: f,
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		stack.Stop()
-		if t.Failed() {
-			dumpLog(t, logFile)
-		}
-	})
-	st, err := starter.Dial(ctx, clientOptions(t, stack.Temporal.HostPort))
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	runner, err := matrix.New(ctx, matrix.Config{SandboxURL: stack.SandboxURL, Starter: st, Credentials: stack.Credentials})
-	require.NoError(t, err)
 	sc, ok := sandbox.Lookup(signals.MethodTreezorLiveness, "HAPPYPATH")
 	require.True(t, ok)
-	results := runner.Run(ctx, []matrix.Case{{Scenario: sc}}, nil)
+	results := e.runner.Run(ctx, []matrix.Case{{Scenario: sc}}, nil)
 	require.True(t, results[0].OK(), "expected %s, got %s", sc.ExpectedText(), results[0].Actual())
 
 	byID := map[string]span{}

@@ -82,9 +82,9 @@ bin/kycflow cancel --wait --reason "` + cancelReason + `" kyc/treezor/123456 >/d
 	shot("1-list-filtered-by-KycStep")
 	require.Contains(t, text, "kyc/treezor/123456", "the filtered list shows the verification")
 
-	// Not signed in: the page shows what Temporal stores, ciphertext.
+	// Opened from the list. Not signed in: the page shows what Temporal stores, ciphertext.
 	history := d.UIURL + "/namespaces/default/workflows/" + url.PathEscape("kyc/treezor/123456")
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(history)))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(`a[href*="123456"]`)))
 	text = pageText(encryptedMarker)
 	shot("2-not-signed-in-ciphertext")
 	require.Contains(t, text, encryptedMarker, "without a session the UI shows the stored encoding")
