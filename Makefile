@@ -23,7 +23,7 @@ GO_TEST_FLAGS        ?= -race -count=1
 export KYCFLOW_TEMPORAL_BIN := $(TEMPORAL)
 export KYCFLOW_UI_BIN       := $(UI_DIR)/server
 
-.PHONY: all build run demo bench test unit lint fuzz temporal ui clean history cluster cluster-bin chaos
+.PHONY: all build run demo bench bench-cluster test unit lint fuzz temporal ui clean history cluster cluster-bin chaos
 
 all: build
 
@@ -89,6 +89,10 @@ demo: build
 BENCH_FLAGS ?=
 bench: temporal build
 	$(BIN)/kycflow-bench $(BENCH_FLAGS)
+
+## bench-cluster: the same benchmark on the PostgreSQL cluster of `make cluster` (mTLS, payloads encrypted).
+bench-cluster: cluster-bin build
+	$(BIN)/kycflow-bench -cluster -server $(SERVER_DIR)/server -sql-tool $(SERVER_DIR)/sql -schema $(SERVER_SCHEMA) $(BENCH_FLAGS)
 
 ## test: formatting, vet, staticcheck, a short fuzzing run of every parser of untrusted bytes, then every test:
 ## unit, replay, and integration and end-to-end against a real dev server.

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -47,6 +49,8 @@ type Options struct {
 
 // Report is what a run measured; it is printed as a table and written as JSON.
 type Report struct {
+	// Engine is what Temporal ran on: "dev server" (SQLite) or "cluster" (Temporal's server on PostgreSQL).
+	Engine  string    `json:"engine"`
 	Commit  string    `json:"commit"`
 	Started time.Time `json:"started"`
 	Machine string    `json:"machine"`
@@ -161,7 +165,7 @@ type Waiting struct {
 	TemporalRSSMB  float64 `json:"temporalRssMb"`
 	WorkerIdleMB   float64 `json:"workerRssBeforeMb"`
 	TemporalIdleMB float64 `json:"temporalRssBeforeMb"`
-	// DBMB is the dev server's database on disk (SQLite file and its WAL).
+	// DBMB is the engine's database on disk (the dev server's SQLite file and WAL, or PostgreSQL's data folder).
 	DBMB float64 `json:"dbMb"`
 	// WakeEvicted and WakeCached are the times from a signal to the workflow task that handled it being completed
 	// (both read from the history), for verifications parked long before (out of the worker's cache) and just
@@ -172,9 +176,39 @@ type Waiting struct {
 	WakeRatio float64 `json:"wakeRatio"`
 }
 
+// Target is the stack a run measures: the dev server stack of `make run` or the PostgreSQL cluster of `make
+// cluster`, seen the same way.
+type Target struct {
+	// Engine names it in the report ("dev server", "cluster").
+	Engine string
+	// EngineMetricsURL is the Temporal server's Prometheus endpoint (empty: the engine figures stay empty).
+	EngineMetricsURL string
+	SandboxURL       string
+	RelayURL         string
+	Credentials      sandbox.Credentials
+	WebhookSecrets   sandbox.WebhookSecrets
+	// PIDs are the processes whose CPU and memory are read, by role: "temporal" (the engine; on the cluster
+	// "postgres" too), "worker", "relay", "sandbox".
+	PIDs func() map[string]int
+	// ConnectionEnv connects another process (the peer's) to the same Temporal, with the same payload key.
+	ConnectionEnv []string
+}
+
+// DevServerTarget is the dev server stack.
+func DevServerTarget(s *devstack.Stack) Target {
+	return Target{Engine: "dev server", EngineMetricsURL: s.Temporal.MetricsURL, SandboxURL: s.SandboxURL, RelayURL: s.RelayURL,
+		Credentials: s.Credentials, WebhookSecrets: s.WebhookSecrets(),
+		PIDs: func() map[string]int {
+			return map[string]int{"temporal": s.Temporal.PID(), "worker": s.Worker.PID(), "relay": s.Relay.PID(), "sandbox": s.Sandbox.PID()}
+		},
+		// The stack runs in plaintext: so does the peer, whatever key the shell holds.
+		ConnectionEnv: append(devstack.DevServerConnectionEnv(s.Temporal.HostPort), "KYCFLOW_PAYLOAD_KEY=", "KYCFLOW_PAYLOAD_KEY_FILE="),
+	}
+}
+
 // Runner holds the stack a run measures.
 type Runner struct {
-	Stack   *devstack.Stack
+	Stack   Target
 	Client  client.Client
 	Starter *starter.Starter
 	Log     io.Writer
@@ -182,8 +216,8 @@ type Runner struct {
 	Peer *devstack.Process
 	// Profile, when set, takes CPU profiles of kycflow's processes during the kycflow flows.
 	Profile *Profile
-	// DBFile is the dev server's database file, for its size.
-	DBFile string
+	// DBPaths are the engine's database files or folders, for their size on disk.
+	DBPaths []string
 	http   *http.Client
 	opts   Options
 }
@@ -193,7 +227,7 @@ type Runner struct {
 const BaselinePollers = 4
 
 // NewRunner starts the bare workflow's worker on the stack's dev server.
-func NewRunner(stack *devstack.Stack, c client.Client, opts Options, log io.Writer) (*Runner, error) {
+func NewRunner(stack Target, c client.Client, opts Options, log io.Writer) (*Runner, error) {
 	w := sdkworker.New(c, BaselineTaskQueue, sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers: BaselinePollers,
 		MaxConcurrentActivityTaskPollers: BaselinePollers,
@@ -219,7 +253,7 @@ func (r *Runner) StartPeer(ctx context.Context, binary string, out io.Writer) er
 		return err
 	}
 	hostPort := "127.0.0.1:" + strconv.Itoa(addr)
-	p, err := devstack.StartProcess("peer", binary, []string{"peer", "-temporal", r.Stack.Temporal.HostPort, "-addr", hostPort}, nil, out)
+	p, err := devstack.StartProcess("peer", binary, []string{"peer", "-addr", hostPort}, r.Stack.ConnectionEnv, out)
 	if err != nil {
 		return err
 	}
@@ -510,7 +544,7 @@ func (r *Runner) summarize(ctx context.Context, s *side, procs ...string) (Flows
 		EndToEnd: s.lat.Summarize(), Mismatches: int(s.mismatches.Load()),
 		CPUMsPerFlow: map[string]float64{}, EnginePerFlow: s.work.PerFlow(s.count)}
 	for name, secs := range s.cpuSeconds {
-		if slices.Contains(procs, name) || name == "temporal" {
+		if slices.Contains(procs, name) || name == "temporal" || name == "postgres" {
 			f.CPUMsPerFlow[name] = round2(secs * 1000 / float64(s.count))
 		}
 	}
@@ -666,7 +700,7 @@ func (r *Runner) webhookAck(ctx context.Context) (WebhookAcks, error) {
 // so its bytes are Treezor's canonical form.
 func (r *Runner) postTreezorDocument(ctx context.Context, user, event string) error {
 	payload := `{"documents":[{"documentId":"` + event + `","userId":"` + user + `","documentTypeId":"9","documentStatus":"PENDING"}]}`
-	mac := hmac.New(sha256.New, []byte(r.Stack.WebhookSecrets().Treezor))
+	mac := hmac.New(sha256.New, []byte(r.Stack.WebhookSecrets.Treezor))
 	mac.Write([]byte(payload))
 	body := `{"webhook":"document.create","webhook_id":"` + event + `","webhook_created_at":"` +
 		strconv.FormatInt(time.Now().UnixMicro()/100, 10) + `","object":"document","object_id":"` + event +
@@ -715,15 +749,14 @@ func (r *Runner) waiting(ctx context.Context) (Waiting, error) {
 	if w.WorkerRSSMB, w.TemporalRSSMB, err = r.rss(); err != nil {
 		return w, err
 	}
-	if r.DBFile != "" {
-		for _, f := range []string{r.DBFile, r.DBFile + "-wal"} {
-			if st, err := os.Stat(f); err == nil {
-				w.DBMB += round2(float64(st.Size()) / (1 << 20))
-			}
-		}
-	}
+	w.DBMB = round2(float64(diskSize(r.DBPaths)) / (1 << 20))
 	// Wake-up: the first parked are long out of the worker's cache (KYCFLOW_WORKFLOW_CACHE_SIZE, 1000), the last
 	// are in it. Each is woken by the backend's cancel, one at a time, alternating.
+	// Below twice the cache's size, the first parked may still be cached: no evicted sample to compare.
+	if r.opts.Waiting < 2*workerCacheSize {
+		r.logf("  wake-up not measured: %d waiting is under twice the worker's cache (%d)", r.opts.Waiting, workerCacheSize)
+		return w, nil
+	}
 	samples := min(50, r.opts.Waiting/4)
 	var evicted, cached Latencies
 	for i := range samples {
@@ -744,6 +777,9 @@ func (r *Runner) waiting(ctx context.Context) (Waiting, error) {
 	}
 	return w, nil
 }
+
+// workerCacheSize is the worker's default KYCFLOW_WORKFLOW_CACHE_SIZE, which the benchmark's worker runs with.
+const workerCacheSize = 1000
 
 // wake cancels a parked verification and returns the time from its signal to the completion of the workflow task
 // that took it, as the history records them.
@@ -776,11 +812,12 @@ func (r *Runner) wake(ctx context.Context, workflowID string) (time.Duration, er
 }
 
 func (r *Runner) rss() (worker, temporal float64, err error) {
-	wb, err := RSSBytes(r.Stack.Worker.PID())
+	pids := r.Stack.PIDs()
+	wb, err := RSSBytes(pids["worker"])
 	if err != nil {
 		return 0, 0, err
 	}
-	tb, err := RSSBytes(r.Stack.Temporal.PID())
+	tb, err := RSSBytes(pids["temporal"])
 	if err != nil {
 		return 0, 0, err
 	}
@@ -790,8 +827,8 @@ func (r *Runner) rss() (worker, temporal float64, err error) {
 // cpu reads the CPU seconds used so far by each process of the stack and by this one (the load generator and the
 // bare engine's worker).
 func (r *Runner) cpu() map[string]float64 {
-	pids := map[string]int{"temporal": r.Stack.Temporal.PID(), "worker": r.Stack.Worker.PID(), "relay": r.Stack.Relay.PID(),
-		"sandbox": r.Stack.Sandbox.PID(), "bench": os.Getpid()}
+	pids := r.Stack.PIDs()
+	pids["bench"] = os.Getpid()
 	if r.Peer != nil {
 		pids["peer"] = r.Peer.PID()
 	}
@@ -825,10 +862,10 @@ func (r *Runner) settledEngineWork(ctx context.Context) EngineWork {
 
 // engineWork reads the engine's counters; without a metrics endpoint the figures stay empty.
 func (r *Runner) engineWork(ctx context.Context) EngineWork {
-	if r.Stack.Temporal.MetricsURL == "" {
+	if r.Stack.EngineMetricsURL == "" {
 		return EngineWork{}
 	}
-	w, err := ReadEngineWork(ctx, r.http, r.Stack.Temporal.MetricsURL)
+	w, err := ReadEngineWork(ctx, r.http, r.Stack.EngineMetricsURL)
 	if err != nil {
 		r.logf("  %v", err)
 	}
@@ -836,3 +873,20 @@ func (r *Runner) engineWork(ctx context.Context) EngineWork {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// diskSize is the size of files and folders, walked.
+func diskSize(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // a file PostgreSQL removed meanwhile
+			}
+			if info, err := d.Info(); err == nil && !d.IsDir() {
+				n += info.Size()
+			}
+			return nil
+		})
+	}
+	return n
+}

@@ -10,7 +10,7 @@ import (
 // PrintTable writes the report for people: each kycflow figure beside the bare engine's and the target.
 func PrintTable(w io.Writer, r Report) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "kycflow benchmark\tcommit %s\t%s\n", r.Commit, r.Started.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(tw, "kycflow benchmark on the %s\tcommit %s\t%s\n", r.Engine, r.Commit, r.Started.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(tw, "\t\t\n")
 	fmt.Fprintf(tw, "measure\tbare engine\thand-written peer\tkycflow\tkycflow / peer\ttarget\n")
 	b, p, k := r.Baseline, r.Peer, r.Kycflow
@@ -19,7 +19,8 @@ func PrintTable(w io.Writer, r Report) {
 	fmt.Fprintf(tw, "flow end-to-end p50 / p99 ms\t%.0f / %.0f\t%.0f / %.0f\t%.0f / %.0f\t\t\n",
 		b.EndToEnd.P50ms, b.EndToEnd.P99ms, p.EndToEnd.P50ms, p.EndToEnd.P99ms, k.EndToEnd.P50ms, k.EndToEnd.P99ms)
 	fmt.Fprintf(tw, "CPU ms per flow, all processes\t%.0f\t%.0f\t%.0f\t%.2f\t<= 1.10\n", b.CPUMs(), p.CPUMs(), k.CPUMs(), r.PeerCPURatio)
-	fmt.Fprintf(tw, "  dev server\t%.0f\t%.0f\t%.0f\t\t\n", b.CPUMsPerFlow["temporal"], p.CPUMsPerFlow["temporal"], k.CPUMsPerFlow["temporal"])
+	engine := func(f Flows) float64 { return f.CPUMsPerFlow["temporal"] + f.CPUMsPerFlow["postgres"] }
+	fmt.Fprintf(tw, "  engine (%s)\t%.0f\t%.0f\t%.0f\t\t\n", r.Engine, engine(b), engine(p), engine(k))
 	fmt.Fprintf(tw, "  worker (bare: in the load generator)\t%.0f\t%.0f\t%.0f\t\t\n", b.CPUMsPerFlow["bench"], p.CPUMsPerFlow["peer"], k.CPUMsPerFlow["worker"])
 	fmt.Fprintf(tw, "  provider + webhooks + client\t\t(in the peer) + %.0f\t%.0f + %.0f + %.0f\t\t(sandbox + relay + client)\n",
 		p.CPUMsPerFlow["bench"], k.CPUMsPerFlow["sandbox"], k.CPUMsPerFlow["relay"], k.CPUMsPerFlow["bench"])
@@ -46,12 +47,14 @@ func PrintTable(w io.Writer, r Report) {
 		a.Rate, a.Direct.P50ms, a.Direct.P99ms, a.Relay.P50ms, a.Relay.P99ms, a.P99Ratio)
 	wt := r.Waiting
 	fmt.Fprintf(tw, "worker RSS MB, %d waiting\t\t\t%.0f (idle %.0f)\t\t<= 200\n", wt.Count, wt.WorkerRSSMB, wt.WorkerIdleMB)
-	fmt.Fprintf(tw, "dev server RSS MB, database MB, %d waiting\t%.0f (idle %.0f), %.0f\t\t\t\t(engine)\n", wt.Count, wt.TemporalRSSMB, wt.TemporalIdleMB, wt.DBMB)
+	fmt.Fprintf(tw, "engine RSS MB, database MB, %d waiting\t%.0f (idle %.0f), %.0f\t\t\t\t(engine)\n", wt.Count, wt.TemporalRSSMB, wt.TemporalIdleMB, wt.DBMB)
 	fmt.Fprintf(tw, "wake-up p50 / p99 ms: cached, evicted (%d each)\t\t\t%.1f / %.1f, %.1f / %.1f\t%.2f\t<= 3 (p99)\n",
 		wt.WakeCached.Count, wt.WakeCached.P50ms, wt.WakeCached.P99ms, wt.WakeEvicted.P50ms, wt.WakeEvicted.P99ms, wt.WakeRatio)
 	fmt.Fprintf(tw, "mismatched outcomes (peer, kycflow) / webhook errors\t\t%d\t%d / %d\t\t0 / 0\n", r.Peer.Mismatches, r.Kycflow.Mismatches, a.Errors)
 	_ = tw.Flush()
-	fmt.Fprintf(w, "dev server settings: %s\n", strings.Join(r.DevServerConfig, " "))
+	if len(r.DevServerConfig) > 0 {
+		fmt.Fprintf(w, "dev server settings: %s\n", strings.Join(r.DevServerConfig, " "))
+	}
 }
 
 func ratio(a, b float64) float64 {

@@ -25,6 +25,7 @@ import (
 	"github.com/kycflow/kycflow/bench"
 	"github.com/kycflow/kycflow/internal/devstack"
 	"github.com/kycflow/kycflow/internal/temporalconn"
+	"github.com/kycflow/kycflow/payloadcodec"
 )
 
 // benchSettings bring the dev server closer to a production server, for both sides alike. start-dev turns the
@@ -75,6 +76,12 @@ func run() error {
 		devDefaults = flag.Bool("dev-defaults", false, "run the dev server with start-dev's own settings: search attributes re-read on every use, 4 task queue partitions")
 		profile     = flag.Bool("profile", false, "write CPU profiles of the worker, relay and sandbox (pprof) and of the dev server (perf, if installed) taken during the first kycflow round")
 		profSecs    = flag.Int("profile-seconds", 10, "length of each CPU profile; the kycflow flows should last as long")
+		onCluster   = flag.Bool("cluster", false, "run on the PostgreSQL cluster of `make cluster` (Temporal's server with mTLS, payloads encrypted, one worker and one relay) instead of the dev server")
+		serverBin   = flag.String("server", "bin/temporal-server-1.29.1/server", "with -cluster: Temporal's server binary")
+		sqlTool     = flag.String("sql-tool", "bin/temporal-server-1.29.1/sql", "with -cluster: temporal-sql-tool")
+		schemaDir   = flag.String("schema", "", "with -cluster: the server module's schema/postgresql/v12")
+		configDir   = flag.String("config", "deploy/temporal", "with -cluster: folder of config/cluster.yaml and dynamicconfig.yaml")
+		pgBin       = flag.String("postgres-bin", "/usr/lib/postgresql/15/bin", "with -cluster: PostgreSQL's bin folder")
 	)
 	var devSettings []string
 	flag.Func("dev-config", "an extra dev server setting, KEY=JSON value (repeatable), e.g. matching.numTaskqueueReadPartitions=1",
@@ -96,50 +103,95 @@ func run() error {
 	if *logs {
 		out = os.Stderr
 	}
-	fmt.Fprintln(os.Stderr, "Starting dev server, sandbox, relay and worker...")
-	metricsPort, err := devstack.FreePort()
-	if err != nil {
-		return err
-	}
 	started := time.Now().UTC()
-	var devConfig []string
-	if !*devDefaults {
-		devConfig = append(devConfig, benchSettings...)
-	}
-	devConfig = append(devConfig, devSettings...)
-	stack, err := devstack.StartStack(ctx, devstack.StackOptions{
-		BinDir: *binDir,
-		// The same dev server as `make run`: SQLite file in WAL mode.
-		Temporal: devstack.TemporalOptions{Binary: filepath.Join(*binDir, "temporal"), DBFile: filepath.Join(dataDir, "temporal.db"),
-			MetricsPort: metricsPort, DynamicConfig: devConfig},
-		TimeScale: 1e-6, // provider delays vanish: the sandbox answers and sends webhooks at once
-		Env:       map[string][]string{"worker": {"KYCFLOW_LOG_LEVEL=warn"}, "relay": {"KYCFLOW_LOG_LEVEL=warn"}, "sandbox": {"KYCFLOW_LOG_LEVEL=warn"}},
-		Profile:   *profile,
-		Output:    out,
-	})
-	if err != nil {
-		return err
-	}
-	defer stack.Stop()
-
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// The bare engine's worker and client connect as kycflow's processes do (TEMPORAL_GRPC_COMPRESSION): the ratio
-	// measures kycflow, not a difference in client settings.
-	compression, err := temporalconn.Compression(os.Getenv)
-	if err != nil {
-		return err
-	}
-	c, err := client.Dial(client.Options{HostPort: stack.Temporal.HostPort, Logger: tlog.NewStructuredLogger(quiet),
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression}})
-	if err != nil {
-		return err
+	var (
+		target    bench.Target
+		c         client.Client
+		devConfig []string
+		dbPaths   []string
+		profAddrs map[string]string
+		enginePID int
+	)
+	if *onCluster {
+		fmt.Fprintln(os.Stderr, "Starting the cluster (PostgreSQL, Temporal's server with mTLS), the sandbox, a relay and a worker...")
+		clusterDir, err := os.MkdirTemp("", "kycflow-bench-cluster-")
+		if err != nil {
+			return err
+		}
+		// PostgreSQL runs as the postgres user when this runs as root: it must be able to reach its data folder.
+		_ = os.Chmod(clusterDir, 0o755)
+		defer os.RemoveAll(clusterDir)
+		cl, err := devstack.StartCluster(ctx, devstack.ClusterOptions{
+			ServerBin: abs(*serverBin), SQLToolBin: abs(*sqlTool), SchemaDir: abs(*schemaDir), ConfigDir: abs(*configDir),
+			BinDir: abs(*binDir), DataDir: clusterDir, PostgresBin: *pgBin, Workers: 1, Relays: 1,
+			TimeScale: 1e-6, Output: out,
+		})
+		if err != nil {
+			return err
+		}
+		defer cl.Stop()
+		// Every side connects as kycflow's processes do on the cluster: its profile, over mTLS, payloads encrypted.
+		if c, err = cl.Dial(ctx); err != nil {
+			return err
+		}
+		target = bench.Target{Engine: "cluster", EngineMetricsURL: cl.MetricsURL(), SandboxURL: cl.SandboxURL, RelayURL: cl.RelayURLs[0],
+			Credentials: cl.Credentials, WebhookSecrets: cl.WebhookSecrets(),
+			PIDs: func() map[string]int {
+				pids := map[string]int{"temporal": cl.Server.PID(), "worker": cl.Workers[0].PID(), "relay": cl.Relays[0].PID(), "sandbox": cl.Sandbox.PID()}
+				if cl.Postgres != nil {
+					pids["postgres"] = cl.Postgres.PID()
+				}
+				return pids
+			},
+			ConnectionEnv: append(cl.ConnectionEnv(), payloadcodec.EnvKeyFile+"="+cl.Payload.KeyFile),
+		}
+		dbPaths = []string{cl.PostgresDataDir()}
+		enginePID = cl.Server.PID()
+	} else {
+		fmt.Fprintln(os.Stderr, "Starting dev server, sandbox, relay and worker...")
+		metricsPort, err := devstack.FreePort()
+		if err != nil {
+			return err
+		}
+		if !*devDefaults {
+			devConfig = append(devConfig, benchSettings...)
+		}
+		devConfig = append(devConfig, devSettings...)
+		stack, err := devstack.StartStack(ctx, devstack.StackOptions{
+			BinDir: *binDir,
+			// The same dev server as `make run`: SQLite file in WAL mode.
+			Temporal: devstack.TemporalOptions{Binary: filepath.Join(*binDir, "temporal"), DBFile: filepath.Join(dataDir, "temporal.db"),
+				MetricsPort: metricsPort, DynamicConfig: devConfig},
+			TimeScale: 1e-6, // provider delays vanish: the sandbox answers and sends webhooks at once
+			Env:       map[string][]string{"worker": {"KYCFLOW_LOG_LEVEL=warn"}, "relay": {"KYCFLOW_LOG_LEVEL=warn"}, "sandbox": {"KYCFLOW_LOG_LEVEL=warn"}},
+			Profile:   *profile,
+			Output:    out,
+		})
+		if err != nil {
+			return err
+		}
+		defer stack.Stop()
+		// The bare engine's worker and client connect as kycflow's processes do (TEMPORAL_GRPC_COMPRESSION): the
+		// ratio measures kycflow, not a difference in client settings.
+		compression, err := temporalconn.Compression(os.Getenv)
+		if err != nil {
+			return err
+		}
+		c, err = client.Dial(client.Options{HostPort: stack.Temporal.HostPort, Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+			ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression}})
+		if err != nil {
+			return err
+		}
+		target = bench.DevServerTarget(stack)
+		dbPaths = []string{filepath.Join(dataDir, "temporal.db"), filepath.Join(dataDir, "temporal.db-wal")}
+		profAddrs, enginePID = stack.ProfileAddrs, stack.Temporal.PID()
 	}
 	defer c.Close()
-	runner, err := bench.NewRunner(stack, c, opts, os.Stderr)
+	runner, err := bench.NewRunner(target, c, opts, os.Stderr)
 	if err != nil {
 		return err
 	}
-	runner.DBFile = filepath.Join(dataDir, "temporal.db")
+	runner.DBPaths = dbPaths
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -149,10 +201,10 @@ func run() error {
 	}
 	defer runner.Peer.Stop(10 * time.Second)
 	if *profile {
-		runner.Profile = &bench.Profile{Addrs: stack.ProfileAddrs, EnginePID: stack.Temporal.PID(),
+		runner.Profile = &bench.Profile{Addrs: profAddrs, EnginePID: enginePID,
 			Dir: *outDir, Prefix: started.Format("20060102-150405") + "-", Seconds: *profSecs}
 	}
-	rep := bench.Report{Commit: commit(), Started: started, Options: opts, DevServerConfig: devConfig,
+	rep := bench.Report{Engine: target.Engine, Commit: commit(), Started: started, Options: opts, DevServerConfig: devConfig,
 		Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()), CPUs: runtime.NumCPU()}
 	if err := runner.Run(ctx, &rep); err != nil {
 		return err
@@ -173,6 +225,13 @@ func run() error {
 	return nil
 }
 
+func abs(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
 // commit names the code measured, marking uncommitted changes.
 func commit() string {
 	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
@@ -190,17 +249,27 @@ func commit() string {
 // stub and its webhook handler, connected as the bare engine's worker is.
 func runPeer(args []string) error {
 	fs := flag.NewFlagSet("peer", flag.ExitOnError)
-	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address of the provider stub and the webhook handler")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// Connected as kycflow's processes are (TEMPORAL_* and the payload key from the environment the benchmark
+	// gives it): the same compression, TLS and encryption, so the comparison measures the code, not the settings.
+	conn, err := temporalconn.LoadConnection(os.Getenv, os.Environ())
+	if err != nil {
 		return err
 	}
 	compression, err := temporalconn.Compression(os.Getenv)
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(client.Options{HostPort: *temporal, Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression}})
+	codec, err := payloadcodec.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	opts := temporalconn.Settings{Connection: conn, Codec: codec, Compression: compression}.
+		Options(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	c, err := client.Dial(opts)
 	if err != nil {
 		return err
 	}

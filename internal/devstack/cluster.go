@@ -205,6 +205,20 @@ func (c *Cluster) Stop() {
 	}
 }
 
+// WebhookSecrets are the secrets the sandbox signs with and the relays check.
+func (c *Cluster) WebhookSecrets() sandbox.WebhookSecrets { return c.secrets }
+
+// MetricsURL is the server's Prometheus endpoint.
+func (c *Cluster) MetricsURL() string { return "http://" + c.ports["KYCFLOW_TEMPORAL_METRICS_ADDR"] + "/metrics" }
+
+// PostgresDataDir is PostgreSQL's data folder, when the cluster runs its own.
+func (c *Cluster) PostgresDataDir() string {
+	if c.opts.PostgresURL != "" {
+		return ""
+	}
+	return filepath.Join(c.opts.DataDir, "postgres")
+}
+
 // ConnectionEnv is the environment that connects a kycflow process or the temporal CLI to the cluster: its
 // profile over mTLS, every other connection setting of the caller's shell blanked.
 func (c *Cluster) ConnectionEnv() []string {
