@@ -10,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -218,8 +218,8 @@ type Runner struct {
 	Profile *Profile
 	// DBPaths are the engine's database files or folders, for their size on disk.
 	DBPaths []string
-	http   *http.Client
-	opts   Options
+	http    *http.Client
+	opts    Options
 }
 
 // BaselinePollers matches the kycflow worker's default (KYCFLOW_WORKER_POLLERS), so that the ratio measures
