@@ -209,7 +209,9 @@ func (c *Cluster) Stop() {
 func (c *Cluster) WebhookSecrets() sandbox.WebhookSecrets { return c.secrets }
 
 // MetricsURL is the server's Prometheus endpoint.
-func (c *Cluster) MetricsURL() string { return "http://" + c.ports["KYCFLOW_TEMPORAL_METRICS_ADDR"] + "/metrics" }
+func (c *Cluster) MetricsURL() string {
+	return "http://" + c.ports["KYCFLOW_TEMPORAL_METRICS_ADDR"] + "/metrics"
+}
 
 // PostgresDataDir is PostgreSQL's data folder, when the cluster runs its own.
 func (c *Cluster) PostgresDataDir() string {
