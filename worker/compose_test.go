@@ -217,9 +217,28 @@ func TestComposeOperations(t *testing.T) {
 	_, port, _ := strings.Cut(metricsAddr, ":")
 	scrape, err := os.ReadFile("../deploy/prometheus/compose.yml")
 	require.NoError(t, err)
-	require.Contains(t, string(scrape), `"worker:`+port+`"`, "Prometheus scrapes the worker's metrics port")
+	// Every replica of a scaled service is its own target (DNS service discovery), on the port it listens on.
+	var prom struct {
+		ScrapeConfigs []struct {
+			JobName      string `yaml:"job_name"`
+			DNSSDConfigs []struct {
+				Names []string `yaml:"names"`
+				Port  int      `yaml:"port"`
+			} `yaml:"dns_sd_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	require.NoError(t, yaml.Unmarshal(scrape, &prom))
+	targets := map[string]string{}
+	for _, sc := range prom.ScrapeConfigs {
+		for _, d := range sc.DNSSDConfigs {
+			for _, n := range d.Names {
+				targets[n] = strconv.Itoa(d.Port)
+			}
+		}
+	}
+	require.Equal(t, port, targets["worker"], "Prometheus scrapes every worker's metrics port")
 	_, relayPort, _ := strings.Cut(compose.Services["relay"].Environment["KYCFLOW_RELAY_ADMIN_ADDR"], ":")
-	require.Contains(t, string(scrape), `"relay:`+relayPort+`"`, "Prometheus scrapes the relay's admin port")
+	require.Equal(t, relayPort, targets["relay"], "Prometheus scrapes every relay's admin port")
 	mounts := strings.Join(append(compose.Services["prometheus"].Volumes, compose.Services["grafana"].Volumes...), " ")
 	for _, f := range []string{"./deploy/prometheus/alerts.yml", "./deploy/prometheus/compose.yml", "./deploy/grafana/dashboards", "./deploy/grafana/provisioning"} {
 		require.Contains(t, mounts, f)
