@@ -6,6 +6,7 @@
 //	KYCFLOW_CODEC_CORS_ORIGINS  browser origins allowed to call it, comma-separated (the Temporal UI's)
 //	KYCFLOW_PAYLOAD_KEY[_FILE], KYCFLOW_PAYLOAD_OLD_KEYS[_FILE]   the namespace's keyring; required
 //	TEMPORAL_PROFILE, TEMPORAL_ADDRESS, TEMPORAL_TLS_*, ...       the namespace it serves, as for the worker
+//	KYCFLOW_LOG_LEVEL, KYCFLOW_LOG_FORMAT                         as for the worker (JSON lines by default)
 //
 // At start it connects to Temporal the way the worker does and checks that the namespace exists: its keyring is
 // that namespace's, so it serves no other, and a wrong certificate or address stops it with the setting at fault
@@ -17,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/kycflow/kycflow/codecserver"
+	"github.com/kycflow/kycflow/internal/logging"
 	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/payloadcodec"
 )
@@ -74,7 +75,11 @@ func run(getenv func(string) string) error {
 	if err := checkNamespace(ctx, conn); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	logSettings, err := logging.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	logger := logSettings.New(os.Stdout)
 	srv := &http.Server{
 		Addr: cmp.Or(getenv("KYCFLOW_CODEC_ADDR"), "127.0.0.1:8089"),
 		Handler: codecserver.New(codec, codecserver.Options{Tokens: tokens, Origins: origins,

@@ -127,7 +127,7 @@ func run() error {
 		WorkerMetricsAddr: *metricsAddr,
 		TimeScale:         *timeScale,
 		Faults:            *faults,
-		Env:               map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs},
+		Env:               map[string][]string{"sandbox": textLogs, "relay": textLogs, "worker": textLogs, "codec": textLogs},
 		Output:            con,
 		Payload:           &secrets,
 		CodecAddr:         *codecAddr,

@@ -41,7 +41,7 @@ type StackOptions struct {
 	// TimeScale is the sandbox's (0: sandbox.DefaultTimeScale); Faults its global faults ("dup,reorder=0.5").
 	TimeScale float64
 	Faults    string
-	// Env adds environment variables to one process: the keys are "sandbox", "relay" and "worker".
+	// Env adds environment variables to one process: the keys are "sandbox", "relay", "worker" and "codec".
 	Env map[string][]string
 	// Output receives the processes' logs, each line prefixed with the process' name; nil discards them.
 	Output io.Writer
@@ -171,7 +171,8 @@ func (s *Stack) startCodecAndUI(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		env := codecEnv(DevServerConnectionEnv(s.Temporal.HostPort), addr, *s.opts.Payload, uiOrigins(s.opts.Temporal.UIPort))
+		env := append(codecEnv(DevServerConnectionEnv(s.Temporal.HostPort), addr, *s.opts.Payload, uiOrigins(s.opts.Temporal.UIPort)),
+			s.extraEnv("codec")...)
 		if s.Codec, err = s.startArgs("codec", "kycflow-codec", nil, env); err != nil {
 			return err
 		}
