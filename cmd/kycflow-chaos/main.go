@@ -367,7 +367,7 @@ func checkConnections(ctx context.Context, c *devstack.Cluster, binDir, data str
 	}
 	// The codec server checks its connection at start: with the cluster's profile it runs (the cluster started
 	// it), and with a wrong connection it stops at once, naming the setting.
-	report(httpOK(c.CodecURL+"/healthz") == nil, "codec server: the cluster's profile", "running at "+c.CodecURL)
+	report(devstack.HTTPOK(ctx, c.CodecURL+"/healthz") == nil, "codec server: the cluster's profile", "running at "+c.CodecURL)
 	for _, tc := range cases[1:] {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		cmd := exec.CommandContext(cctx, filepath.Join(binDir, "kycflow-codec"))
@@ -391,19 +391,6 @@ func wanted(runErr error, out string, want []string) bool {
 		good = good && strings.Contains(out, w)
 	}
 	return good
-}
-
-// httpOK is nil when u answers 200.
-func httpOK(u string) error {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", u, resp.Status)
-	}
-	return nil
 }
 
 func firstLine(s string) string {

@@ -592,21 +592,24 @@ func (c *Cluster) startCodecAndUI(ctx context.Context) error {
 
 // httpOK is a readiness check: u answers 200.
 func httpOK(u string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s answered %s", u, resp.Status)
-		}
-		return nil
+	return func(ctx context.Context) error { return HTTPOK(ctx, u) }
+}
+
+// HTTPOK is nil when u answers a GET with 200: a process' readiness or health endpoint.
+func HTTPOK(ctx context.Context, u string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
 	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", u, resp.Status)
+	}
+	return nil
 }
 
 // freeLowPort is a free port below 32768: Temporal stores membership ports in a smallint column, and the kernel's
