@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,6 +29,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -137,7 +139,8 @@ func checkNamespace(ctx context.Context, conn temporalconn.Connection) error {
 
 func describeNamespace(ctx context.Context, conn temporalconn.Connection) error {
 	opts := conn.Options
-	opts.Logger = quietLogger{}
+	// The connection's retries stay out of the log: the error that ends them is returned.
+	opts.Logger = tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	attempt, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c, err := client.DialContext(attempt, opts)
@@ -148,11 +151,3 @@ func describeNamespace(ctx context.Context, conn temporalconn.Connection) error 
 	_, err = c.WorkflowService().DescribeNamespace(attempt, &workflowservice.DescribeNamespaceRequest{Namespace: conn.Namespace()})
 	return err
 }
-
-// quietLogger keeps the connection's retries out of the log: the error that ends them is returned.
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(string, ...any) {}
