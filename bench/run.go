@@ -343,17 +343,23 @@ func parallel(ctx context.Context, n, c int, job func(ctx context.Context, i int
 
 // bareUpdateWithStart starts the bare workflow and waits for its update, as kycflow's Start does.
 func (r *Runner) bareUpdateWithStart(ctx context.Context, id string, park bool) error {
+	return r.updateWithStart(ctx, id, BaselineTaskQueue, BaselineWorkflow, park, BaselineUpdate, nil)
+}
+
+// updateWithStart starts workflowType with arg as id (or joins it) and waits for update's result into out (nil:
+// discarded), as kycflow's Start does with its URL update.
+func (r *Runner) updateWithStart(ctx context.Context, id, taskQueue, workflowType string, arg any, update string, out any) error {
 	op := r.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: id, TaskQueue: BaselineTaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, BaselineWorkflow, park)
+		ID: id, TaskQueue: taskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflowType, arg)
 	h, err := r.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
-		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: BaselineUpdate, WaitForStage: client.WorkflowUpdateStageCompleted},
+		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: update, WaitForStage: client.WorkflowUpdateStageCompleted},
 	})
 	if err != nil {
 		return fmt.Errorf("update-with-start %s: %w", id, err)
 	}
-	return h.Get(ctx, nil)
+	return h.Get(ctx, out)
 }
 
 // subject asks the sandbox for a user who plays a scenario.
@@ -477,18 +483,8 @@ func (r *Runner) flows(ctx context.Context) (bare, kyc, peer Flows, err error) {
 func (r *Runner) peerFlow(run string, mismatches *atomic.Int64) func(ctx context.Context, i int) (string, error) {
 	return func(ctx context.Context, i int) (string, error) {
 		id := fmt.Sprintf("bench-peer-%s-%d", run, i)
-		op := r.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-			ID: id, TaskQueue: PeerTaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		}, PeerWorkflow, strconv.Itoa(100000+i))
-		h, err := r.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-			StartWorkflowOperation: op,
-			UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: PeerUpdate, WaitForStage: client.WorkflowUpdateStageCompleted},
-		})
-		if err != nil {
-			return "", fmt.Errorf("update-with-start %s: %w", id, err)
-		}
 		var url string
-		if err := h.Get(ctx, &url); err != nil || url == "" {
+		if err := r.updateWithStart(ctx, id, PeerTaskQueue, PeerWorkflow, strconv.Itoa(100000+i), PeerUpdate, &url); err != nil || url == "" {
 			return "", fmt.Errorf("URL of %s: %v", id, err)
 		}
 		var outcome string
