@@ -204,28 +204,21 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 // already carries (the starter sets them, signals.InitialSearchAttributes) is not upserted again; a start without them
 // (the temporal CLI, another client) gets them in one upsert, as before.
 func (v *verification) setInitialAttributes(ctx workflow.Context) error {
-	want := []temporal.SearchAttributeUpdate{
-		signals.AttrMethod.ValueSet(string(v.input.Method)),
-		signals.AttrProvider.ValueSet(string(v.input.Method.Provider())),
-		signals.AttrStep.ValueSet(string(v.step)),
-	}
-	if v.changes.leanAttributes {
-		have := workflow.GetTypedSearchAttributes(ctx)
-		var missing []temporal.SearchAttributeUpdate
-		for _, kv := range []struct {
-			key   temporal.SearchAttributeKeyKeyword
-			value string
-		}{{signals.AttrMethod, string(v.input.Method)}, {signals.AttrProvider, string(v.input.Method.Provider())}, {signals.AttrStep, string(v.step)}} {
-			if got, ok := have.GetKeyword(kv.key); !ok || got != kv.value {
-				missing = append(missing, kv.key.ValueSet(kv.value))
-			}
+	have := workflow.GetTypedSearchAttributes(ctx)
+	var updates []temporal.SearchAttributeUpdate
+	for _, kv := range []struct {
+		key   temporal.SearchAttributeKeyKeyword
+		value string
+	}{{signals.AttrMethod, string(v.input.Method)}, {signals.AttrProvider, string(v.input.Method.Provider())}, {signals.AttrStep, string(v.step)}} {
+		if got, ok := have.GetKeyword(kv.key); v.changes.leanAttributes && ok && got == kv.value {
+			continue // the start carried it
 		}
-		if len(missing) == 0 {
-			return nil
-		}
-		want = missing
+		updates = append(updates, kv.key.ValueSet(kv.value))
 	}
-	return workflow.UpsertTypedSearchAttributes(ctx, want...)
+	if len(updates) == 0 {
+		return nil
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
 // receiver reads one webhook signal channel into the flow's state.
