@@ -98,7 +98,7 @@ func (e *env) requireMetricsMatch(ctx context.Context, t *testing.T, results []m
 	relay := scrape(t, e.stack.RelayAdminURL+"/metrics")
 	signalled := map[string]float64{}
 	for k, v := range sumBy(relay["kycflow_relay_requests_total"], "provider", "result") {
-		if provider, result, _ := cut(k); result == "signalled" {
+		if provider, result, _ := strings.Cut(k, "/"); result == "signalled" {
 			signalled[provider] += v
 		}
 	}
@@ -173,4 +173,3 @@ func total(m map[string]float64) float64 {
 	return n
 }
 
-func cut(key string) (string, string, bool) { return strings.Cut(key, "/") }
