@@ -172,4 +172,3 @@ func total(m map[string]float64) float64 {
 	}
 	return n
 }
-
