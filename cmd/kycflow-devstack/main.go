@@ -137,7 +137,12 @@ func run() error {
 		return err
 	}
 	profile := filepath.Join(*dataDir, "temporal.toml")
-	if err := writeProfile(profile, stack.Temporal.HostPort, devstack.BrowserURL(stack.CodecURL), secrets.Writer); err != nil {
+	// The temporal CLI's connection to the stack, with the codec server and the writer token, so that `temporal
+	// workflow show` decodes and `temporal workflow start` encodes.
+	err = devstack.WriteProfile(profile, devstack.Profile{Name: "default",
+		Comment: "Written by make run: the temporal CLI's connection to the dev stack (TEMPORAL_CONFIG_FILE=" + profile + ").",
+		Address: stack.Temporal.HostPort, CodecURL: devstack.BrowserURL(stack.CodecURL), CodecToken: secrets.Writer})
+	if err != nil {
 		return err
 	}
 	defer func() {
@@ -199,19 +204,4 @@ Ctrl-C stops everything.
 			return fmt.Errorf("temporal dev server exited")
 		}
 	}
-}
-
-// writeProfile writes the temporal CLI profile of the stack: its address and namespace, and the codec server with
-// the writer token, so `temporal workflow show` decodes and `temporal workflow start` encodes.
-func writeProfile(path, address, codecURL, writerToken string) error {
-	profile := fmt.Sprintf(`# Written by make run: the temporal CLI's connection to the dev stack (TEMPORAL_CONFIG_FILE=%[1]s).
-[profile.default]
-address = %[2]q
-namespace = "default"
-
-[profile.default.codec]
-endpoint = %[3]q
-auth = "Bearer %[4]s"
-`, path, address, codecURL, writerToken)
-	return os.WriteFile(path, []byte(profile), 0o600)
 }

@@ -488,23 +488,9 @@ func (c *Cluster) pickPorts() error {
 // writeProfile writes the temporal CLI profile the processes connect with.
 func (c *Cluster) writeProfile() error {
 	c.ProfileFile = filepath.Join(c.opts.DataDir, "temporal.toml")
-	profile := fmt.Sprintf(`# Written by kycflow's cluster stack: the connection every process, and the temporal CLI, uses.
-[profile.%s]
-address = %q
-namespace = "default"
-
-[profile.%[1]s.tls]
-client_cert_path = %[3]q
-client_key_path = %[4]q
-server_ca_cert_path = %[5]q
-server_name = "localhost"
-
-# The temporal CLI encodes and decodes through the codec server; kycflow's processes hold the key themselves.
-[profile.%[1]s.codec]
-endpoint = %[6]q
-auth = "Bearer %[7]s"
-`, ClusterProfile, c.Address, c.Certs.ClientCert, c.Certs.ClientKey, c.Certs.CACert, BrowserURL(c.codecAddr), c.Payload.Writer)
-	return os.WriteFile(c.ProfileFile, []byte(profile), 0o600)
+	return WriteProfile(c.ProfileFile, Profile{Name: ClusterProfile,
+		Comment: "Written by kycflow's cluster stack: the connection every process, and the temporal CLI, uses.",
+		Address: c.Address, Certs: &c.Certs, CodecURL: BrowserURL(c.codecAddr), CodecToken: c.Payload.Writer})
 }
 
 // registerNamespace registers the default namespace and kycflow's search attributes, which a real server, unlike

@@ -194,3 +194,30 @@ func writeUIConfig(dir string, c UIConfig) ([]string, error) {
 	}
 	return []string{"--root", dir, "--config", "config", "--env", "stack", "start"}, nil
 }
+
+// Profile is a temporal CLI profile a stack writes: how the CLI and kycflow's processes reach it.
+type Profile struct {
+	// Name is the profile's name; Comment heads the file.
+	Name, Comment string
+	Address       string
+	// Certs, when set, connect over mTLS.
+	Certs *devcerts.Set
+	// CodecURL and CodecToken send the temporal CLI's payloads through the codec server (kycflow's processes
+	// hold the key themselves and ignore it).
+	CodecURL, CodecToken string
+}
+
+// WriteProfile writes p to path, readable by its owner only (it holds a codec token).
+func WriteProfile(path string, p Profile) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n[profile.%s]\naddress = %q\nnamespace = \"default\"\n", p.Comment, p.Name, p.Address)
+	if p.Certs != nil {
+		fmt.Fprintf(&b, "\n[profile.%s.tls]\nclient_cert_path = %q\nclient_key_path = %q\nserver_ca_cert_path = %q\nserver_name = \"localhost\"\n",
+			p.Name, p.Certs.ClientCert, p.Certs.ClientKey, p.Certs.CACert)
+	}
+	if p.CodecURL != "" {
+		fmt.Fprintf(&b, "\n# The temporal CLI encodes and decodes through the codec server; kycflow's processes hold the key themselves.\n"+
+			"[profile.%s.codec]\nendpoint = %q\nauth = \"Bearer %s\"\n", p.Name, p.CodecURL, p.CodecToken)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
