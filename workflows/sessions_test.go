@@ -190,28 +190,34 @@ func TestReviewWaitsForEveryDocument(t *testing.T) {
 	tests := []struct {
 		name       string
 		method     signals.Method
-		events     []event
+		events     func(createdAt func(time.Duration) signals.Webhook) []event
 		wantReview time.Duration // when the review is requested, from the start
 	}{
 		{
 			name: "live verification: the synthesis document's webhook first", method: signals.MethodTreezorLiveness,
-			events: []event{
-				{2 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
-				{10 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
-				{11 * time.Minute, signals.SignalTreezorDocumentCreate, document("d2", "902", signals.DocumentTypeLivenessResult)},
-				{40 * time.Minute, signals.SignalTreezorDocumentCreate, document("d1", "901", 9)},
-				{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+			// Treezor created both documents at 10 minutes; the first one's webhook is delivered half an hour late.
+			events: func(createdAt func(time.Duration) signals.Webhook) []event {
+				return []event{
+					{2 * time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+					{10 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", 1)},
+					{11 * time.Minute, signals.SignalTreezorDocumentCreate, documentEmitted("d2", "902", signals.DocumentTypeLivenessResult, createdAt(10*time.Minute))},
+					{40 * time.Minute, signals.SignalTreezorDocumentCreate, documentEmitted("d1", "901", 9, createdAt(10*time.Minute))},
+					{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+				}
 			},
 			wantReview: 40 * time.Minute,
 		},
 		{
 			name: "QES: the documents come an hour after qes.finalized", method: signals.MethodTreezorQES,
-			events: []event{
-				{time.Hour, signals.TreezorQESEvents.Created, identEvent("c", signals.TreezorResultSuccess, "")},
-				{2 * time.Hour, signals.TreezorQESEvents.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
-				{3 * time.Hour, signals.SignalTreezorDocumentCreate, document("d1", "901", 9)},
-				{3*time.Hour + time.Minute, signals.SignalTreezorDocumentCreate, document("d2", "902", 9)},
-				{5 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+			// Both documents are created at 3 hours; their webhooks come a minute apart.
+			events: func(createdAt func(time.Duration) signals.Webhook) []event {
+				return []event{
+					{time.Hour, signals.TreezorQESEvents.Created, identEvent("c", signals.TreezorResultSuccess, "")},
+					{2 * time.Hour, signals.TreezorQESEvents.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+					{3 * time.Hour, signals.SignalTreezorDocumentCreate, documentEmitted("d1", "901", 9, createdAt(3*time.Hour))},
+					{3*time.Hour + time.Minute, signals.SignalTreezorDocumentCreate, documentEmitted("d2", "902", 9, createdAt(3*time.Hour))},
+					{5 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+				}
 			},
 			wantReview: 3*time.Hour + time.Minute,
 		},
@@ -227,7 +233,8 @@ func TestReviewWaitsForEveryDocument(t *testing.T) {
 					requested = r.env.Now().Sub(start)
 				}
 			})
-			r.treezorOK().deliver(tt.events)
+			createdAt := func(d time.Duration) signals.Webhook { return signals.Webhook{EmittedAt: start.Add(d)} }
+			r.treezorOK().deliver(tt.events(createdAt))
 			o := r.execute()
 			require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
 			require.Equal(t, tt.wantReview, requested, "the KYC review is requested once every document is announced")

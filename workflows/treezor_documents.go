@@ -27,9 +27,14 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 	var (
 		listed     []signals.Document
 		listedOnce bool
+		// listedWith is how many document.create webhooks the run had when the last listing was asked for. A
+		// webhook that arrives while a listing is in flight may announce a document Treezor created after the
+		// listing read; only a new listing shows it.
+		listedWith int
 	)
 	// list reads Treezor's listing; a failed read keeps the last one (a listing is an aid: the webhooks decide).
 	list := func(ctx workflow.Context) {
+		listedWith = len(f.events.documents)
 		actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "list the user's documents"))
 		req := activities.TreezorDocumentsRequest{UserID: f.input.SubjectID, Since: f.events.sessionOpenedAt.Add(-emissionSlack)}
 		var got []signals.Document
@@ -73,6 +78,9 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 			return nil
 		}
 		seen := len(f.events.documents)
+		if f.changes.relistDocuments {
+			seen = listedWith // one that came during the listing wakes the wait at once
+		}
 		got, err := f.awaitProvider(ctx, deadline, "document.create of every document", func() bool {
 			return len(f.events.documents) > seen || complete() || (f.overdue != nil && listingShowsThem())
 		}, list)

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -288,6 +289,55 @@ func TestTreezorIdentStaleAbortIgnored(t *testing.T) {
 			}).execute()
 			require.Equal(t, signals.StepProviderProcessing, st.Step)
 			require.Empty(t, st.Reasons, "a stale abort adds no reason")
+			require.Equal(t, signals.OutcomeApproved, o.Status)
+		})
+	}
+}
+
+// A document.create that reaches the run while the workflow is listing the user's documents, for a document Treezor
+// created just after the listing read, must not hold the review: the listing missed it, so it lists again. (Seen
+// first on a real server: the review waited for its 24-hour bound.)
+func TestTreezorIdentDocumentDuringTheListingRequestsTheReview(t *testing.T) {
+	for _, m := range identMethods {
+		t.Run(string(m.method), func(t *testing.T) {
+			r := newRun(t)
+			r.method = m.method
+			listings := 0
+			var reviewAsked time.Duration
+			start := r.env.Now()
+			r.env.OnActivity(tz.ListDocuments, mock.Anything, mock.Anything).Return(
+				func(context.Context, activities.TreezorDocumentsRequest) ([]signals.Document, error) {
+					listings++
+					if listings == 1 {
+						// Treezor creates the document after this read; its webhook reaches the run before the
+						// listing's result does.
+						doc := document("d", "doc-1", 9).(signals.TreezorDocumentEvent)
+						r.documents = append(r.documents, heldDocument{signals.Document{ID: doc.DocumentID, TypeID: doc.DocumentTypeID}, r.env.Now()})
+						r.env.SignalWorkflow(signals.SignalTreezorDocumentCreate, doc)
+						return nil, nil
+					}
+					var out []signals.Document
+					for _, d := range r.documents {
+						out = append(out, d.Document)
+					}
+					return out, nil
+				})
+			r.env.OnActivity(tz.RequestKYCReview, mock.Anything, mock.Anything).Return(
+				func(context.Context, activities.ReviewRequest) (activities.UserKYC, error) {
+					reviewAsked = r.env.Now().Sub(start)
+					return activities.UserKYC{KycReview: signals.KycReviewPending}, nil
+				})
+			// Not deliver: it would add the document the sandbox sends with a finalized event.
+			r.env.RegisterDelayedCallback(func() {
+				r.env.SignalWorkflow(m.events.Finalized, identEvent("f", signals.TreezorResultSuccess, ""))
+			}, time.Hour)
+			r.env.RegisterDelayedCallback(func() {
+				r.reviewState = signals.KycReviewValidated
+				r.env.SignalWorkflow(signals.SignalTreezorKycReview, review("r", signals.KycReviewValidated))
+			}, 2*time.Hour)
+			o := r.treezorOK().execute()
+			require.Equal(t, 2, listings, "a document that came during the listing is listed again")
+			require.Equal(t, time.Hour, reviewAsked, "the review is requested as soon as the document is in")
 			require.Equal(t, signals.OutcomeApproved, o.Status)
 		})
 	}

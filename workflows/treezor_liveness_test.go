@@ -61,6 +61,15 @@ func document(id, docID string, typeID int) any {
 	return signals.TreezorDocumentEvent{Webhook: signals.Webhook{EventID: id}, UserID: testUser, DocumentID: docID, DocumentTypeID: typeID}
 }
 
+// documentEmitted is a document.create Treezor emitted when it created the document (w.EmittedAt), whenever it is
+// delivered: the listing shows the document from then on.
+func documentEmitted(id, docID string, typeID int, w signals.Webhook) any {
+	d := document(id, docID, typeID).(signals.TreezorDocumentEvent)
+	w.EventID = id
+	d.Webhook = w
+	return d
+}
+
 func review(id string, kycReview int) any {
 	return signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: id}, UserID: testUser, KycReview: kycReview}
 }
@@ -155,13 +164,14 @@ func (r *run) treezorOK() *run {
 	return r.listDocuments()
 }
 
-// listDocuments mocks GET /v1/documents: Treezor holds the documents among the delivered events.
+// listDocuments mocks GET /v1/documents: Treezor holds the documents among the delivered events, from their
+// creation on (a listing never shows a document Treezor has yet to create).
 func (r *run) listDocuments() *run {
 	r.env.OnActivity(tz.ListDocuments, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, req activities.TreezorDocumentsRequest) ([]signals.Document, error) {
 			var out []signals.Document
 			for _, d := range r.documents {
-				if !d.created.Before(req.Since) {
+				if !d.created.Before(req.Since) && !d.created.After(r.env.Now()) {
 					out = append(out, d.Document)
 				}
 			}

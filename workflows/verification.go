@@ -137,6 +137,10 @@ type changes struct {
 	// next step change (the URL's, right after; the relay routes by alias, not by this attribute); the last step
 	// and the outcome go together. Each upsert is a billable action and a visibility write.
 	leanAttributes bool
+	// relistDocuments (version 10): a document.create that reaches the run while the user's documents are being
+	// listed makes the workflow list them again (see awaitAllDocuments); before, the listing that missed the
+	// document held the KYC review until the review bound.
+	relistDocuments bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -146,12 +150,13 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 9)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 10)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
 		sepaTransfer: version >= 5, strictInput: version >= 6,
-		confirmDecisions: version >= 7, confirmResults: version >= 8, leanAttributes: version >= 9}
+		confirmDecisions: version >= 7, confirmResults: version >= 8, leanAttributes: version >= 9,
+		relistDocuments: version >= 10}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it
