@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -120,8 +121,11 @@ type Shape struct {
 	Activities    int `json:"activities"`
 	WorkflowTasks int `json:"workflowTasks"`
 	Timers        int `json:"timers"`
-	Upserts       int `json:"searchAttributeUpserts"`
-	Updates       int `json:"updates"`
+	// Upserts counts search attribute upserts, VersionUpserts those that only set TemporalChangeVersion (the SDK's,
+	// with each new GetVersion marker): Temporal Cloud does not bill those.
+	Upserts        int `json:"searchAttributeUpserts"`
+	VersionUpserts int `json:"versionUpserts"`
+	Updates        int `json:"updates"`
 	// ActivityAttempts counts each activity's attempts (its started event's attempt number), retries included.
 	ActivityAttempts int `json:"activityAttempts"`
 	// Markers are recorded markers: versions (GetVersion) and side effects; SideEffects those of the side effects.
@@ -131,11 +135,12 @@ type Shape struct {
 	HistoryBytes int `json:"historyBytes"`
 }
 
-// Billable counts the history's Temporal Cloud actions: the start, signals, updates, activity attempts, timers,
-// search attribute upserts and side effects. (Queries, heartbeats and what happens outside the history are not
-// in it; a version marker is not an action.)
+// Billable counts the history's Temporal Cloud actions (docs.temporal.io/cloud/actions): the start, signals,
+// updates, activity attempts, timers, search attribute upserts and side effects. Queries, heartbeats and what
+// happens outside the history are not in it; neither is a version marker nor its TemporalChangeVersion upsert,
+// which "is also exempt from Action counting".
 func (s Shape) Billable() int {
-	return 1 + s.Signals + s.Updates + s.ActivityAttempts + s.Timers + s.Upserts + s.SideEffects
+	return 1 + s.Signals + s.Updates + s.ActivityAttempts + s.Timers + s.Upserts - s.VersionUpserts + s.SideEffects
 }
 
 // URLTimes compares kycflow's Start with a bare Update-with-Start at one concurrency.
@@ -549,6 +554,10 @@ func (r *Runner) summarize(ctx context.Context, s *side, procs ...string) (Flows
 	return f, err
 }
 
+// changeVersionAttribute is the search attribute the Go SDK upserts with each new GetVersion marker (it does not
+// export the name).
+const changeVersionAttribute = "TemporalChangeVersion"
+
 // shape reads a finished flow's history back from the dev server.
 func (r *Runner) shape(ctx context.Context, workflowID string) (Shape, error) {
 	var s Shape
@@ -558,31 +567,40 @@ func (r *Runner) shape(ctx context.Context, workflowID string) (Shape, error) {
 		if err != nil {
 			return Shape{}, fmt.Errorf("history of %s: %w", workflowID, err)
 		}
-		s.Events++
-		s.HistoryBytes += proto.Size(e)
-		switch e.GetEventType() {
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-			s.Signals++
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			s.Activities++
-		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-			s.WorkflowTasks++
-		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			s.Timers++
-		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-			s.Upserts++
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			s.Updates++
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-			s.ActivityAttempts += int(max(1, e.GetActivityTaskStartedEventAttributes().GetAttempt()))
-		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			s.Markers++
-			if name := e.GetMarkerRecordedEventAttributes().GetMarkerName(); name == "SideEffect" || name == "MutableSideEffect" {
-				s.SideEffects++
-			}
-		}
+		s.add(e)
 	}
 	return s, nil
+}
+
+// add counts one history event.
+func (s *Shape) add(e *historypb.HistoryEvent) {
+	s.Events++
+	s.HistoryBytes += proto.Size(e)
+	switch e.GetEventType() {
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+		s.Signals++
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+		s.Activities++
+	case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+		s.WorkflowTasks++
+	case enumspb.EVENT_TYPE_TIMER_STARTED:
+		s.Timers++
+	case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+		s.Upserts++
+		fields := e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()
+		if _, ok := fields[changeVersionAttribute]; ok && len(fields) == 1 {
+			s.VersionUpserts++
+		}
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+		s.Updates++
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+		s.ActivityAttempts += int(max(1, e.GetActivityTaskStartedEventAttributes().GetAttempt()))
+	case enumspb.EVENT_TYPE_MARKER_RECORDED:
+		s.Markers++
+		if name := e.GetMarkerRecordedEventAttributes().GetMarkerName(); name == "SideEffect" || name == "MutableSideEffect" {
+			s.SideEffects++
+		}
+	}
 }
 
 // sandboxInitiate times the sandbox's liveness initiation through kycflow's own Treezor client (token cached).
