@@ -27,6 +27,10 @@ const (
 	// and step: their difference is how many are in the step, overdue included.
 	MetricStepEntered = "kycflow_step_entered_total"
 	MetricStepLeft    = "kycflow_step_left_total"
+	// MetricUserFinished counts verifications whose user finished the provider's session, by method: the first
+	// move past the user's step, once per verification (a verification then goes through several provider-side
+	// steps, and may come back to them from overdue, which step entries count again).
+	MetricUserFinished = "kycflow_user_finished_total"
 	// MetricWebhooks counts webhook events the workflows took, by provider and kind (WebhookKind*).
 	MetricWebhooks = "kycflow_webhooks_total"
 	// MetricReconciliationReads counts the reads of an overdue wait, by method and result (ReadResult*).
@@ -54,7 +58,7 @@ const (
 // WorkflowMetricNames are the names of the metrics the workflows record, for dashboards and alert checks.
 func WorkflowMetricNames() []string {
 	return []string{MetricStarted, MetricFinished, MetricTimeToURL, MetricDecisionTime, MetricStepEntered, MetricStepLeft,
-		MetricWebhooks, MetricReconciliationReads, MetricOperatorActions}
+		MetricUserFinished, MetricWebhooks, MetricReconciliationReads, MetricOperatorActions}
 }
 
 // TimerBuckets are the bucket bounds, in seconds, of the workflows' timers: from a URL handed out in a second to a
@@ -67,6 +71,8 @@ type verificationMetrics struct {
 	h        client.MetricsHandler // tagged with the method
 	provider string
 	urlAt    time.Time // when the first URL was handed out
+	// userFinished: the verification has left the user's step for a provider-side one.
+	userFinished bool
 }
 
 func newVerificationMetrics(ctx workflow.Context, method signals.Method) *verificationMetrics {
@@ -87,6 +93,20 @@ func (m *verificationMetrics) stepChanged(from, to signals.Step) {
 		m.h.WithTags(map[string]string{"step": string(from)}).Counter(MetricStepLeft).Inc(1)
 	}
 	m.h.WithTags(map[string]string{"step": string(to)}).Counter(MetricStepEntered).Inc(1)
+	if !m.userFinished && userDone(to) {
+		m.userFinished = true
+		m.h.Counter(MetricUserFinished).Inc(1)
+	}
+}
+
+// userDone reports whether a verification in step has had the user's part done: the steps that wait on the
+// provider, which only follow the user's session.
+func userDone(step signals.Step) bool {
+	switch step {
+	case signals.StepProviderProcessing, signals.StepCollectingDocuments, signals.StepAwaitingTransfer, signals.StepKYCReview:
+		return true
+	}
+	return false
 }
 
 // urlIssued records the time to the first URL; a renewed URL does not count again.

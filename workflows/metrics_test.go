@@ -44,6 +44,8 @@ func TestMetricsFollowTheVerification(t *testing.T) {
 		require.EqualValues(t, 1, counter(workflows.MetricStepLeft, tags), "left %s", step)
 	}
 	require.EqualValues(t, 1, counter(workflows.MetricStepEntered, map[string]string{"step": "completed"}))
+	// The user finished once, though the verification then went through three provider-side steps.
+	require.EqualValues(t, 1, counter(workflows.MetricUserFinished, method))
 	require.Zero(t, counter(workflows.MetricStepLeft, map[string]string{"step": "completed"}))
 	require.EqualValues(t, st.Webhooks.Received, counter(workflows.MetricWebhooks, map[string]string{"provider": "treezor", "kind": "received"}))
 	require.EqualValues(t, 1, counter(workflows.MetricWebhooks, map[string]string{"provider": "treezor", "kind": "duplicate"}))

@@ -94,6 +94,7 @@ func register(r tallyprom.Reporter) error {
 		{workflows.MetricFinished, "Verifications finished, by method and outcome.", []string{"outcome"}},
 		{workflows.MetricStepEntered, "Verifications entering a step (KycStep), by method and step.", []string{"step"}},
 		{workflows.MetricStepLeft, "Verifications leaving a step (KycStep), by method and step; entered minus left is how many are in it.", []string{"step"}},
+		{workflows.MetricUserFinished, "Verifications whose user finished the provider's session (once each), by method.", nil},
 		{workflows.MetricWebhooks, "Webhook events the workflows took, by provider and kind (received, duplicate, stale, late, unconfirmed).", []string{"provider", "kind"}},
 		{workflows.MetricReconciliationReads, "Reads of the provider by an overdue verification, by method and result (decided, undecided).", []string{"result"}},
 		{workflows.MetricOperatorActions, "Operator actions accepted, by method and action.", []string{"action"}},
