@@ -133,3 +133,26 @@ func (a *Treezor) ListDocuments(ctx context.Context, req TreezorDocumentsRequest
 	}
 	return out, nil
 }
+
+// ListValidatedTransfers lists the validated SEPA transfers Treezor holds for the wallet, as payin events without
+// a webhook: the workflow's SEPA validation step reads them when it begins and at its bound, so that a transfer
+// made before the workflow existed, or whose webhook was lost, still counts.
+func (a *Treezor) ListValidatedTransfers(ctx context.Context, walletID string) ([]signals.TreezorPayinEvent, error) {
+	defer heartbeating(ctx)()
+	if a.Client == nil {
+		return nil, notConfigured("Treezor", "TREEZOR_BASE_URL")
+	}
+	payins, err := a.Client.ListValidatedPayins(ctx, walletID)
+	if err != nil {
+		return nil, err
+	}
+	var out []signals.TreezorPayinEvent
+	for _, p := range payins {
+		ev := signals.TreezorPayinEvent{UserID: p.UserID, PayinID: p.ID, WalletID: p.WalletID, PayinStatus: p.Status,
+			PaymentMethodID: p.PaymentMethodID}
+		if ev.IsValidatedSEPATransfer(walletID) {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}

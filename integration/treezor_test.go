@@ -131,6 +131,37 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 	}
 }
 
+// TestIntegrationTreezorTransferMadeBefore: a live verification with Treezor's SEPA validation step, whose
+// transfer reached the wallet before the verification started (its payin webhooks had no run to reach). The
+// workflow reads the wallet's validated transfers and goes on to the KYC review without waiting for a webhook.
+func TestIntegrationTreezorTransferMadeBefore(t *testing.T) {
+	s := testenv.Start(t)
+	const subject, wallet = "100003", "9100003"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s.Treezor.AddValidatedTransfer(wallet, "5001")
+	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: subject,
+		SEPAValidation: &signals.SEPAValidation{WalletID: wallet}})
+	require.NoError(t, err)
+	for _, e := range []webhook{
+		{signals.SignalTreezorKycLivenessCreate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "c3"}, KycStatus: "processing"}},
+		{signals.SignalTreezorKycLivenessUpdate, signals.TreezorLivenessEvent{Webhook: signals.Webhook{EventID: "u3"}, KycStatus: "processed", Score: score(1)}},
+		{signals.SignalTreezorDocumentCreate, signals.TreezorDocumentEvent{Webhook: signals.Webhook{EventID: "d3"}, DocumentID: "78", DocumentTypeID: 34}},
+	} {
+		s.SignalTreezor(t, subject, e.name, e.payload)
+	}
+	require.Eventually(t, func() bool {
+		st, err := s.Starter.Status(ctx, v)
+		return err == nil && st.Step == signals.StepKYCReview
+	}, 30*time.Second, 50*time.Millisecond, "the workflow requests the KYC review without a payin webhook")
+	s.SignalTreezor(t, subject, signals.SignalTreezorKycReview, signals.TreezorKycReviewEvent{Webhook: signals.Webhook{EventID: "r3"}, KycReview: signals.KycReviewValidated})
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
+	requireNoPendingTimers(t, s, v)
+	recordHistory(t, s, v, "treezor-liveness-transfer-before-approved")
+}
+
 // TestIntegrationTreezorIdent runs one QES and one video conference verification: an abort, the user's return
 // with the same URL, the provider's success, and the KYC review.
 func TestIntegrationTreezorIdent(t *testing.T) {

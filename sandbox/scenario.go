@@ -45,6 +45,10 @@ type Scenario struct {
 	// wallet (payin.create PENDING, then payin.update VALIDATED).
 	SEPA         bool `json:"sepa,omitempty"`
 	SEPATransfer At   `json:"-"`
+	// SEPATransferBefore: the user's transfer reached the wallet an hour before the verification started. Treezor
+	// holds it VALIDATED (GET /v1/payins lists it); its webhooks went out when no run existed to take them, and
+	// the relay's "unwanted" answer means Treezor does not send them again, so none comes now.
+	SEPATransferBefore bool `json:"sepaTransferBefore,omitempty"`
 	// Cancel: the backend cancels the verification once it has the identification URL.
 	Cancel bool `json:"cancel,omitempty"`
 
@@ -213,6 +217,8 @@ var livenessScenarios = []Scenario{
 		SEPATransfer: after(userSession + time.Hour)},
 	{Name: "SEPANEVER", Does: "score 1; the SEPA validation transfer never comes: expired",
 		Expected: signals.OutcomeExpired, Liveness: livenessValidated, Review: validated, SEPA: true},
+	{Name: "SEPABEFORE", Does: "score 1; the user's SEPA transfer reached the wallet before the verification started (no webhook now); KYC review validated",
+		Expected: signals.OutcomeApproved, Liveness: livenessValidated, Review: validated, SEPA: true, SEPATransferBefore: true},
 	// Treezor's workflow IDs are per user: a previous session's late or redelivered webhooks reach this run. Seed
 	// 001: "The newer request replaces the previous one"; its events are another session's, matched by
 	// identification-id.
@@ -345,7 +351,9 @@ func identScenarios(codes identCodes, qes bool) []Scenario {
 			Scenario{Name: "SEPATRANSFER", Does: "session done, SUCCESS; the user's SEPA transfer arrives; KYC review validated",
 				Expected: signals.OutcomeApproved, Ident: success, Review: validated, SEPA: true, SEPATransfer: after(userSession + agentReview)},
 			Scenario{Name: "SEPANEVER", Does: "session done, SUCCESS; the SEPA validation transfer never comes: expired",
-				Expected: signals.OutcomeExpired, Ident: success, Review: validated, SEPA: true})
+				Expected: signals.OutcomeExpired, Ident: success, Review: validated, SEPA: true},
+			Scenario{Name: "SEPABEFORE", Does: "session done, SUCCESS; the user's SEPA transfer reached the wallet before the verification started (no webhook now); KYC review validated",
+				Expected: signals.OutcomeApproved, Ident: success, Review: validated, SEPA: true, SEPATransferBefore: true})
 		rows = append(rows, Scenario{Name: "HOLDCERTIFICATE", Does: "session done; signed documents and result after 10 minutes: SUCCESS; KYC review validated",
 			Expected: signals.OutcomeApproved,
 			Ident:    identSteps(signals.TreezorResultReviewPending, after(10*time.Minute), signals.TreezorResultSuccess, nil),

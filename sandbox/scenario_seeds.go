@@ -7,6 +7,7 @@ package sandbox
 var scenarioSeeds = map[string]string{
 	"treezor-liveness/HAPPYPATH":             "seed 001 (Treezor live verification): \"Once you have received the kycliveness.update webhook with a kyc-status set to processed and a score of 1 (validated), you must retrieve the documents\"",
 	"treezor-liveness/SEPATRANSFER":          "seed 001 (Treezor live verification): \"Requires a video of the end user, their identity proof, and a SEPA transfer into their Treezor Wallet as an extra validation step.\"",
+	"treezor-liveness/SEPABEFORE":            "seed 001 (Treezor live verification): \"Requires a video of the end user, their identity proof, and a SEPA transfer into their Treezor Wallet as an extra validation step.\"",
 	"treezor-liveness/SEPANEVER":             "seed 001 (Treezor live verification): \"Requires a video of the end user, their identity proof, and a SEPA transfer into their Treezor Wallet as an extra validation step.\"",
 	"treezor-liveness/STALESESSION":          "seed 001 (Treezor live verification): \"The newer request replaces the previous one.\"",
 	"treezor-liveness/REFUSED":               "seed 001 (Treezor live verification): \"Refused. The live verification is processed, and the live verification provider couldn't verify the user (e.g., expired document).\"",
@@ -30,6 +31,7 @@ var scenarioSeeds = map[string]string{
 	"treezor-ident/FRAUDPENDING":             "seed 000 (Treezor video conference): \"FRAUD_SUSPICION_PENDING – Further verifications are made due to fraud suspicions.\"",
 	"treezor-ident/LONGREVIEW":               "seed 003 (Solaris IDnow): \"Normally, the review of the test scenarios is performed right away (~1-2 Minutes delay). Using the LONGREVIEW scenario, the review is performed 24 hours later.\"",
 	"treezor-qes/SEPATRANSFER":               "seed 002 (Treezor QES): \"For Germany, this option requires a SEPA transfer into the user's Wallet as an extra validation step.\"",
+	"treezor-qes/SEPABEFORE":                 "seed 002 (Treezor QES): \"For Germany, this option requires a SEPA transfer into the user's Wallet as an extra validation step.\"",
 	"treezor-qes/SEPANEVER":                  "seed 002 (Treezor QES): \"For Germany, this option requires a SEPA transfer into the user's Wallet as an extra validation step.\"",
 	"treezor-qes/HOLDCERTIFICATE":            "seed 003 (Solaris IDnow): \"The agent performs a successful identification, but the system sends out the signed documents and the results after 10 minutes. This test is only performable with an eSigning identification.\"",
 	"treezor-ident/KYCREFUSED":               "seed 000 (Treezor video conference): \"Treezor sends you the user.kycreview webhook upon validation or refusal.\"",

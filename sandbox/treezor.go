@@ -54,6 +54,14 @@ type tzUser struct {
 	review       *tzReview
 	// documents are the user's documents at Treezor, as GET /v1/documents lists them.
 	documents []tzStoredDocument
+	// payins are the payins into the user's wallet (TreezorWalletID), as GET /v1/payins lists them.
+	payins []*tzPayin
+}
+
+// tzPayin is a payin Treezor holds: a SEPA credit transfer into the user's wallet.
+type tzPayin struct {
+	id, status string
+	created    time.Time
 }
 
 // tzStoredDocument is a document Treezor holds for a user.
@@ -113,6 +121,7 @@ func (s *Server) routeTreezor() {
 	s.mux.HandleFunc("POST /treezor/v1/users/{userId}/videoconference", s.treezorUser(s.treezorInitiateIdent(signals.MethodTreezorVideoConference)))
 	s.mux.HandleFunc("PUT /treezor/v1/users/{userId}/Kycreview", s.treezorUser(s.treezorKycReview))
 	s.mux.HandleFunc("GET /treezor/v1/documents", s.treezorAuthed(s.treezorListDocuments))
+	s.mux.HandleFunc("GET /treezor/v1/payins", s.treezorAuthed(s.treezorListPayins))
 	s.mux.HandleFunc("/treezor/", func(w http.ResponseWriter, _ *http.Request) {
 		treezorError(w, http.StatusNotFound, "resource_not_found_error", "No route matches this method and path")
 	})
@@ -399,27 +408,53 @@ func (u *tzUser) oddID() bool {
 func TreezorWalletID(userID string) string { return "9" + userID }
 
 // playTransfer plays a scenario's SEPA validation transfer into the user's wallet: payin.create (PENDING), then
-// payin.update (VALIDATED), a received SEPA credit transfer (paymentMethodId 20). Call with s.mu.
+// payin.update (VALIDATED), a received SEPA credit transfer (paymentMethodId 20), which GET /v1/payins lists from
+// its creation, in its state at the time. With SEPATransferBefore the payin is already VALIDATED, created an hour
+// ago, and no webhook comes. Call with s.mu.
 func (s *Server) playTransfer(u *tzUser, sc Scenario) {
-	if !sc.SEPA || sc.SEPATransfer == (At{}) {
+	if !sc.SEPA || (sc.SEPATransfer == (At{}) && !sc.SEPATransferBefore) {
 		return
 	}
-	payinID := strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
-	object := func(status string) map[string]any {
-		return map[string]any{"payins": []any{map[string]any{
-			"payinId": payinID, "userId": u.id, "walletId": TreezorWalletID(u.id), "payinStatus": status,
-			"paymentMethodId": "20", "amount": "10.00", "currency": "EUR",
-			"createdDate": time.Now().UTC().Format(treezorDateLayout),
-		}}}
+	p := &tzPayin{id: strconv.FormatInt(time.Now().UnixNano()%1e9, 10)}
+	if sc.SEPATransferBefore {
+		p.status, p.created = signals.PayinStatusValidated, time.Now().Add(-time.Hour)
+		u.payins = append(u.payins, p)
+		return
 	}
+	object := func() map[string]any { return map[string]any{"payins": []any{u.payinObject(p)}} }
 	s.play(u.sub, []step{
 		{delay: s.clock.real(sc.SEPATransfer), fire: func() *webhook {
-			return s.treezorWebhook(u, signals.SignalTreezorPayinCreate, "payin", payinID, object(signals.PayinStatusPending), false)
+			p.status, p.created = signals.PayinStatusPending, time.Now()
+			u.payins = append(u.payins, p)
+			return s.treezorWebhook(u, signals.SignalTreezorPayinCreate, "payin", p.id, object(), false)
 		}},
 		{delay: s.clock.Duration(time.Minute), fire: func() *webhook {
-			return s.treezorWebhook(u, signals.SignalTreezorPayinUpdate, "payin", payinID, object(signals.PayinStatusValidated), false)
+			p.status = signals.PayinStatusValidated
+			return s.treezorWebhook(u, signals.SignalTreezorPayinUpdate, "payin", p.id, object(), false)
 		}},
 	})
+}
+
+// payinObject is a payin as Treezor's PayinObject shows it.
+func (u *tzUser) payinObject(p *tzPayin) map[string]any {
+	return map[string]any{"payinId": p.id, "userId": u.id, "walletId": TreezorWalletID(u.id), "payinStatus": p.status,
+		"paymentMethodId": "20", "amount": "10.00", "currency": "EUR", "createdDate": p.created.UTC().Format(treezorDateLayout)}
+}
+
+// treezorListPayins is GET /v1/payins?walletId=...&payinStatus=... (getPayins): the payins into a wallet, in the
+// given status when one is given.
+func (s *Server) treezorListPayins(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	wallet, status := q.Get("walletId"), q.Get("payinStatus")
+	out := []any{}
+	if u, ok := s.tz.users[strings.TrimPrefix(wallet, "9")]; ok && wallet == TreezorWalletID(u.id) {
+		for _, p := range u.payins {
+			if status == "" || p.status == status {
+				out = append(out, u.payinObject(p))
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"payins": out})
 }
 
 // storeDocument creates a document for the user, as GET /v1/documents will list it. Call with s.mu.

@@ -190,3 +190,37 @@ func TestTreezorAuth(t *testing.T) {
 	_, err = h.tz.GetUserKYC(bg(), "1")
 	require.Equal(t, providerhttp.ErrTypeNotFound, errType(err), "%v", err)
 }
+
+// TestTreezorSEPATransferPayins: GET /v1/payins lists the payins into the user's wallet as the webhooks announce
+// them (PENDING, then VALIDATED); a transfer made before the verification (SEPABEFORE) is listed VALIDATED at once
+// and announces nothing.
+func TestTreezorSEPATransferPayins(t *testing.T) {
+	h := newHarness(t, sandbox.Config{})
+
+	before := h.userFor(signals.MethodTreezorLiveness, "SEPABEFORE")
+	_, err := h.tz.InitiateLiveness(bg(), before, "")
+	require.NoError(t, err)
+	payins, err := h.tz.ListValidatedPayins(bg(), sandbox.TreezorWalletID(before))
+	require.NoError(t, err)
+	require.Len(t, payins, 1)
+	require.Equal(t, treezor.Payin{ID: payins[0].ID, WalletID: sandbox.TreezorWalletID(before), UserID: before,
+		Status: signals.PayinStatusValidated, PaymentMethodID: signals.PaymentMethodSEPACreditTransfer}, payins[0])
+	wf := signals.WorkflowID(signals.ProviderTreezor, before)
+	h.waitSignals(2, forWorkflow(wf)) // the liveness session's
+	require.Empty(t, h.matching(named(wf, signals.SignalTreezorPayinCreate)), "no payin webhook now")
+	require.Empty(t, h.matching(named(wf, signals.SignalTreezorPayinUpdate)))
+	other, err := h.tz.ListValidatedPayins(bg(), sandbox.TreezorWalletID(before)+"1")
+	require.NoError(t, err)
+	require.Empty(t, other, "another wallet's listing")
+
+	during := h.userFor(signals.MethodTreezorLiveness, "SEPATRANSFER")
+	_, err = h.tz.InitiateLiveness(bg(), during, "")
+	require.NoError(t, err)
+	wf = signals.WorkflowID(signals.ProviderTreezor, during)
+	update := h.waitSignals(1, named(wf, signals.SignalTreezorPayinUpdate))[0].Payload.(signals.TreezorPayinEvent)
+	require.Equal(t, signals.PayinStatusValidated, update.PayinStatus)
+	payins, err = h.tz.ListValidatedPayins(bg(), sandbox.TreezorWalletID(during))
+	require.NoError(t, err)
+	require.Len(t, payins, 1)
+	require.Equal(t, update.PayinID, payins[0].ID)
+}

@@ -263,6 +263,10 @@ func TestSEPAValidationTransfer(t *testing.T) {
 		wantReview  time.Duration // when the review is requested; 0: never
 		wantElapsed time.Duration
 		awaitingAt  time.Duration // a time at which the status shows awaiting_transfer; 0: none
+		// held are payins Treezor holds whose webhooks never reached the run, by creation time from the start;
+		// unreadable makes Treezor's payin listing fail.
+		held       map[time.Duration]signals.TreezorPayinEvent
+		unreadable bool
 	}{
 		{
 			name: "live verification: the transfer comes after the documents", method: signals.MethodTreezorLiveness,
@@ -289,6 +293,31 @@ func TestSEPAValidationTransfer(t *testing.T) {
 			},
 			wantStatus: signals.OutcomeExpired, wantElapsed: 14*day + 2*time.Minute, awaitingAt: 6 * time.Hour,
 		},
+		{
+			// Its payin webhooks came before the workflow existed: the relay had no run to signal.
+			name: "live verification: a transfer made before the verification started", method: signals.MethodTreezorLiveness,
+			events:     happyEvents(),
+			held:       map[time.Duration]signals.TreezorPayinEvent{-time.Hour: payin("early", wallet, signals.PayinStatusValidated, sct).(signals.TreezorPayinEvent)},
+			wantStatus: signals.OutcomeApproved, wantReview: 11 * time.Minute, wantElapsed: 3 * time.Hour,
+		},
+		{
+			name: "QES: the transfer's webhook is lost; Treezor's listing at the bound shows it", method: signals.MethodTreezorQES,
+			events: []event{
+				{time.Hour, signals.TreezorQESEvents.Created, identEvent("c", signals.TreezorResultSuccess, "")},
+				{2 * time.Hour, signals.TreezorQESEvents.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+				{15 * day, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+			},
+			held:       map[time.Duration]signals.TreezorPayinEvent{3 * time.Hour: payin("lost", wallet, signals.PayinStatusValidated, sct).(signals.TreezorPayinEvent)},
+			wantStatus: signals.OutcomeApproved, wantReview: 14*day + 2*time.Minute, wantElapsed: 15 * day, awaitingAt: 6 * time.Hour,
+		},
+		{
+			name: "live verification: Treezor's listing fails; the webhooks decide", method: signals.MethodTreezorLiveness,
+			events: append(happyEvents()[:4],
+				event{2 * time.Hour, signals.SignalTreezorPayinUpdate, payin("pu", wallet, signals.PayinStatusValidated, sct)},
+				event{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}),
+			unreadable: true,
+			wantStatus: signals.OutcomeApproved, wantReview: 2 * time.Hour, wantElapsed: 3 * time.Hour, awaitingAt: 90 * time.Minute,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,6 +336,10 @@ func TestSEPAValidationTransfer(t *testing.T) {
 				r.env.RegisterDelayedCallback(func() { waiting = r.queryStatus() }, tt.awaitingAt)
 			}
 			r.treezorOK().deliver(tt.events)
+			for at, p := range tt.held {
+				r.transfers = append(r.transfers, heldTransfer{p, start.Add(at)})
+			}
+			r.transfersUnreadable = tt.unreadable
 			o := r.execute()
 			require.Equal(t, tt.wantStatus, o.Status, "detail: %s", o.Detail)
 			require.Equal(t, tt.wantReview, requested)

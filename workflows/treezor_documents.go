@@ -126,9 +126,14 @@ func (f *treezorFlow) countReceived(listed []signals.Document) int {
 // transfer into the user's wallet before the KYC review is requested. Seed 001: Liveness "Requires a video of the
 // end user, their identity proof, and a SEPA transfer into their Treezor Wallet as an extra validation step";
 // seed 002: QES in Germany "requires a SEPA transfer into the user's Wallet as an extra validation step". The
-// transfer is the user's to make, at any time from the start (a payin.create or payin.update that came before
-// this step counts), so its bound (Deadlines.Transfer, from the start, plus the grace for webhook latency)
-// concludes: the verification ends expired.
+// transfer is the user's to make, at any time (a payin.create or payin.update that came before this step counts),
+// so its bound (Deadlines.Transfer, from the start, plus the grace for webhook latency) concludes: the
+// verification ends expired.
+//
+// A transfer made before the workflow existed had its webhooks answered "unwanted" (no run to take them), and a
+// webhook may be lost; Treezor still holds the payin. So the step reads the wallet's validated transfers
+// (getPayins) when it begins and once more before it concludes expired (changes.readTransfers). A failed read
+// leaves the webhooks to decide, as before.
 func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 	if f.input.SEPAValidation == nil || !f.changes.sepaTransfer {
 		return nil
@@ -137,6 +142,12 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 	deadline := workflow.GetInfo(ctx).WorkflowStartTime.Add(limit)
 	got := func() bool { return f.events.transfer != nil }
 	if !got() {
+		f.readTransfers(ctx)
+		if o := f.stoppedDuringRead(); o != nil {
+			return o
+		}
+	}
+	if !got() {
 		f.enterStep(ctx, signals.StepAwaitingTransfer, deadline)
 	}
 	ok, err := f.waitUntil(ctx, deadline.Add(time.Duration(f.deadlines.Grace)), "SEPA validation transfer (payin)", got)
@@ -144,8 +155,33 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 		return o
 	}
 	if !ok {
+		f.readTransfers(ctx)
+		if o := f.stoppedDuringRead(); o != nil {
+			return o
+		}
+	}
+	if !got() {
 		return &signals.Outcome{Status: signals.OutcomeExpired, UserMayRetry: true,
 			Detail: fmt.Sprintf("no validated SEPA transfer into the user's wallet within %s of the start", limit)}
 	}
 	return nil
+}
+
+// readTransfers reads the validated SEPA transfers Treezor holds for the verification's wallet and records the
+// first, as its webhook would have (changes.readTransfers).
+func (f *treezorFlow) readTransfers(ctx workflow.Context) {
+	if !f.changes.readTransfers {
+		return
+	}
+	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "list the wallet's validated transfers"))
+	var transfers []signals.TreezorPayinEvent
+	if err := workflow.ExecuteActivity(actx, tz.ListValidatedTransfers, f.input.SEPAValidation.WalletID).Get(actx, &transfers); err != nil {
+		if !f.interrupted(err) {
+			f.logger.Warn("Listing the wallet's transfers failed; going by their webhooks", "error", err)
+		}
+		return
+	}
+	for _, t := range transfers {
+		f.recordPayin(t)
+	}
 }

@@ -98,6 +98,10 @@ type run struct {
 	calls   map[string]int
 	// documents are the documents Treezor holds for the user: those among the delivered events.
 	documents []heldDocument
+	// transfers are the payins Treezor holds: those among the delivered events, and any added without a webhook.
+	transfers []heldTransfer
+	// transfersUnreadable makes every read of the wallet's transfers fail, as while Treezor is down.
+	transfersUnreadable bool
 	// yousignReads overrides what reading a Yousign verification answers, by verification ID.
 	yousignReads map[string]string
 	// reviewState is the user's kycReview at Treezor: the last decision a delivered user.kycreview announced.
@@ -111,6 +115,12 @@ type run struct {
 // heldDocument is a document Treezor holds, with its creation time (what createdDateFrom filters on).
 type heldDocument struct {
 	signals.Document
+	created time.Time
+}
+
+// heldTransfer is a payin Treezor holds, with its creation time.
+type heldTransfer struct {
+	signals.TreezorPayinEvent
 	created time.Time
 }
 
@@ -160,6 +170,21 @@ func (r *run) treezorOK() *run {
 	r.env.OnActivity(tz.GetUserKYC, mock.Anything, testUser).Return(
 		func(context.Context, string) (activities.UserKYC, error) {
 			return activities.UserKYC{KycReview: cmp.Or(r.reviewState, signals.KycReviewPending)}, nil
+		}).Maybe()
+	r.env.OnActivity(tz.ListValidatedTransfers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, wallet string) ([]signals.TreezorPayinEvent, error) {
+			if r.transfersUnreadable {
+				return nil, errors.New("treezor: list payins: 503 Service Unavailable")
+			}
+			var out []signals.TreezorPayinEvent
+			for _, p := range r.transfers {
+				if !p.created.After(r.env.Now()) && p.IsValidatedSEPATransfer(wallet) {
+					ev := p.TreezorPayinEvent
+					ev.Webhook = signals.Webhook{}
+					out = append(out, ev)
+				}
+			}
+			return out, nil
 		}).Maybe()
 	return r.listDocuments()
 }
@@ -221,6 +246,9 @@ func (r *run) deliver(events []event) *run {
 				}
 				r.yousignFinal[ev.VerificationID] = ev
 			}, e.at)
+		}
+		if p, ok := e.payload.(signals.TreezorPayinEvent); ok {
+			r.transfers = append(r.transfers, heldTransfer{p, start.Add(e.at)})
 		}
 		if d, ok := e.payload.(signals.TreezorDocumentEvent); ok {
 			r.documents = append(r.documents, heldDocument{signals.Document{ID: d.DocumentID, TypeID: d.DocumentTypeID}, created(e, d)})

@@ -141,6 +141,10 @@ type changes struct {
 	// listed makes the workflow list them again (see awaitAllDocuments); before, the listing that missed the
 	// document held the KYC review until the review bound.
 	relistDocuments bool
+	// readTransfers (version 11): the SEPA validation step reads the wallet's validated transfers from Treezor
+	// when it begins and at its bound (see treezorFlow.awaitTransfer); before, only payin webhooks counted, and a
+	// transfer made before the workflow existed, or whose webhook was lost, ended the verification expired.
+	readTransfers bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -150,13 +154,13 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 10)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 11)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
 		sepaTransfer: version >= 5, strictInput: version >= 6,
 		confirmDecisions: version >= 7, confirmResults: version >= 8, leanAttributes: version >= 9,
-		relistDocuments: version >= 10}
+		relistDocuments: version >= 10, readTransfers: version >= 11}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it

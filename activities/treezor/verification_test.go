@@ -301,3 +301,30 @@ func TestListDocuments(t *testing.T) {
 	assert.Equal(t, "/v1/documents", calls[0].Path)
 	assert.Equal(t, "createdDateFrom=2026-11-30+09%3A05%3A07&userId=123", calls[0].RawQuery)
 }
+
+// TestListValidatedPayins: GET /v1/payins with walletId and payinStatus=VALIDATED (getPayins); numbers or strings,
+// amounts and names skipped, a payin into another wallet dropped, a wallet ID that is not one never sent.
+func TestListValidatedPayins(t *testing.T) {
+	f := newFakeTreezor(t, respond(http.StatusOK, `{"payins":[`+
+		`{"payinId":5001,"walletId":777,"userId":123,"payinStatus":"VALIDATED","paymentMethodId":20,"amount":"10.00","userName":"ALEX OAK"},`+
+		`{"payinId":"5002","walletId":"777","userId":"123","payinStatus":"VALIDATED","paymentMethodId":"21"},`+
+		`{"payinId":"5003","walletId":"778","userId":"123","payinStatus":"VALIDATED","paymentMethodId":"20"}]}`))
+	payins, err := f.client(t).ListValidatedPayins(t.Context(), "777")
+	require.NoError(t, err)
+	assert.Equal(t, []Payin{
+		{ID: "5001", WalletID: "777", UserID: "123", Status: "VALIDATED", PaymentMethodID: "20"},
+		{ID: "5002", WalletID: "777", UserID: "123", Status: "VALIDATED", PaymentMethodID: "21"},
+	}, payins)
+	calls := f.Calls()
+	require.Len(t, calls, 1)
+	assert.Equal(t, http.MethodGet, calls[0].Method)
+	assert.Equal(t, "/v1/payins", calls[0].Path)
+	assert.Equal(t, "payinStatus=VALIDATED&walletId=777", calls[0].RawQuery)
+
+	for _, wallet := range []string{"", "12a", "alice@example.com", "12345678901234567890"} {
+		_, err := f.client(t).ListValidatedPayins(t.Context(), wallet)
+		require.Error(t, err, "wallet %q", wallet)
+		assert.NotContains(t, err.Error(), "alice", "the value is not quoted")
+	}
+	assert.Len(t, f.Calls(), 1, "an invalid wallet ID is never sent")
+}

@@ -239,6 +239,16 @@ type FakeTreezor struct {
 	documents map[string][]signals.Document
 	// reviews are the users' decided kycReview (GET /v1/users/{id}); 1 (pending) otherwise.
 	reviews map[string]int
+	// validatedPayins are the IDs of the validated SEPA transfers into each wallet (GET /v1/payins).
+	validatedPayins map[string][]string
+}
+
+// AddValidatedTransfer makes the fake hold a validated SEPA credit transfer into the wallet, as GET /v1/payins
+// lists it, whatever webhooks were sent.
+func (f *FakeTreezor) AddValidatedTransfer(walletID, payinID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.validatedPayins[walletID] = append(f.validatedPayins[walletID], payinID)
 }
 
 // SetKycReview makes the fake's user show a KYC review decision, as Treezor's API does once it sent user.kycreview.
@@ -274,7 +284,8 @@ func (f *FakeTreezor) Abandoned(userID string) (time.Duration, bool) {
 
 // NewFakeTreezor starts the fake on a loopback port.
 func NewFakeTreezor() *FakeTreezor {
-	f := &FakeTreezor{abandoned: map[string]time.Duration{}, documents: map[string][]signals.Document{}, reviews: map[string]int{}}
+	f := &FakeTreezor{abandoned: map[string]time.Duration{}, documents: map[string][]signals.Document{}, reviews: map[string]int{},
+		validatedPayins: map[string][]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("grant_type") != "client_credentials" || r.FormValue("client_secret") != "test-secret" {
@@ -345,6 +356,19 @@ func NewFakeTreezor() *FakeTreezor {
 			docs = append(docs, map[string]any{"documentId": d.ID, "documentTypeId": d.TypeID, "userId": r.URL.Query().Get("userId")})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"documents": docs})
+	}))
+	mux.HandleFunc("GET /v1/payins", authed(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		payins := []map[string]any{}
+		wallet := r.URL.Query().Get("walletId")
+		if r.URL.Query().Get("payinStatus") == signals.PayinStatusValidated {
+			for _, id := range f.validatedPayins[wallet] {
+				payins = append(payins, map[string]any{"payinId": id, "walletId": wallet, "payinStatus": signals.PayinStatusValidated,
+					"paymentMethodId": signals.PaymentMethodSEPACreditTransfer})
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"payins": payins})
 	}))
 	mux.HandleFunc("GET /v1/users/{userId}", authed(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"users": []map[string]any{{"userId": r.PathValue("userId"),
