@@ -134,23 +134,30 @@ func (a *Treezor) ListDocuments(ctx context.Context, req TreezorDocumentsRequest
 	return out, nil
 }
 
-// ListValidatedTransfers lists the validated SEPA transfers Treezor holds for the wallet, as payin events without
-// a webhook: the workflow's SEPA validation step reads them when it begins and at its bound, so that a transfer
-// made before the workflow existed, or whose webhook was lost, still counts.
-func (a *Treezor) ListValidatedTransfers(ctx context.Context, walletID string) ([]signals.TreezorPayinEvent, error) {
+// TreezorTransfersRequest asks for the validated SEPA transfers into a wallet made since a time.
+type TreezorTransfersRequest struct {
+	WalletID string    `json:"walletId"`
+	Since    time.Time `json:"since"`
+}
+
+// ListValidatedTransfers lists the validated SEPA transfers Treezor holds for the wallet, made since req.Since, as
+// payin events dated by their creation (EmittedAt): the workflow's SEPA validation step reads them when it begins
+// and at its bound, so that a transfer made just before the workflow existed, or whose webhook was lost, still
+// counts.
+func (a *Treezor) ListValidatedTransfers(ctx context.Context, req TreezorTransfersRequest) ([]signals.TreezorPayinEvent, error) {
 	defer heartbeating(ctx)()
 	if a.Client == nil {
 		return nil, notConfigured("Treezor", "TREEZOR_BASE_URL")
 	}
-	payins, err := a.Client.ListValidatedPayins(ctx, walletID)
+	payins, err := a.Client.ListValidatedPayins(ctx, req.WalletID, req.Since)
 	if err != nil {
 		return nil, err
 	}
 	var out []signals.TreezorPayinEvent
 	for _, p := range payins {
-		ev := signals.TreezorPayinEvent{UserID: p.UserID, PayinID: p.ID, WalletID: p.WalletID, PayinStatus: p.Status,
-			PaymentMethodID: p.PaymentMethodID}
-		if ev.IsValidatedSEPATransfer(walletID) {
+		ev := signals.TreezorPayinEvent{Webhook: signals.Webhook{EmittedAt: p.Created}, UserID: p.UserID, PayinID: p.ID,
+			WalletID: p.WalletID, PayinStatus: p.Status, PaymentMethodID: p.PaymentMethodID}
+		if ev.IsValidatedSEPATransfer(req.WalletID) {
 			out = append(out, ev)
 		}
 	}

@@ -139,7 +139,7 @@ func TestIntegrationTreezorTransferMadeBefore(t *testing.T) {
 	const subject, wallet = "100003", "9100003"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s.Treezor.AddValidatedTransfer(wallet, "5001")
+	s.Treezor.AddValidatedTransfer(wallet, "5001", time.Now().Add(-time.Hour))
 	v, _, err := s.Starter.Start(ctx, signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: subject,
 		SEPAValidation: &signals.SEPAValidation{WalletID: wallet}})
 	require.NoError(t, err)

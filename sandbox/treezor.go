@@ -441,15 +441,24 @@ func (u *tzUser) payinObject(p *tzPayin) map[string]any {
 		"paymentMethodId": "20", "amount": "10.00", "currency": "EUR", "createdDate": p.created.UTC().Format(treezorDateLayout)}
 }
 
-// treezorListPayins is GET /v1/payins?walletId=...&payinStatus=... (getPayins): the payins into a wallet, in the
-// given status when one is given.
+// treezorListPayins is GET /v1/payins?walletId=...&payinStatus=...&createdDateFrom=... (getPayins): the payins
+// into a wallet, in the given status and created since createdDateFrom ("YYYY-MM-DD HH:mm:ss", UTC) when given.
 func (s *Server) treezorListPayins(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	wallet, status := q.Get("walletId"), q.Get("payinStatus")
+	var from time.Time
+	if v := q.Get("createdDateFrom"); v != "" {
+		t, err := time.Parse(treezorDateLayout, v)
+		if err != nil {
+			treezorError(w, http.StatusBadRequest, "invalid_parameter", "createdDateFrom: want YYYY-MM-DD HH:mm:ss")
+			return
+		}
+		from = t
+	}
 	out := []any{}
 	if u, ok := s.tz.users[strings.TrimPrefix(wallet, "9")]; ok && wallet == TreezorWalletID(u.id) {
 		for _, p := range u.payins {
-			if status == "" || p.status == status {
+			if (status == "" || p.status == status) && !p.created.Before(from) {
 				out = append(out, u.payinObject(p))
 			}
 		}

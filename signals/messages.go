@@ -111,7 +111,8 @@ func (in VerificationInput) Validate() error {
 		name string
 		d    Duration
 	}{{"urlValidity", in.Deadlines.URLValidity}, {"review", in.Deadlines.Review}, {"verification", in.Deadlines.Verification},
-		{"overdueLimit", in.Deadlines.OverdueLimit}, {"grace", in.Deadlines.Grace}, {"transfer", in.Deadlines.Transfer}}
+		{"overdueLimit", in.Deadlines.OverdueLimit}, {"grace", in.Deadlines.Grace}, {"transfer", in.Deadlines.Transfer},
+		{"transferLookback", in.Deadlines.TransferLookback}}
 	for _, dl := range deadlines {
 		if dl.d < 0 {
 			return fmt.Errorf("deadlines.%s: %s is negative", dl.name, time.Duration(dl.d))
@@ -139,6 +140,11 @@ type Deadlines struct {
 	// Transfer bounds the wait for the SEPA validation transfer (SEPAValidation), from the start: the user's
 	// side, so it concludes (expired). Default 14 days, as long as an IDnow link.
 	Transfer Duration `json:"transfer,omitempty"`
+	// TransferLookback is how long before the start a SEPA validation transfer may have been made and still count:
+	// the user may pay before the backend starts the verification, when the payin's webhooks have no run to reach.
+	// An older transfer (for an earlier verification, or any payin of a wallet in use) does not count. Default 24
+	// hours.
+	TransferLookback Duration `json:"transferLookback,omitempty"`
 }
 
 // Default deadlines from the providers' documentation.
@@ -148,6 +154,7 @@ const (
 	ReviewBound         = 24 * time.Hour
 	OverdueLimit        = 14 * 24 * time.Hour
 	URLGrace            = 2 * time.Minute
+	TransferLookback    = 24 * time.Hour
 )
 
 // WithDefaults fills zero deadlines with the method's defaults.
@@ -171,6 +178,9 @@ func (d Deadlines) WithDefaults(m Method) Deadlines {
 	}
 	if d.Transfer == 0 {
 		d.Transfer = Duration(IDnowURLValidity)
+	}
+	if d.TransferLookback == 0 {
+		d.TransferLookback = Duration(TransferLookback)
 	}
 	if d.Verification == 0 && m == MethodYousignVideo {
 		d.Verification = Duration(7 * 24 * time.Hour)

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -255,6 +256,14 @@ func payin(id, wallet, status, method string) any {
 func TestSEPAValidationTransfer(t *testing.T) {
 	const wallet = "777"
 	sct, inst := signals.PaymentMethodSEPACreditTransfer, signals.PaymentMethodSEPAInstantCreditTransfer
+	var start time.Time // set before each run; payinEmitted's emission times are relative to it
+	payinEmitted := func(id, wallet string, at time.Duration) func() any {
+		return func() any {
+			p := payin(id, wallet, signals.PayinStatusValidated, sct).(signals.TreezorPayinEvent)
+			p.EmittedAt = start.Add(at)
+			return p
+		}
+	}
 	tests := []struct {
 		name        string
 		method      signals.Method
@@ -311,6 +320,15 @@ func TestSEPAValidationTransfer(t *testing.T) {
 			wantStatus: signals.OutcomeApproved, wantReview: 14*day + 2*time.Minute, wantElapsed: 15 * day, awaitingAt: 6 * time.Hour,
 		},
 		{
+			// A validated transfer of a month ago (an earlier verification's, or any payin of a wallet in use) is
+			// not this one's: neither listed nor, redelivered, taken from its webhook.
+			name: "live verification: only a transfer made before the 24-hour lookback", method: signals.MethodTreezorLiveness,
+			events: append(happyEvents(),
+				event{time.Hour, signals.SignalTreezorPayinUpdate, payinEmitted("old-redelivered", wallet, -30*day)}),
+			held:       map[time.Duration]signals.TreezorPayinEvent{-30 * day: payin("old", wallet, signals.PayinStatusValidated, sct).(signals.TreezorPayinEvent)},
+			wantStatus: signals.OutcomeExpired, wantElapsed: 14*day + 2*time.Minute, awaitingAt: 2 * time.Hour,
+		},
+		{
 			name: "live verification: Treezor's listing fails; the webhooks decide", method: signals.MethodTreezorLiveness,
 			events: append(happyEvents()[:4],
 				event{2 * time.Hour, signals.SignalTreezorPayinUpdate, payin("pu", wallet, signals.PayinStatusValidated, sct)},
@@ -324,7 +342,13 @@ func TestSEPAValidationTransfer(t *testing.T) {
 			r := newRun(t)
 			r.method = tt.method
 			r.input = &signals.VerificationInput{Method: tt.method, SubjectID: testUser, SEPAValidation: &signals.SEPAValidation{WalletID: wallet}}
-			start := r.env.Now()
+			start = r.env.Now()
+			events := slices.Clone(tt.events)
+			for i, e := range events {
+				if emitted, ok := e.payload.(func() any); ok {
+					events[i].payload = emitted()
+				}
+			}
 			var requested time.Duration
 			r.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 				if info.ActivityType.Name == "RequestKYCReview" && requested == 0 {
@@ -335,7 +359,7 @@ func TestSEPAValidationTransfer(t *testing.T) {
 			if tt.awaitingAt > 0 {
 				r.env.RegisterDelayedCallback(func() { waiting = r.queryStatus() }, tt.awaitingAt)
 			}
-			r.treezorOK().deliver(tt.events)
+			r.treezorOK().deliver(events)
 			for at, p := range tt.held {
 				r.transfers = append(r.transfers, heldTransfer{p, start.Add(at)})
 			}

@@ -128,14 +128,32 @@ func (f *treezorFlow) recordLiveness(ev signals.TreezorLivenessEvent) {
 	}
 }
 
-// recordPayin keeps the first validated SEPA transfer into the verification's wallet. Any other payin (a card
-// top-up, another wallet, one still pending or canceled) changes nothing: the user may send another transfer.
+// recordPayin keeps the first validated SEPA transfer into the verification's wallet, from its webhook. Any other
+// payin (a card top-up, another wallet, one still pending or canceled) changes nothing: the user may send another
+// transfer. One Treezor emitted before the transfer window (changes.readTransfers: transferWindowStart) is another
+// verification's, or any payin of a wallet in use, redelivered: counted stale.
 func (f *treezorFlow) recordPayin(ev signals.TreezorPayinEvent) {
+	if f.changes.readTransfers && !ev.EmittedAt.IsZero() && ev.EmittedAt.Before(f.transferWindowStart()) {
+		f.countWebhook(WebhookKindStale)
+		f.logger.Info("Ignoring a payin emitted before the transfer window", "emittedAt", ev.EmittedAt)
+		return
+	}
+	f.keepTransfer(ev)
+}
+
+// keepTransfer records ev if it is the first validated SEPA transfer into the verification's wallet.
+func (f *treezorFlow) keepTransfer(ev signals.TreezorPayinEvent) {
 	v := f.input.SEPAValidation
 	if v == nil || f.events.transfer != nil || !ev.IsValidatedSEPATransfer(v.WalletID) {
 		return
 	}
 	f.events.transfer = &ev
+}
+
+// transferWindowStart is the earliest a SEPA validation transfer may have been made and still count: the
+// lookback before the start (Deadlines.TransferLookback, 24 hours by default).
+func (f *treezorFlow) transferWindowStart() time.Time {
+	return f.startedAt.Add(-time.Duration(f.deadlines.TransferLookback))
 }
 
 func (f *treezorFlow) recordDocument(ev signals.TreezorDocumentEvent) {

@@ -126,14 +126,14 @@ func (f *treezorFlow) countReceived(listed []signals.Document) int {
 // transfer into the user's wallet before the KYC review is requested. Seed 001: Liveness "Requires a video of the
 // end user, their identity proof, and a SEPA transfer into their Treezor Wallet as an extra validation step";
 // seed 002: QES in Germany "requires a SEPA transfer into the user's Wallet as an extra validation step". The
-// transfer is the user's to make, at any time (a payin.create or payin.update that came before this step counts),
-// so its bound (Deadlines.Transfer, from the start, plus the grace for webhook latency) concludes: the
-// verification ends expired.
+// transfer is the user's to make, at any time from the start (a payin.create or payin.update that came before
+// this step counts), so its bound (Deadlines.Transfer, from the start, plus the grace for webhook latency)
+// concludes: the verification ends expired.
 //
-// A transfer made before the workflow existed had its webhooks answered "unwanted" (no run to take them), and a
-// webhook may be lost; Treezor still holds the payin. So the step reads the wallet's validated transfers
-// (getPayins) when it begins and once more before it concludes expired (changes.readTransfers). A failed read
-// leaves the webhooks to decide, as before.
+// The user may also pay shortly before the backend starts the verification; that payin's webhooks were answered
+// "unwanted" (no run to take them), and a webhook may be lost, while Treezor still holds the payin. So the step
+// reads the wallet's validated transfers made since transferWindowStart (getPayins) when it begins and once more
+// before it concludes expired (changes.readTransfers). A failed read leaves the webhooks to decide, as before.
 func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 	if f.input.SEPAValidation == nil || !f.changes.sepaTransfer {
 		return nil
@@ -141,11 +141,17 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 	limit := time.Duration(f.deadlines.Transfer)
 	deadline := workflow.GetInfo(ctx).WorkflowStartTime.Add(limit)
 	got := func() bool { return f.events.transfer != nil }
-	if !got() {
-		f.readTransfers(ctx)
-		if o := f.stoppedDuringRead(); o != nil {
-			return o
+	var readAt time.Time
+	read := func() *signals.Outcome {
+		if !f.changes.readTransfers || got() || workflow.Now(ctx).Equal(readAt) {
+			return nil // the read of this very moment already said
 		}
+		readAt = workflow.Now(ctx)
+		f.readTransfers(ctx)
+		return f.stoppedDuringRead()
+	}
+	if o := read(); o != nil {
+		return o
 	}
 	if !got() {
 		f.enterStep(ctx, signals.StepAwaitingTransfer, deadline)
@@ -155,8 +161,7 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 		return o
 	}
 	if !ok {
-		f.readTransfers(ctx)
-		if o := f.stoppedDuringRead(); o != nil {
+		if o := read(); o != nil {
 			return o
 		}
 	}
@@ -167,21 +172,21 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 	return nil
 }
 
-// readTransfers reads the validated SEPA transfers Treezor holds for the verification's wallet and records the
-// first, as its webhook would have (changes.readTransfers).
+// readTransfers reads the validated SEPA transfers Treezor holds for the verification's wallet, made since
+// transferWindowStart, and keeps the first, as its webhook would have.
 func (f *treezorFlow) readTransfers(ctx workflow.Context) {
-	if !f.changes.readTransfers {
-		return
-	}
 	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "list the wallet's validated transfers"))
+	req := activities.TreezorTransfersRequest{WalletID: f.input.SEPAValidation.WalletID, Since: f.transferWindowStart()}
 	var transfers []signals.TreezorPayinEvent
-	if err := workflow.ExecuteActivity(actx, tz.ListValidatedTransfers, f.input.SEPAValidation.WalletID).Get(actx, &transfers); err != nil {
+	if err := workflow.ExecuteActivity(actx, tz.ListValidatedTransfers, req).Get(actx, &transfers); err != nil {
 		if !f.interrupted(err) {
 			f.logger.Warn("Listing the wallet's transfers failed; going by their webhooks", "error", err)
 		}
 		return
 	}
 	for _, t := range transfers {
-		f.recordPayin(t)
+		if t.EmittedAt.IsZero() || !t.EmittedAt.Before(req.Since) {
+			f.keepTransfer(t)
+		}
 	}
 }

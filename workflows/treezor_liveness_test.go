@@ -172,15 +172,15 @@ func (r *run) treezorOK() *run {
 			return activities.UserKYC{KycReview: cmp.Or(r.reviewState, signals.KycReviewPending)}, nil
 		}).Maybe()
 	r.env.OnActivity(tz.ListValidatedTransfers, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, wallet string) ([]signals.TreezorPayinEvent, error) {
+		func(_ context.Context, req activities.TreezorTransfersRequest) ([]signals.TreezorPayinEvent, error) {
 			if r.transfersUnreadable {
 				return nil, errors.New("treezor: list payins: 503 Service Unavailable")
 			}
 			var out []signals.TreezorPayinEvent
 			for _, p := range r.transfers {
-				if !p.created.After(r.env.Now()) && p.IsValidatedSEPATransfer(wallet) {
+				if !p.created.After(r.env.Now()) && !p.created.Before(req.Since) && p.IsValidatedSEPATransfer(req.WalletID) {
 					ev := p.TreezorPayinEvent
-					ev.Webhook = signals.Webhook{}
+					ev.Webhook = signals.Webhook{EmittedAt: p.created}
 					out = append(out, ev)
 				}
 			}
@@ -248,7 +248,11 @@ func (r *run) deliver(events []event) *run {
 			}, e.at)
 		}
 		if p, ok := e.payload.(signals.TreezorPayinEvent); ok {
-			r.transfers = append(r.transfers, heldTransfer{p, start.Add(e.at)})
+			created := start.Add(e.at)
+			if !p.EmittedAt.IsZero() {
+				created = p.EmittedAt // a redelivery of an older payin's webhook
+			}
+			r.transfers = append(r.transfers, heldTransfer{p, created})
 		}
 		if d, ok := e.payload.(signals.TreezorDocumentEvent); ok {
 			r.documents = append(r.documents, heldDocument{signals.Document{ID: d.DocumentID, TypeID: d.DocumentTypeID}, created(e, d)})

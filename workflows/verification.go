@@ -37,6 +37,8 @@ type verification struct {
 	step         signals.Step
 	stepDeadline time.Time
 
+	// startedAt is the workflow's start time.
+	startedAt      time.Time
 	providerRef    string
 	providerStatus string
 	url            string
@@ -174,6 +176,7 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 		deadlines:  input.Deadlines.WithDefaults(input.Method),
 		logger:     log.With(workflow.GetLogger(ctx), "method", string(input.Method)),
 		step:       signals.StepInitiating,
+		startedAt:  workflow.GetInfo(ctx).WorkflowStartTime,
 		seenEvents: map[string]struct{}{},
 		changes:    readChanges(ctx),
 		metrics:    newVerificationMetrics(ctx, input.Method),

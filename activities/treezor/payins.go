@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/kycflow/kycflow/activities/providerhttp"
 )
@@ -17,19 +18,25 @@ type Payin struct {
 	UserID          string
 	Status          string
 	PaymentMethodID string
+	// Created is when Treezor recorded the payin (createdDate); zero when it did not say.
+	Created time.Time
 }
 
-// ListValidatedPayins lists the validated payins into a wallet (GET /v1/payins?walletId=...&payinStatus=VALIDATED,
-// Treezor's getPayins). The SEPA validation transfer (seeds 001 and 002) may reach the wallet before the
+// ListValidatedPayins lists the validated payins into a wallet created since since (GET
+// /v1/payins?walletId=...&payinStatus=VALIDATED&createdDateFrom=..., Treezor's getPayins); a payin dated before
+// since is dropped here too. The SEPA validation transfer (seeds 001 and 002) may reach the wallet before the
 // verification's workflow exists, when its payin webhooks have no run to reach, or its webhook may be lost: this
 // listing is what Treezor holds whatever webhooks came.
-func (c *Client) ListValidatedPayins(ctx context.Context, walletID string) ([]Payin, error) {
+func (c *Client) ListValidatedPayins(ctx context.Context, walletID string, since time.Time) ([]Payin, error) {
 	const op = "treezor: list payins"
 	if walletID == "" || len(walletID) > 19 || strings.Trim(walletID, "0123456789") != "" {
 		// The value is not quoted: a wrong value could be personal data.
 		return nil, providerhttp.InvalidArgument(op, "the Treezor wallet ID must be digits only")
 	}
 	query := url.Values{"walletId": {walletID}, "payinStatus": {"VALIDATED"}}
+	if !since.IsZero() {
+		query.Set("createdDateFrom", since.UTC().Format(documentDateLayout))
+	}
 	resp, body, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: "/v1/payins", Query: query})
 	if err != nil {
 		return nil, err
@@ -45,6 +52,7 @@ func (c *Client) ListValidatedPayins(ctx context.Context, walletID string) ([]Pa
 			UserID          flexible `json:"userId"`
 			PayinStatus     string   `json:"payinStatus"`
 			PaymentMethodID flexible `json:"paymentMethodId"`
+			CreatedDate     string   `json:"createdDate"`
 		} `json:"payins"`
 	}
 	if err := json.Unmarshal(body, &answer); err != nil {
@@ -56,8 +64,12 @@ func (c *Client) ListValidatedPayins(ctx context.Context, walletID string) ([]Pa
 		if p.PayinID == "" || !sameUserID(string(p.WalletID), walletID) {
 			continue
 		}
+		created, _ := time.Parse(documentDateLayout, p.CreatedDate) // zero when absent or in another form
+		if !created.IsZero() && created.Before(since) {
+			continue
+		}
 		payins = append(payins, Payin{ID: string(p.PayinID), WalletID: walletID, UserID: string(p.UserID),
-			Status: p.PayinStatus, PaymentMethodID: string(p.PaymentMethodID)})
+			Status: p.PayinStatus, PaymentMethodID: string(p.PaymentMethodID), Created: created})
 	}
 	return payins, nil
 }

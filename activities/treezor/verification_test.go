@@ -302,27 +302,30 @@ func TestListDocuments(t *testing.T) {
 	assert.Equal(t, "createdDateFrom=2026-11-30+09%3A05%3A07&userId=123", calls[0].RawQuery)
 }
 
-// TestListValidatedPayins: GET /v1/payins with walletId and payinStatus=VALIDATED (getPayins); numbers or strings,
-// amounts and names skipped, a payin into another wallet dropped, a wallet ID that is not one never sent.
+// TestListValidatedPayins: GET /v1/payins with walletId, payinStatus=VALIDATED and createdDateFrom (getPayins);
+// numbers or strings, amounts and names skipped, a payin into another wallet or dated before since dropped (should
+// Treezor ignore the filter), a wallet ID that is not one never sent.
 func TestListValidatedPayins(t *testing.T) {
 	f := newFakeTreezor(t, respond(http.StatusOK, `{"payins":[`+
-		`{"payinId":5001,"walletId":777,"userId":123,"payinStatus":"VALIDATED","paymentMethodId":20,"amount":"10.00","userName":"ALEX OAK"},`+
+		`{"payinId":5001,"walletId":777,"userId":123,"payinStatus":"VALIDATED","paymentMethodId":20,"amount":"10.00","userName":"ALEX OAK","createdDate":"2026-11-30 09:10:00"},`+
 		`{"payinId":"5002","walletId":"777","userId":"123","payinStatus":"VALIDATED","paymentMethodId":"21"},`+
-		`{"payinId":"5003","walletId":"778","userId":"123","payinStatus":"VALIDATED","paymentMethodId":"20"}]}`))
-	payins, err := f.client(t).ListValidatedPayins(t.Context(), "777")
+		`{"payinId":"5003","walletId":"778","userId":"123","payinStatus":"VALIDATED","paymentMethodId":"20"},`+
+		`{"payinId":"5004","walletId":"777","userId":"123","payinStatus":"VALIDATED","paymentMethodId":"20","createdDate":"2026-11-01 08:00:00"}]}`))
+	since := time.Date(2026, 11, 30, 9, 5, 7, 0, time.UTC)
+	payins, err := f.client(t).ListValidatedPayins(t.Context(), "777", since)
 	require.NoError(t, err)
 	assert.Equal(t, []Payin{
-		{ID: "5001", WalletID: "777", UserID: "123", Status: "VALIDATED", PaymentMethodID: "20"},
+		{ID: "5001", WalletID: "777", UserID: "123", Status: "VALIDATED", PaymentMethodID: "20", Created: time.Date(2026, 11, 30, 9, 10, 0, 0, time.UTC)},
 		{ID: "5002", WalletID: "777", UserID: "123", Status: "VALIDATED", PaymentMethodID: "21"},
 	}, payins)
 	calls := f.Calls()
 	require.Len(t, calls, 1)
 	assert.Equal(t, http.MethodGet, calls[0].Method)
 	assert.Equal(t, "/v1/payins", calls[0].Path)
-	assert.Equal(t, "payinStatus=VALIDATED&walletId=777", calls[0].RawQuery)
+	assert.Equal(t, "createdDateFrom=2026-11-30+09%3A05%3A07&payinStatus=VALIDATED&walletId=777", calls[0].RawQuery)
 
 	for _, wallet := range []string{"", "12a", "alice@example.com", "12345678901234567890"} {
-		_, err := f.client(t).ListValidatedPayins(t.Context(), wallet)
+		_, err := f.client(t).ListValidatedPayins(t.Context(), wallet, since)
 		require.Error(t, err, "wallet %q", wallet)
 		assert.NotContains(t, err.Error(), "alice", "the value is not quoted")
 	}

@@ -239,16 +239,21 @@ type FakeTreezor struct {
 	documents map[string][]signals.Document
 	// reviews are the users' decided kycReview (GET /v1/users/{id}); 1 (pending) otherwise.
 	reviews map[string]int
-	// validatedPayins are the IDs of the validated SEPA transfers into each wallet (GET /v1/payins).
-	validatedPayins map[string][]string
+	// validatedPayins are the validated SEPA transfers into each wallet (GET /v1/payins).
+	validatedPayins map[string][]fakePayin
 }
 
-// AddValidatedTransfer makes the fake hold a validated SEPA credit transfer into the wallet, as GET /v1/payins
-// lists it, whatever webhooks were sent.
-func (f *FakeTreezor) AddValidatedTransfer(walletID, payinID string) {
+// AddValidatedTransfer makes the fake hold a validated SEPA credit transfer into the wallet, made at created, as
+// GET /v1/payins lists it, whatever webhooks were sent.
+func (f *FakeTreezor) AddValidatedTransfer(walletID, payinID string, created time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.validatedPayins[walletID] = append(f.validatedPayins[walletID], payinID)
+	f.validatedPayins[walletID] = append(f.validatedPayins[walletID], fakePayin{payinID, created})
+}
+
+type fakePayin struct {
+	id      string
+	created time.Time
 }
 
 // SetKycReview makes the fake's user show a KYC review decision, as Treezor's API does once it sent user.kycreview.
@@ -285,7 +290,7 @@ func (f *FakeTreezor) Abandoned(userID string) (time.Duration, bool) {
 // NewFakeTreezor starts the fake on a loopback port.
 func NewFakeTreezor() *FakeTreezor {
 	f := &FakeTreezor{abandoned: map[string]time.Duration{}, documents: map[string][]signals.Document{}, reviews: map[string]int{},
-		validatedPayins: map[string][]string{}}
+		validatedPayins: map[string][]fakePayin{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("grant_type") != "client_credentials" || r.FormValue("client_secret") != "test-secret" {
@@ -362,10 +367,14 @@ func NewFakeTreezor() *FakeTreezor {
 		defer f.mu.Unlock()
 		payins := []map[string]any{}
 		wallet := r.URL.Query().Get("walletId")
+		from, _ := time.Parse("2006-01-02 15:04:05", r.URL.Query().Get("createdDateFrom"))
 		if r.URL.Query().Get("payinStatus") == signals.PayinStatusValidated {
-			for _, id := range f.validatedPayins[wallet] {
-				payins = append(payins, map[string]any{"payinId": id, "walletId": wallet, "payinStatus": signals.PayinStatusValidated,
-					"paymentMethodId": signals.PaymentMethodSEPACreditTransfer})
+			for _, p := range f.validatedPayins[wallet] {
+				if p.created.Before(from) {
+					continue
+				}
+				payins = append(payins, map[string]any{"payinId": p.id, "walletId": wallet, "payinStatus": signals.PayinStatusValidated,
+					"paymentMethodId": signals.PaymentMethodSEPACreditTransfer, "createdDate": p.created.UTC().Format("2006-01-02 15:04:05")})
 			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"payins": payins})
