@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -441,19 +442,29 @@ func (u *tzUser) payinObject(p *tzPayin) map[string]any {
 		"paymentMethodId": "20", "amount": "10.00", "currency": "EUR", "createdDate": p.created.UTC().Format(treezorDateLayout)}
 }
 
+// createdDateFrom reads the createdDateFrom filter of Treezor's listings ("YYYY-MM-DD HH:mm:ss", UTC; zero when
+// absent); a malformed one is answered 400 and reported false.
+func createdDateFrom(w http.ResponseWriter, q url.Values) (time.Time, bool) {
+	v := q.Get("createdDateFrom")
+	if v == "" {
+		return time.Time{}, true
+	}
+	t, err := time.Parse(treezorDateLayout, v)
+	if err != nil {
+		treezorError(w, http.StatusBadRequest, "invalid_parameter", "createdDateFrom: want YYYY-MM-DD HH:mm:ss")
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 // treezorListPayins is GET /v1/payins?walletId=...&payinStatus=...&createdDateFrom=... (getPayins): the payins
 // into a wallet, in the given status and created since createdDateFrom ("YYYY-MM-DD HH:mm:ss", UTC) when given.
 func (s *Server) treezorListPayins(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	wallet, status := q.Get("walletId"), q.Get("payinStatus")
-	var from time.Time
-	if v := q.Get("createdDateFrom"); v != "" {
-		t, err := time.Parse(treezorDateLayout, v)
-		if err != nil {
-			treezorError(w, http.StatusBadRequest, "invalid_parameter", "createdDateFrom: want YYYY-MM-DD HH:mm:ss")
-			return
-		}
-		from = t
+	from, ok := createdDateFrom(w, q)
+	if !ok {
+		return
 	}
 	out := []any{}
 	if u, ok := s.tz.users[strings.TrimPrefix(wallet, "9")]; ok && wallet == TreezorWalletID(u.id) {
@@ -500,14 +511,9 @@ func (s *Server) treezorListDocuments(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"documents": []any{}})
 		return
 	}
-	var from time.Time
-	if v := q.Get("createdDateFrom"); v != "" {
-		t, err := time.Parse(treezorDateLayout, v)
-		if err != nil {
-			treezorError(w, http.StatusBadRequest, "invalid_parameter", "createdDateFrom: want YYYY-MM-DD HH:mm:ss")
-			return
-		}
-		from = t
+	from, ok := createdDateFrom(w, q)
+	if !ok {
+		return
 	}
 	out := []any{}
 	for _, d := range u.documents {
