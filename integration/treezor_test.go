@@ -136,7 +136,7 @@ func TestIntegrationTreezorLiveness(t *testing.T) {
 // workflow reads the wallet's validated transfers and goes on to the KYC review without waiting for a webhook.
 func TestIntegrationTreezorTransferMadeBefore(t *testing.T) {
 	s := testenv.Start(t)
-	const subject, wallet = "100003", "9100003"
+	const subject, wallet = "100005", "9100005"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s.Treezor.AddValidatedTransfer(wallet, "5001", time.Now().Add(-time.Hour))

@@ -147,6 +147,10 @@ type changes struct {
 	// when it begins and at its bound (see treezorFlow.awaitTransfer); before, only payin webhooks counted, and a
 	// transfer made before the workflow existed, or whose webhook was lost, ended the verification expired.
 	readTransfers bool
+	// webhooksBeforeTimers (version 12): a wait lets the listener take the webhooks already delivered to the run
+	// before it starts its timer (see awaitWebhooksFirst); before, a wait whose webhook came in the same task
+	// started its timer and cancelled it at once, a billable action and two history events for nothing.
+	webhooksBeforeTimers bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -156,13 +160,14 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 11)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 12)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
 		sepaTransfer: version >= 5, strictInput: version >= 6,
 		confirmDecisions: version >= 7, confirmResults: version >= 8, leanAttributes: version >= 9,
-		relistDocuments: version >= 10, readTransfers: version >= 11}
+		relistDocuments: version >= 10, readTransfers: version >= 11,
+		webhooksBeforeTimers: version >= 12}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it
@@ -521,6 +526,21 @@ func (v *verification) waitUntil(ctx workflow.Context, deadline time.Time, summa
 // and this wait reads the timer only on the pass after both have run, by when the listener has recorded what came
 // with the timer.
 func (v *verification) awaitWebhooksFirst(ctx, timerCtx workflow.Context, remaining time.Duration, summary string, cond func() bool) error {
+	if v.changes.webhooksBeforeTimers {
+		// A webhook delivered with this task (one that answered a call still in flight, say) may satisfy cond,
+		// but the listener has yet to take it: the SDK hands it to the listener's blocked selector, where nothing
+		// outside can see it. So this wait yields once, without a command: coroutines run in turn until all are
+		// blocked, so the listener takes what came before this wait reads cond again, and no timer is started
+		// only to be cancelled in the same task.
+		yielded := false
+		once := func() bool { done := yielded; yielded = true; return done } // false, then true
+		if err := workflow.Await(ctx, once); err != nil {
+			return err
+		}
+		if v.stopping() || cond() {
+			return nil
+		}
+	}
 	timer := workflow.NewTimerWithOptions(timerCtx, remaining, workflow.TimerOptions{Summary: summary})
 	timedOut := false
 	workflow.Go(timerCtx, func(ctx workflow.Context) {
