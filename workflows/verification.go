@@ -478,6 +478,9 @@ func (v *verification) setProviderReference(ctx workflow.Context, ref string) {
 }
 
 // waitUntil blocks until cond holds, the backend cancels, or the deadline passes; it reports whether cond held.
+// Call it from the flow's own coroutine, never from a selector callback, signal handler or Await condition: the
+// yield before a timer (changes.webhooksBeforeTimers) relies on the dispatcher running another pass, which it does
+// only for a coroutine that was running.
 //
 // The timer runs on its own cancellable context and is cancelled on return: AwaitWithTimeout alone leaves a
 // satisfied wait's timer pending (up to 14 days) in the history and the UI.
