@@ -47,10 +47,19 @@ func PrintTable(w io.Writer, r Report) {
 	fmt.Fprintf(tw, "webhook ack p50 / p99 ms at %d/s\t%.1f / %.1f\t\t%.1f / %.1f\t%.2f\t<= 1.50 (p99)\n",
 		a.Rate, a.Direct.P50ms, a.Direct.P99ms, a.Relay.P50ms, a.Relay.P99ms, a.P99Ratio)
 	wt := r.Waiting
-	fmt.Fprintf(tw, "worker RSS MB, %d waiting\t\t\t%.0f (idle %.0f)\t\t<= 200\n", wt.Count, wt.WorkerRSSMB, wt.WorkerIdleMB)
-	fmt.Fprintf(tw, "engine RSS MB, database MB, %d waiting\t%.0f (idle %.0f), %.0f\t\t\t\t(engine)\n", wt.Count, wt.TemporalRSSMB, wt.TemporalIdleMB, wt.DBMB)
-	fmt.Fprintf(tw, "wake-up p50 / p99 ms: cached, evicted (%d each)\t\t\t%.1f / %.1f, %.1f / %.1f\t%.2f\t<= 3 (p99)\n",
-		wt.WakeCached.Count, wt.WakeCached.P50ms, wt.WakeCached.P99ms, wt.WakeEvicted.P50ms, wt.WakeEvicted.P99ms, wt.WakeRatio)
+	switch {
+	case wt.Count == 0:
+		fmt.Fprintf(tw, "waiting verifications\t\t\tnot measured (-waiting 0)\t\t\n")
+	default:
+		fmt.Fprintf(tw, "worker RSS MB, %d waiting\t\t\t%.0f (idle %.0f)\t\t<= 200\n", wt.Count, wt.WorkerRSSMB, wt.WorkerIdleMB)
+		fmt.Fprintf(tw, "engine RSS MB, database MB, %d waiting\t%.0f (idle %.0f), %.0f\t\t\t\t(engine)\n", wt.Count, wt.TemporalRSSMB, wt.TemporalIdleMB, wt.DBMB)
+		if wt.WakeCached.Count == 0 {
+			fmt.Fprintf(tw, "wake-up p50 / p99 ms: cached, evicted\t\t\tnot measured (under %d waiting)\t\t<= 3 (p99)\n", 2*workerCacheSize)
+			break
+		}
+		fmt.Fprintf(tw, "wake-up p50 / p99 ms: cached, evicted (%d each)\t\t\t%.1f / %.1f, %.1f / %.1f\t%.2f\t<= 3 (p99)\n",
+			wt.WakeCached.Count, wt.WakeCached.P50ms, wt.WakeCached.P99ms, wt.WakeEvicted.P50ms, wt.WakeEvicted.P99ms, wt.WakeRatio)
+	}
 	fmt.Fprintf(tw, "mismatched outcomes (peer, kycflow) / webhook errors\t\t%d\t%d / %d\t\t0 / 0\n", r.Peer.Mismatches, r.Kycflow.Mismatches, a.Errors)
 	_ = tw.Flush()
 	if len(r.DevServerConfig) > 0 {
