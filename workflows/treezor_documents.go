@@ -139,7 +139,7 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 		return nil
 	}
 	limit := time.Duration(f.deadlines.Transfer)
-	deadline := workflow.GetInfo(ctx).WorkflowStartTime.Add(limit)
+	deadline := f.startedAt.Add(limit)
 	got := func() bool { return f.events.transfer != nil }
 	var readAt time.Time
 	read := func() *signals.Outcome {
@@ -184,9 +184,7 @@ func (f *treezorFlow) readTransfers(ctx workflow.Context) {
 		}
 		return
 	}
-	for _, t := range transfers {
-		if t.EmittedAt.IsZero() || !t.EmittedAt.Before(req.Since) {
-			f.keepTransfer(t)
-		}
+	for _, t := range transfers { // the client already dropped those made before req.Since
+		f.keepTransfer(t)
 	}
 }

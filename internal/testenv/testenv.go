@@ -251,6 +251,9 @@ func (f *FakeTreezor) AddValidatedTransfer(walletID, payinID string, created tim
 	f.validatedPayins[walletID] = append(f.validatedPayins[walletID], fakePayin{payinID, created})
 }
 
+// treezorDateLayout is how Treezor writes and filters dates ("YYYY-MM-DD HH:mm:ss", UTC here).
+const treezorDateLayout = "2006-01-02 15:04:05"
+
 type fakePayin struct {
 	id      string
 	created time.Time
@@ -367,14 +370,14 @@ func NewFakeTreezor() *FakeTreezor {
 		defer f.mu.Unlock()
 		payins := []map[string]any{}
 		wallet := r.URL.Query().Get("walletId")
-		from, _ := time.Parse("2006-01-02 15:04:05", r.URL.Query().Get("createdDateFrom"))
+		from, _ := time.Parse(treezorDateLayout, r.URL.Query().Get("createdDateFrom"))
 		if r.URL.Query().Get("payinStatus") == signals.PayinStatusValidated {
 			for _, p := range f.validatedPayins[wallet] {
 				if p.created.Before(from) {
 					continue
 				}
 				payins = append(payins, map[string]any{"payinId": p.id, "walletId": wallet, "payinStatus": signals.PayinStatusValidated,
-					"paymentMethodId": signals.PaymentMethodSEPACreditTransfer, "createdDate": p.created.UTC().Format("2006-01-02 15:04:05")})
+					"paymentMethodId": signals.PaymentMethodSEPACreditTransfer, "createdDate": p.created.UTC().Format(treezorDateLayout)})
 			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"payins": payins})
