@@ -128,19 +128,22 @@ type Shape struct {
 	Updates        int `json:"updates"`
 	// ActivityAttempts counts each activity's attempts (its started event's attempt number), retries included.
 	ActivityAttempts int `json:"activityAttempts"`
-	// Markers are recorded markers: versions (GetVersion) and side effects; SideEffects those of the side effects.
-	Markers     int `json:"markers"`
-	SideEffects int `json:"sideEffects"`
+	// Markers are recorded markers: versions (GetVersion), local activities and side effects; LocalActivities and
+	// SideEffects count those two kinds.
+	Markers         int `json:"markers"`
+	LocalActivities int `json:"localActivities"`
+	SideEffects     int `json:"sideEffects"`
 	// HistoryBytes is the size of the history's events as the engine stores them (protobuf).
 	HistoryBytes int `json:"historyBytes"`
 }
 
 // Billable counts the history's Temporal Cloud actions (docs.temporal.io/cloud/actions): the start, signals,
-// updates, activity attempts, timers, search attribute upserts and side effects. Queries, heartbeats and what
-// happens outside the history are not in it; neither is a version marker nor its TemporalChangeVersion upsert,
-// which "is also exempt from Action counting".
+// updates, activity attempts, local activities, timers, search attribute upserts and side effects (a local
+// activity or side effect is billed as its recorded marker). Queries, heartbeats and what happens outside the
+// history are not in it; neither is a version marker nor its TemporalChangeVersion upsert, which "is also exempt
+// from Action counting".
 func (s Shape) Billable() int {
-	return 1 + s.Signals + s.Updates + s.ActivityAttempts + s.Timers + s.Upserts - s.VersionUpserts + s.SideEffects
+	return 1 + s.Signals + s.Updates + s.ActivityAttempts + s.LocalActivities + s.Timers + s.Upserts - s.VersionUpserts + s.SideEffects
 }
 
 // URLTimes compares kycflow's Start with a bare Update-with-Start at one concurrency.
@@ -597,8 +600,11 @@ func (s *Shape) add(e *historypb.HistoryEvent) {
 		s.ActivityAttempts += int(max(1, e.GetActivityTaskStartedEventAttributes().GetAttempt()))
 	case enumspb.EVENT_TYPE_MARKER_RECORDED:
 		s.Markers++
-		if name := e.GetMarkerRecordedEventAttributes().GetMarkerName(); name == "SideEffect" || name == "MutableSideEffect" {
+		switch e.GetMarkerRecordedEventAttributes().GetMarkerName() {
+		case "SideEffect", "MutableSideEffect":
 			s.SideEffects++
+		case "LocalActivity":
+			s.LocalActivities++
 		}
 	}
 }

@@ -35,10 +35,9 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 	// list reads Treezor's listing; a failed read keeps the last one (a listing is an aid: the webhooks decide).
 	list := func(ctx workflow.Context) {
 		listedWith = len(f.events.documents)
-		actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "list the user's documents"))
 		req := activities.TreezorDocumentsRequest{UserID: f.input.SubjectID, Since: f.events.sessionOpenedAt.Add(-emissionSlack)}
 		var got []signals.Document
-		if err := workflow.ExecuteActivity(actx, tz.ListDocuments, req).Get(actx, &got); err != nil {
+		if err := f.readProvider(ctx, reconcileOptions, "list the user's documents", tz.ListDocuments, req, &got); err != nil {
 			if !f.interrupted(err) {
 				f.logger.Warn("Listing the user's documents failed; going by their webhooks", "error", err)
 			}
@@ -175,10 +174,9 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 // readTransfers reads the validated SEPA transfers Treezor holds for the verification's wallet, made since
 // transferWindowStart, and keeps the first, as its webhook would have.
 func (f *treezorFlow) readTransfers(ctx workflow.Context) {
-	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "list the wallet's validated transfers"))
 	req := activities.TreezorTransfersRequest{WalletID: f.input.SEPAValidation.WalletID, Since: f.transferWindowStart()}
 	var transfers []signals.TreezorPayinEvent
-	if err := workflow.ExecuteActivity(actx, tz.ListValidatedTransfers, req).Get(actx, &transfers); err != nil {
+	if err := f.readProvider(ctx, reconcileOptions, "list the wallet's validated transfers", tz.ListValidatedTransfers, req, &transfers); err != nil {
 		if !f.interrupted(err) {
 			f.logger.Warn("Listing the wallet's transfers failed; going by their webhooks", "error", err)
 		}

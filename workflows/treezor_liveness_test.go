@@ -95,7 +95,9 @@ type run struct {
 	attrs map[string]string
 	// upserts are the search attribute keys of each upsert, in order.
 	upserts [][]string
-	calls   map[string]int
+	// calls counts the activities started by type, localCalls the local activities.
+	calls      map[string]int
+	localCalls map[string]int
 	// documents are the documents Treezor holds for the user: those among the delivered events.
 	documents []heldDocument
 	// transfers are the payins Treezor holds: those among the delivered events, and any added without a webhook.
@@ -142,9 +144,12 @@ func newRunWithMetrics(t *testing.T, m client.MetricsHandler) *run {
 	env.RegisterActivity(&activities.Treezor{})
 	env.RegisterActivity(&activities.Solaris{})
 	env.RegisterActivity(&activities.Yousign{})
-	r := &run{t: t, env: env, method: signals.MethodTreezorLiveness, attrs: map[string]string{}, calls: map[string]int{}}
+	r := &run{t: t, env: env, method: signals.MethodTreezorLiveness, attrs: map[string]string{}, calls: map[string]int{}, localCalls: map[string]int{}}
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		r.calls[info.ActivityType.Name]++
+	})
+	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		r.localCalls[info.ActivityType.Name]++
 	})
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(a mock.Arguments) {
 		sa := a.Get(0).(temporal.SearchAttributes)
