@@ -129,21 +129,26 @@ type Shape struct {
 	// ActivityAttempts counts each activity's attempts (its started event's attempt number), retries included.
 	ActivityAttempts int `json:"activityAttempts"`
 	// Markers are recorded markers: versions (GetVersion), local activities and side effects; LocalActivities and
-	// SideEffects count those two kinds.
-	Markers         int `json:"markers"`
-	LocalActivities int `json:"localActivities"`
-	SideEffects     int `json:"sideEffects"`
+	// SideEffects count those two kinds. LocalActivityTasks counts the workflow tasks that recorded local
+	// activities: Temporal Cloud bills "all Local Activities associated with one Workflow Task" as one action.
+	Markers            int `json:"markers"`
+	LocalActivities    int `json:"localActivities"`
+	LocalActivityTasks int `json:"localActivityTasks"`
+	SideEffects        int `json:"sideEffects"`
+	// lastLocalActivityTask is the workflow task of the last local activity marker counted: a task's commands,
+	// and so its markers, are consecutive events.
+	lastLocalActivityTask int64
 	// HistoryBytes is the size of the history's events as the engine stores them (protobuf).
 	HistoryBytes int `json:"historyBytes"`
 }
 
 // Billable counts the history's Temporal Cloud actions (docs.temporal.io/cloud/actions): the start, signals,
-// updates, activity attempts, local activities, timers, search attribute upserts and side effects (a local
-// activity or side effect is billed as its recorded marker). Queries, heartbeats and what happens outside the
-// history are not in it; neither is a version marker nor its TemporalChangeVersion upsert, which "is also exempt
-// from Action counting".
+// updates, activity attempts, workflow tasks with local activities, timers, search attribute upserts and side
+// effects. Queries, heartbeats (an activity's, or a workflow task's held open by a long local activity) and what
+// happens outside the history are not in it; neither is a version marker nor its TemporalChangeVersion upsert,
+// which "is also exempt from Action counting".
 func (s Shape) Billable() int {
-	return 1 + s.Signals + s.Updates + s.ActivityAttempts + s.LocalActivities + s.Timers + s.Upserts - s.VersionUpserts + s.SideEffects
+	return 1 + s.Signals + s.Updates + s.ActivityAttempts + s.LocalActivityTasks + s.Timers + s.Upserts - s.VersionUpserts + s.SideEffects
 }
 
 // URLTimes compares kycflow's Start with a bare Update-with-Start at one concurrency.
@@ -605,6 +610,10 @@ func (s *Shape) add(e *historypb.HistoryEvent) {
 			s.SideEffects++
 		case "LocalActivity":
 			s.LocalActivities++
+			if task := e.GetMarkerRecordedEventAttributes().GetWorkflowTaskCompletedEventId(); task != s.lastLocalActivityTask {
+				s.LocalActivityTasks++
+				s.lastLocalActivityTask = task
+			}
 		}
 	}
 }

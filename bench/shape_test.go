@@ -28,29 +28,42 @@ func TestShapeCountsARecordedHistory(t *testing.T) {
 	require.Equal(t, 1+5+2+5+2+5, s.Billable(), "start, signals, updates, activity attempts, timers, upserts but the version's")
 }
 
-// TestShapeBillsMarkersByKind: Temporal Cloud bills a local activity and a side effect as the marker the worker
-// records for it; a version marker is not billed.
+// TestShapeBillsMarkersByKind: Temporal Cloud bills a side effect as its marker, and "all Local Activities
+// associated with one Workflow Task" as one action (it "counts all RecordMarkers from each Workflow Task as one
+// action"); a version marker is not billed.
 func TestShapeBillsMarkersByKind(t *testing.T) {
+	type marker struct {
+		name string
+		task int64 // the workflow task that recorded it
+	}
 	tests := []struct {
-		marker       string
+		name         string
+		markers      []marker
 		wantShape    Shape
 		wantBillable int
 	}{
-		{"LocalActivity", Shape{Events: 1, Markers: 1, LocalActivities: 1}, 2},
-		{"SideEffect", Shape{Events: 1, Markers: 1, SideEffects: 1}, 2},
-		{"MutableSideEffect", Shape{Events: 1, Markers: 1, SideEffects: 1}, 2},
-		{"Version", Shape{Events: 1, Markers: 1}, 1},
+		{"a local activity", []marker{{"LocalActivity", 4}}, Shape{Events: 1, Markers: 1, LocalActivities: 1, LocalActivityTasks: 1}, 2},
+		{"two local activities in one task", []marker{{"LocalActivity", 4}, {"LocalActivity", 4}},
+			Shape{Events: 2, Markers: 2, LocalActivities: 2, LocalActivityTasks: 1}, 2},
+		{"local activities in two tasks", []marker{{"LocalActivity", 4}, {"LocalActivity", 9}},
+			Shape{Events: 2, Markers: 2, LocalActivities: 2, LocalActivityTasks: 2}, 3},
+		{"a side effect", []marker{{"SideEffect", 4}}, Shape{Events: 1, Markers: 1, SideEffects: 1}, 2},
+		{"a mutable side effect", []marker{{"MutableSideEffect", 4}}, Shape{Events: 1, Markers: 1, SideEffects: 1}, 2},
+		{"a version", []marker{{"Version", 4}}, Shape{Events: 1, Markers: 1}, 1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.marker, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			var s Shape
-			s.add(&historypb.HistoryEvent{
-				EventType:  enumspb.EVENT_TYPE_MARKER_RECORDED,
-				Attributes: &historypb.HistoryEvent_MarkerRecordedEventAttributes{MarkerRecordedEventAttributes: &historypb.MarkerRecordedEventAttributes{MarkerName: tt.marker}},
-			})
-			s.HistoryBytes = 0
+			for _, m := range tt.markers {
+				s.add(&historypb.HistoryEvent{
+					EventType: enumspb.EVENT_TYPE_MARKER_RECORDED,
+					Attributes: &historypb.HistoryEvent_MarkerRecordedEventAttributes{MarkerRecordedEventAttributes: &historypb.MarkerRecordedEventAttributes{
+						MarkerName: m.name, WorkflowTaskCompletedEventId: m.task}},
+				})
+			}
+			s.HistoryBytes, s.lastLocalActivityTask = 0, 0
 			require.Equal(t, tt.wantShape, s)
-			require.Equal(t, tt.wantBillable, s.Billable(), "the start and the marker's action")
+			require.Equal(t, tt.wantBillable, s.Billable(), "the start and the markers' actions")
 		})
 	}
 }

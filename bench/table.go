@@ -30,10 +30,10 @@ func PrintTable(w io.Writer, r Report) {
 	bs, ps, ks := b.Shape, p.Shape, k.Shape
 	fmt.Fprintf(tw, "billable actions per flow\t%d\t%d\t%d\t%.2f\t<= 1.30\n", bs.Billable(), ps.Billable(), ks.Billable(), r.PeerBillableRatio)
 	fmt.Fprintf(tw, "  start + signals + updates\t1 + %d + %d\t1 + %d + %d\t1 + %d + %d\t\t\n", bs.Signals, bs.Updates, ps.Signals, ps.Updates, ks.Signals, ks.Updates)
-	fmt.Fprintf(tw, "  activities + local + timers + upserts + side effects\t%d + %d + %d + %d + %d\t%d + %d + %d + %d + %d\t%d + %d + %d + %d + %d\t\t\n",
-		bs.ActivityAttempts, bs.LocalActivities, bs.Timers, bs.Upserts-bs.VersionUpserts, bs.SideEffects,
-		ps.ActivityAttempts, ps.LocalActivities, ps.Timers, ps.Upserts-ps.VersionUpserts, ps.SideEffects,
-		ks.ActivityAttempts, ks.LocalActivities, ks.Timers, ks.Upserts-ks.VersionUpserts, ks.SideEffects)
+	fmt.Fprintf(tw, "  activities + local (tasks) + timers + upserts + side effects\t%d + %d + %d + %d + %d\t%d + %d + %d + %d + %d\t%d + %d + %d + %d + %d\t\t\n",
+		bs.ActivityAttempts, bs.LocalActivityTasks, bs.Timers, bs.Upserts-bs.VersionUpserts, bs.SideEffects,
+		ps.ActivityAttempts, ps.LocalActivityTasks, ps.Timers, ps.Upserts-ps.VersionUpserts, ps.SideEffects,
+		ks.ActivityAttempts, ks.LocalActivityTasks, ks.Timers, ks.Upserts-ks.VersionUpserts, ks.SideEffects)
 	fmt.Fprintf(tw, "  not billed: version upserts (TemporalChangeVersion)\t%d\t%d\t%d\t\t\n", bs.VersionUpserts, ps.VersionUpserts, ks.VersionUpserts)
 	fmt.Fprintf(tw, "history KB (events, workflow tasks)\t%.1f (%d, %d)\t%.1f (%d, %d)\t%.1f (%d, %d)\t%.2f\t<= 1.50\n",
 		float64(bs.HistoryBytes)/1024, bs.Events, bs.WorkflowTasks, float64(ps.HistoryBytes)/1024, ps.Events, ps.WorkflowTasks,

@@ -1,30 +1,57 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// localReadTimeout bounds the one attempt a read makes as a local activity. A provider that answers reads in
+// well under a second answers within it; one that does not is retried as a regular activity. It stays under 80%
+// of the workflow task timeout (10 s), past which the worker heartbeats the open workflow task: three history
+// events, and a billable action, each time.
+const localReadTimeout = 5 * time.Second
 
 // readProvider runs one read of the provider's state (a GET: Treezor's user or document list, a Solaris
 // identification, a Yousign verification) and decodes its result into result.
 //
-// With changes.localReads the read is a local activity: the worker that runs the workflow task makes the call
-// and records its result as a marker in the task's completion. A read changes nothing at the provider, so
-// running it again after a crash (the workflow task is retried and the read with it) is harmless, and it needs
-// none of what a task queue gives (routing, rate limits, hours of retries). As a regular activity each read cost
-// the engine an activity task and a workflow task (six history events, their database writes and dispatches);
-// calls that change the provider's state stay regular activities, recorded once scheduled.
+// With changes.localReads the first attempt is a local activity: the worker that runs the workflow task makes
+// the call and records its result as a marker in the task's completion. A read changes nothing at the provider,
+// so running it again after a crash (the workflow task is retried, and the read with it) is harmless, and a first
+// attempt needs nothing a task queue gives. As a regular activity each read cost the engine an activity task and
+// a workflow task (six history events, their database writes and dispatches). Calls that change the provider's
+// state stay regular activities, recorded once scheduled.
 //
-// opts keeps each call site's bounds: its attempt timeout, retry policy and ScheduleToCloseTimeout. A local
-// retry whose backoff exceeds the workflow task timeout waits on a timer, so a provider outage does not hold a
-// workflow task open.
+// A first attempt that fails, unless for good (a non-retryable error) or by cancellation, is retried as a
+// regular activity with opts (its attempt timeout, heartbeats, retry policy and ScheduleToCloseTimeout). Local
+// retries would hold the workflow task open, heartbeating it every 8 s while signals and the backend's cancel
+// wait, and record a marker, a timer and a workflow task per retry; an activity's retries write no history.
 func (v *verification) readProvider(ctx workflow.Context, opts workflow.ActivityOptions, summary string, activity, arg, result any) error {
 	if v.changes.localReads {
 		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout:    opts.StartToCloseTimeout,
-			ScheduleToCloseTimeout: opts.ScheduleToCloseTimeout,
-			RetryPolicy:            opts.RetryPolicy,
-			Summary:                summary,
+			StartToCloseTimeout: localReadTimeout,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+			Summary:             summary,
 		})
-		return workflow.ExecuteLocalActivity(lctx, activity, arg).Get(lctx, result)
+		err := workflow.ExecuteLocalActivity(lctx, activity, arg).Get(lctx, result)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		v.logger.Info("A provider read failed as a local activity; retrying it as an activity", "read", summary, "error", err)
+		summary += " (retried)"
 	}
 	actx := workflow.WithActivityOptions(ctx, withSummary(opts, summary))
 	return workflow.ExecuteActivity(actx, activity, arg).Get(actx, result)
+}
+
+// retryable says whether a failed attempt is worth another: not when it was cancelled (the verification is
+// stopping) nor when the activity said the failure is permanent (a 404, a 410).
+func retryable(err error) bool {
+	if temporal.IsCanceledError(err) {
+		return false
+	}
+	var appErr *temporal.ApplicationError
+	return !errors.As(err, &appErr) || !appErr.NonRetryable()
 }

@@ -1,13 +1,17 @@
 package workflows_test
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/kycflow/kycflow/activities"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -15,7 +19,8 @@ import (
 // review, the user read that confirms its decision, the Solaris identification and Yousign verification reads
 // that confirm theirs) runs as a local activity; calls that change the provider's state stay regular activities.
 // Each read as a regular activity cost the engine an activity task and a workflow task more per verification
-// (issue 18's benchmark: 55 history events against the hand-written peer's 37).
+// (issue 18's benchmark: 55 history events against the hand-written peer's 37). A read whose local attempt fails
+// is retried as a regular activity, unless the failure is permanent.
 func TestProviderReadsRunAsLocalActivities(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -24,6 +29,28 @@ func TestProviderReadsRunAsLocalActivities(t *testing.T) {
 		wantCalls  []string // the regular activities
 		wantReads  []string // the local ones
 	}{
+		{
+			name: "a read that fails locally is retried as an activity",
+			run: func(r *run) signals.Outcome {
+				r.env.OnActivity(tz.GetUserKYC, mock.Anything, testUser).Return(activities.UserKYC{}, errors.New("treezor: get user: 503 Service Unavailable")).Once()
+				return r.treezorOK().deliver(happyEvents()).execute()
+			},
+			wantStatus: signals.OutcomeApproved,
+			wantCalls:  []string{"GetUserKYC", "Initiate", "RequestKYCReview", "RetrieveLivenessDocuments"},
+			wantReads:  []string{"GetUserKYC", "ListDocuments"},
+		},
+		{
+			name: "a read that fails for good is not retried",
+			run: func(r *run) signals.Outcome {
+				// The listing is an aid: without it the review goes by the webhooks.
+				r.env.OnActivity(tz.ListDocuments, mock.Anything, mock.Anything).Return(nil,
+					temporal.NewNonRetryableApplicationError("treezor: list documents: 404 Not Found", "provider_rejected", nil)).Once()
+				return r.treezorOK().deliver(happyEvents()).execute()
+			},
+			wantStatus: signals.OutcomeApproved,
+			wantCalls:  []string{"Initiate", "RequestKYCReview", "RetrieveLivenessDocuments"},
+			wantReads:  []string{"GetUserKYC", "ListDocuments"},
+		},
 		{
 			name: "Treezor live verification",
 			run: func(r *run) signals.Outcome {
