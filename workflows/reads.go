@@ -8,28 +8,34 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// localReadTimeout bounds the one attempt a read makes as a local activity. A provider that answers reads in
-// well under a second answers within it; one that does not is retried as a regular activity. It stays under 80%
-// of the workflow task timeout (10 s), past which the worker heartbeats the open workflow task: three history
-// events, and a billable action, each time.
+// localReadTimeout bounds the one attempt a gathering read makes as a local activity. A provider that answers
+// reads in well under a second answers within it; one that does not is retried as a regular activity. It stays
+// under 80% of the workflow task timeout (10 s), past which the worker heartbeats the open workflow task: three
+// history events, and a billable action, each time.
 const localReadTimeout = 5 * time.Second
 
-// readProvider runs one read of the provider's state (a GET: Treezor's user or document list, a Solaris
-// identification, a Yousign verification) and decodes its result into result.
+// readProvider runs one read of the provider's state (a GET) and decodes its result into result.
 //
-// With changes.localReads the first attempt is a local activity: the worker that runs the workflow task makes
-// the call and records its result as a marker in the task's completion. A read changes nothing at the provider,
-// so running it again after a crash (the workflow task is retried, and the read with it) is harmless, and a first
-// attempt needs nothing a task queue gives. As a regular activity each read cost the engine an activity task and
-// a workflow task (six history events, their database writes and dispatches). Calls that change the provider's
-// state stay regular activities, recorded once scheduled.
+// A gathering read (changes.localReads) makes its first attempt as a local activity: the worker that runs the
+// workflow task makes the call and records its result as a marker in the task's completion, where a regular
+// activity costs the engine an activity task and a workflow task (six history events, their database writes and
+// dispatches). A read changes nothing at the provider, so running it again is harmless.
+//
+// Gathering means the flow goes on waiting or calling after the read, in this workflow task: the documents
+// listed before Treezor's review, the wallet's transfers read when the SEPA step begins. A read the run may
+// conclude on (a decision's confirmation, an overdue read, the read at a bound) stays a regular activity. A local
+// activity keeps its workflow task open for the length of the call, and a webhook that arrives meanwhile makes
+// the server refuse a completion of the run in that task (new events: UnhandledCommand). The task then runs
+// again, and with it the read and the outcome's metrics, which counted the verification twice (seen in the
+// end-to-end test's metrics, with the sandbox's duplicate deliveries). A regular activity's result starts a
+// task of its own, milliseconds long.
 //
 // A first attempt that fails, unless for good (a non-retryable error) or by cancellation, is retried as a
 // regular activity with opts (its attempt timeout, heartbeats, retry policy and ScheduleToCloseTimeout). Local
 // retries would hold the workflow task open, heartbeating it every 8 s while signals and the backend's cancel
 // wait, and record a marker, a timer and a workflow task per retry; an activity's retries write no history.
-func (v *verification) readProvider(ctx workflow.Context, opts workflow.ActivityOptions, summary string, activity, arg, result any) error {
-	if v.changes.localReads {
+func (v *verification) readProvider(ctx workflow.Context, gathering bool, opts workflow.ActivityOptions, summary string, activity, arg, result any) error {
+	if gathering && v.changes.localReads {
 		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: localReadTimeout,
 			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},

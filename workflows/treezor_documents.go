@@ -33,11 +33,12 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 		listedWith int
 	)
 	// list reads Treezor's listing; a failed read keeps the last one (a listing is an aid: the webhooks decide).
-	list := func(ctx workflow.Context) {
+	// The overdue reads are not gathering: the last one, at the overdue limit, may conclude the run.
+	list := func(ctx workflow.Context, gathering bool) {
 		listedWith = len(f.events.documents)
 		req := activities.TreezorDocumentsRequest{UserID: f.input.SubjectID, Since: f.events.sessionOpenedAt.Add(-emissionSlack)}
 		var got []signals.Document
-		if err := f.readProvider(ctx, reconcileOptions, "list the user's documents", tz.ListDocuments, req, &got); err != nil {
+		if err := f.readProvider(ctx, gathering, reconcileOptions, "list the user's documents", tz.ListDocuments, req, &got); err != nil {
 			if !f.interrupted(err) {
 				f.logger.Warn("Listing the user's documents failed; going by their webhooks", "error", err)
 			}
@@ -69,7 +70,7 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 		return false
 	}
 	for {
-		list(ctx)
+		list(ctx, true)
 		if o := f.stoppedDuringRead(); o != nil {
 			return o
 		}
@@ -82,7 +83,7 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 		}
 		got, err := f.awaitProvider(ctx, deadline, "document.create of every document", func() bool {
 			return len(f.events.documents) > seen || complete() || (f.overdue != nil && listingShowsThem())
-		}, list)
+		}, func(ctx workflow.Context) { list(ctx, false) })
 		if o := f.stopped(err); o != nil {
 			return o
 		}
@@ -141,15 +142,16 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 	deadline := f.startedAt.Add(limit)
 	got := func() bool { return f.events.transfer != nil }
 	var readAt time.Time
-	read := func() *signals.Outcome {
+	// The read at the bound is not gathering: the step concludes expired right after it when it finds nothing.
+	read := func(gathering bool) *signals.Outcome {
 		if !f.changes.readTransfers || got() || workflow.Now(ctx).Equal(readAt) {
 			return nil // the read of this very moment already said
 		}
 		readAt = workflow.Now(ctx)
-		f.readTransfers(ctx)
+		f.readTransfers(ctx, gathering)
 		return f.stoppedDuringRead()
 	}
-	if o := read(); o != nil {
+	if o := read(true); o != nil {
 		return o
 	}
 	if !got() {
@@ -160,7 +162,7 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 		return o
 	}
 	if !ok {
-		if o := read(); o != nil {
+		if o := read(false); o != nil {
 			return o
 		}
 	}
@@ -172,11 +174,11 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 }
 
 // readTransfers reads the validated SEPA transfers Treezor holds for the verification's wallet, made since
-// transferWindowStart, and keeps the first, as its webhook would have.
-func (f *treezorFlow) readTransfers(ctx workflow.Context) {
+// transferWindowStart, and keeps the first, as its webhook would have. gathering: see readProvider.
+func (f *treezorFlow) readTransfers(ctx workflow.Context, gathering bool) {
 	req := activities.TreezorTransfersRequest{WalletID: f.input.SEPAValidation.WalletID, Since: f.transferWindowStart()}
 	var transfers []signals.TreezorPayinEvent
-	if err := f.readProvider(ctx, reconcileOptions, "list the wallet's validated transfers", tz.ListValidatedTransfers, req, &transfers); err != nil {
+	if err := f.readProvider(ctx, gathering, reconcileOptions, "list the wallet's validated transfers", tz.ListValidatedTransfers, req, &transfers); err != nil {
 		if !f.interrupted(err) {
 			f.logger.Warn("Listing the wallet's transfers failed; going by their webhooks", "error", err)
 		}

@@ -151,8 +151,9 @@ type changes struct {
 	// before it starts its timer (see awaitWebhooksFirst); before, a wait whose webhook came in the same task
 	// started its timer and cancelled it at once, a billable action and two history events for nothing.
 	webhooksBeforeTimers bool
-	// localReads (version 13): reads of the provider's state run as local activities (see readProvider); before,
-	// each was a regular activity, an activity task and a workflow task more for the engine.
+	// localReads (version 13): the reads that gather (the documents listed before Treezor's review, the wallet's
+	// transfers when the SEPA step begins) make their first attempt as a local activity (see readProvider);
+	// before, each was a regular activity, an activity task and a workflow task more for the engine.
 	localReads bool
 }
 
