@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -94,8 +95,41 @@ type Flows struct {
 	CPUMsPerFlow map[string]float64 `json:"cpuMsPerFlow"`
 	// EnginePerFlow is the engine's work per flow, from the dev server's metrics.
 	EnginePerFlow EngineWork `json:"enginePerFlow"`
-	// Shape is one flow's history, read back from the dev server: what the engine persisted for it.
-	Shape Shape `json:"shape"`
+	// Shape is one flow's history, read back from the engine: what it persisted for the flow. It is the median
+	// (by billable actions, then events) of ShapeSamples flows spread over the rounds: a flow starts a wait's
+	// timer or not depending on whether the wait's webhook is already in, so one flow's figures vary by a few
+	// actions and events. Spread gives the least and the most of those flows.
+	Shape        Shape       `json:"shape"`
+	ShapeSamples int         `json:"shapeSamples"`
+	Spread       ShapeSpread `json:"spread"`
+}
+
+// ShapeSpread is the range of the flows read back: billable actions and history events.
+type ShapeSpread struct {
+	BillableMin int `json:"billableMin"`
+	BillableMax int `json:"billableMax"`
+	EventsMin   int `json:"eventsMin"`
+	EventsMax   int `json:"eventsMax"`
+}
+
+// shapeSamples is how many flows of each side have their history read back.
+const shapeSamples = 9
+
+// medianShape is the median of shapes by billable actions, then events, with their spread.
+func medianShape(shapes []Shape) (Shape, ShapeSpread) {
+	if len(shapes) == 0 {
+		return Shape{}, ShapeSpread{}
+	}
+	sorted := slices.Clone(shapes)
+	slices.SortFunc(sorted, func(a, b Shape) int {
+		return cmp.Or(cmp.Compare(a.Billable(), b.Billable()), cmp.Compare(a.Events, b.Events))
+	})
+	spread := ShapeSpread{BillableMin: sorted[0].Billable(), BillableMax: sorted[len(sorted)-1].Billable(),
+		EventsMin: sorted[0].Events, EventsMax: sorted[0].Events}
+	for _, s := range sorted {
+		spread.EventsMin, spread.EventsMax = min(spread.EventsMin, s.Events), max(spread.EventsMax, s.Events)
+	}
+	return sorted[len(sorted)/2], spread
 }
 
 // CPUMs is the CPU time per flow of every process on the side.
@@ -413,8 +447,9 @@ type side struct {
 	mismatches atomic.Int64
 	cpuSeconds map[string]float64
 	work       EngineWork
-	// firstID names the side's first flow, whose history the table shows.
-	firstID string
+	// sampled names the flows whose histories are read back (shapeSamples, spread over the flows).
+	mu      sync.Mutex
+	sampled []string
 }
 
 // flows measures the bare engine, kycflow and the hand-written peer (when it runs) on the same number of complete
@@ -459,8 +494,10 @@ func (r *Runner) flows(ctx context.Context) (bare, kyc, peer Flows, err error) {
 					return err
 				}
 				s.lat.Add(time.Since(start))
-				if from+i == 0 {
-					s.firstID = id // read once the round's goroutines are done
+				if stride := max(1, r.opts.Flows/shapeSamples); (from+i)%stride == 0 {
+					s.mu.Lock()
+					s.sampled = append(s.sampled, id) // read once the rounds are done
+					s.mu.Unlock()
 				}
 				return nil
 			})
@@ -557,9 +594,17 @@ func (r *Runner) summarize(ctx context.Context, s *side, procs ...string) (Flows
 			f.CPUMsPerFlow[name] = round2(secs * 1000 / float64(s.count))
 		}
 	}
-	var err error
-	f.Shape, err = r.shape(ctx, s.firstID)
-	return f, err
+	shapes := make([]Shape, 0, len(s.sampled))
+	for _, id := range s.sampled {
+		sh, err := r.shape(ctx, id)
+		if err != nil {
+			return f, err
+		}
+		shapes = append(shapes, sh)
+	}
+	f.Shape, f.Spread = medianShape(shapes)
+	f.ShapeSamples = len(shapes)
+	return f, nil
 }
 
 // changeVersionAttribute is the search attribute the Go SDK upserts with each new GetVersion marker (it does not

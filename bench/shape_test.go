@@ -67,3 +67,27 @@ func TestShapeBillsMarkersByKind(t *testing.T) {
 		})
 	}
 }
+
+// TestMedianShape: the table shows the median flow by billable actions, then events, and the range of the flows
+// read back, so that one flow that started a timer or two more than the others does not stand for all.
+func TestMedianShape(t *testing.T) {
+	flow := func(timers, events int) Shape { return Shape{Timers: timers, Events: events} }
+	tests := []struct {
+		name       string
+		shapes     []Shape
+		want       Shape
+		wantSpread ShapeSpread
+	}{
+		{"none", nil, Shape{}, ShapeSpread{}},
+		{"one", []Shape{flow(2, 50)}, flow(2, 50), ShapeSpread{3, 3, 50, 50}},
+		{"odd", []Shape{flow(3, 56), flow(0, 40), flow(1, 45)}, flow(1, 45), ShapeSpread{1, 4, 40, 56}},
+		{"ties broken by events", []Shape{flow(1, 47), flow(1, 44), flow(1, 46)}, flow(1, 46), ShapeSpread{2, 2, 44, 47}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, spread := medianShape(tt.shapes)
+			require.Equal(t, tt.want, got)
+			require.Equal(t, tt.wantSpread, spread)
+		})
+	}
+}

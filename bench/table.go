@@ -35,6 +35,11 @@ func PrintTable(w io.Writer, r Report) {
 		ps.ActivityAttempts, ps.LocalActivityTasks, ps.Timers, ps.Upserts-ps.VersionUpserts, ps.SideEffects,
 		ks.ActivityAttempts, ks.LocalActivityTasks, ks.Timers, ks.Upserts-ks.VersionUpserts, ks.SideEffects)
 	fmt.Fprintf(tw, "  not billed: version upserts (TemporalChangeVersion)\t%d\t%d\t%d\t\t\n", bs.VersionUpserts, ps.VersionUpserts, ks.VersionUpserts)
+	spread := func(f Flows) string {
+		sp := f.Spread
+		return fmt.Sprintf("%d-%d, %d-%d", sp.BillableMin, sp.BillableMax, sp.EventsMin, sp.EventsMax)
+	}
+	fmt.Fprintf(tw, "  median of %d flows read back; their actions, events\t%s\t%s\t%s\t\t\n", k.ShapeSamples, spread(b), spread(p), spread(k))
 	fmt.Fprintf(tw, "history KB (events, workflow tasks)\t%.1f (%d, %d)\t%.1f (%d, %d)\t%.1f (%d, %d)\t%.2f\t<= 1.50\n",
 		float64(bs.HistoryBytes)/1024, bs.Events, bs.WorkflowTasks, float64(ps.HistoryBytes)/1024, ps.Events, ps.WorkflowTasks,
 		float64(ks.HistoryBytes)/1024, ks.Events, ks.WorkflowTasks, r.PeerHistoryRatio)
