@@ -149,8 +149,22 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 	if err := c.StartServer(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.registerNamespace(ctx); err != nil {
+	added, err := c.registerNamespace(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if added {
+		// Each of the server's services caches the search attributes for a minute, and one that read them before
+		// kycflow's were registered (the system workflows it starts at boot do) would refuse kycflow's for up to
+		// that minute. deploy/temporal/dynamicconfig.yaml leaves system.forceSearchAttributesCacheRefreshOnRead
+		// off, as production does: on, every use re-reads them from the database. A restart starts every cache
+		// afresh, in seconds.
+		if err := c.StartServer(ctx); err != nil {
+			return nil, fmt.Errorf("restart the server after registering search attributes: %w", err)
+		}
+		if _, err := c.registerNamespace(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.startCodecAndUI(ctx); err != nil {
 		return nil, err
@@ -494,11 +508,12 @@ func (c *Cluster) writeProfile() error {
 }
 
 // registerNamespace registers the default namespace and kycflow's search attributes, which a real server, unlike
-// the dev server, does not have, and waits until the namespace serves requests.
-func (c *Cluster) registerNamespace(ctx context.Context) error {
+// the dev server, does not have, and waits until the namespace serves requests. added says whether it registered
+// search attributes.
+func (c *Cluster) registerNamespace(ctx context.Context) (added bool, err error) {
 	cl, err := c.Dial(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer cl.Close()
 	_, err = cl.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
@@ -506,13 +521,13 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 	})
 	var exists *serviceerror.NamespaceAlreadyExists
 	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("register namespace default: %w", err)
+		return false, fmt.Errorf("register namespace default: %w", err)
 	}
 	attrs := map[string]enumspb.IndexedValueType{}
 	for _, key := range signals.SearchAttributes {
 		attrs[key.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
-	return waitFor(ctx, c.Server, 2*time.Minute, func(ctx context.Context) error {
+	err = waitFor(ctx, c.Server, 2*time.Minute, func(ctx context.Context) error {
 		have, err := cl.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
 		if err != nil {
 			return err
@@ -529,6 +544,7 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 			}); err != nil {
 				return err
 			}
+			added = true
 		}
 		_, err = cl.DescribeTaskQueue(ctx, signals.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 		if err == nil {
@@ -536,6 +552,7 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 		}
 		return err
 	})
+	return added, err
 }
 
 // startCodecAndUI runs the codec server (connected over mTLS, as the workers are) and Temporal's UI server
