@@ -154,16 +154,13 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 		return nil, err
 	}
 	if added {
-		// Each of the server's services caches the search attributes for a minute, and one that read them before
-		// kycflow's were registered (the system workflows it starts at boot do) would refuse kycflow's for up to
-		// that minute. deploy/temporal/dynamicconfig.yaml leaves system.forceSearchAttributesCacheRefreshOnRead
-		// off, as production does: on, every use re-reads them from the database. A restart starts every cache
-		// afresh, in seconds.
-		if err := c.StartServer(ctx); err != nil {
-			return nil, fmt.Errorf("restart the server after registering search attributes: %w", err)
-		}
-		if _, err := c.registerNamespace(ctx); err != nil {
-			return nil, err
+		// With SQL visibility, kycflow's attributes are aliases in the namespace (of pre-allocated Keyword
+		// columns), which each service's namespace registry reloads every 2 s (system.namespaceCacheRefreshInterval):
+		// give every service two refreshes before anything uses them.
+		select {
+		case <-time.After(searchAttributesPropagation):
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 	if err := c.startCodecAndUI(ctx); err != nil {
@@ -506,6 +503,9 @@ func (c *Cluster) writeProfile() error {
 		Comment: "Written by kycflow's cluster stack: the connection every process, and the temporal CLI, uses.",
 		Address: c.Address, Certs: &c.Certs, CodecURL: BrowserURL(c.codecAddr), CodecToken: c.Payload.Writer})
 }
+
+// searchAttributesPropagation is how long newly registered search attributes take to reach every service.
+const searchAttributesPropagation = 5 * time.Second
 
 // registerNamespace registers the default namespace and kycflow's search attributes, which a real server, unlike
 // the dev server, does not have, and waits until the namespace serves requests. added says whether it registered
