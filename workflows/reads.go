@@ -16,7 +16,7 @@ const localReadTimeout = 5 * time.Second
 
 // readProvider runs one read of the provider's state (a GET) and decodes its result into result.
 //
-// A gathering read (changes.localReads) makes its first attempt as a local activity: the worker that runs the
+// A gathering read (changes.localGatheringReads; every read at version 13) makes its first attempt as a local activity: the worker that runs the
 // workflow task makes the call and records its result as a marker in the task's completion, where a regular
 // activity costs the engine an activity task and a workflow task (six history events, their database writes and
 // dispatches). A read changes nothing at the provider, so running it again is harmless.
@@ -27,15 +27,15 @@ const localReadTimeout = 5 * time.Second
 // activity keeps its workflow task open for the length of the call, and a webhook that arrives meanwhile makes
 // the server refuse a completion of the run in that task (new events: UnhandledCommand). The task then runs
 // again, and with it the read and the outcome's metrics, which counted the verification twice (seen in the
-// end-to-end test's metrics, with the sandbox's duplicate deliveries). A regular activity's result starts a
-// task of its own, milliseconds long.
+// end-to-end test's metrics, with the sandbox's duplicate deliveries: version 13). A regular activity's result
+// starts a task of its own, milliseconds long.
 //
 // A first attempt that fails, unless for good (a non-retryable error) or by cancellation, is retried as a
 // regular activity with opts (its attempt timeout, heartbeats, retry policy and ScheduleToCloseTimeout). Local
 // retries would hold the workflow task open, heartbeating it every 8 s while signals and the backend's cancel
 // wait, and record a marker, a timer and a workflow task per retry; an activity's retries write no history.
 func (v *verification) readProvider(ctx workflow.Context, gathering bool, opts workflow.ActivityOptions, summary string, activity, arg, result any) error {
-	if gathering && v.changes.localReads {
+	if v.changes.localReads || (gathering && v.changes.localGatheringReads) {
 		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: localReadTimeout,
 			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},

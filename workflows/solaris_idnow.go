@@ -309,8 +309,7 @@ func (f *solarisFlow) failureReasons(ctx workflow.Context) []signals.Reason {
 
 func (f *solarisFlow) read(ctx workflow.Context, summary string, opts workflow.ActivityOptions, docs bool) (activities.SolarisIdentification, error) {
 	var ident activities.SolarisIdentification
-	actx := workflow.WithActivityOptions(ctx, withSummary(opts, summary))
 	req := activities.SolarisIdentRequest{PersonID: f.input.SubjectID, IdentificationID: f.providerRef, IncludeDocuments: docs}
-	err := workflow.ExecuteActivity(actx, sol.GetIdentification, req).Get(actx, &ident)
+	err := f.readProvider(ctx, false, opts, summary, sol.GetIdentification, req, &ident)
 	return ident, err
 }

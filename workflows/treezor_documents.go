@@ -70,7 +70,7 @@ func (f *treezorFlow) awaitAllDocuments(ctx workflow.Context, needSynthesis bool
 		return false
 	}
 	for {
-		list(ctx, true)
+		list(ctx, workflow.Now(ctx).Before(deadline)) // past the bound, overdue: the run may conclude after it
 		if o := f.stoppedDuringRead(); o != nil {
 			return o
 		}
@@ -151,7 +151,7 @@ func (f *treezorFlow) awaitTransfer(ctx workflow.Context) *signals.Outcome {
 		f.readTransfers(ctx, gathering)
 		return f.stoppedDuringRead()
 	}
-	if o := read(true); o != nil {
+	if o := read(workflow.Now(ctx).Before(deadline.Add(time.Duration(f.deadlines.Grace)))); o != nil {
 		return o
 	}
 	if !got() {

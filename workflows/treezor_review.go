@@ -77,9 +77,8 @@ func (f *treezorFlow) confirmReview(ctx workflow.Context) (int, bool) {
 	claimed := f.events.review.KycReview
 	var read int
 	confirmed, _ := f.confirm(ctx, "Treezor KYC review", func(ctx workflow.Context) (bool, error) {
-		actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "confirm the KYC review by reading the user"))
 		var state activities.UserKYC
-		if err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state); err != nil {
+		if err := f.readProvider(ctx, false, reconcileOptions, "confirm the KYC review by reading the user", tz.GetUserKYC, f.input.SubjectID, &state); err != nil {
 			return false, err
 		}
 		read = state.KycReview
@@ -98,9 +97,8 @@ func (f *treezorFlow) confirmReview(ctx workflow.Context) (int, bool) {
 // readReview reads the user's KYC review from Treezor, for an overdue review whose webhook may be lost, and
 // records a decision it finds.
 func (f *treezorFlow) readReview(ctx workflow.Context) {
-	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the user's KYC review"))
 	var state activities.UserKYC
-	err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state)
+	err := f.readProvider(ctx, false, reconcileOptions, "reconcile: read the user's KYC review", tz.GetUserKYC, f.input.SubjectID, &state)
 	if f.interrupted(err) {
 		return
 	}
@@ -120,9 +118,8 @@ func (f *treezorFlow) reconcileReview(ctx workflow.Context) signals.Outcome {
 		Status: signals.OutcomeReviewTimeout,
 		Detail: fmt.Sprintf("no KYC review decision within %s", time.Duration(f.deadlines.Review)),
 	}
-	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the user's KYC review"))
 	var state activities.UserKYC
-	if err := workflow.ExecuteActivity(actx, tz.GetUserKYC, f.input.SubjectID).Get(actx, &state); err != nil {
+	if err := f.readProvider(ctx, false, reconcileOptions, "reconcile: read the user's KYC review", tz.GetUserKYC, f.input.SubjectID, &state); err != nil {
 		if f.interrupted(err) {
 			return f.stopOutcome()
 		}

@@ -151,10 +151,13 @@ type changes struct {
 	// before it starts its timer (see awaitWebhooksFirst); before, a wait whose webhook came in the same task
 	// started its timer and cancelled it at once, a billable action and two history events for nothing.
 	webhooksBeforeTimers bool
-	// localReads (version 13): the reads that gather (the documents listed before Treezor's review, the wallet's
-	// transfers when the SEPA step begins) make their first attempt as a local activity (see readProvider);
-	// before, each was a regular activity, an activity task and a workflow task more for the engine.
+	// localReads (version 13 only): every read of the provider's state made its first attempt as a local
+	// activity, the reads a run may conclude on too (see readProvider for why version 14 stopped that).
 	localReads bool
+	// localGatheringReads (version 14): the reads that gather (the documents listed before Treezor's review
+	// within its bound, the wallet's transfers when the SEPA step begins) make their first attempt as a local
+	// activity; before, each was a regular activity, an activity task and a workflow task more for the engine.
+	localGatheringReads bool
 }
 
 // changeDecisionIntegrity is the one workflow.GetVersion change ID behind every field of changes; never rename it.
@@ -164,14 +167,14 @@ type changes struct {
 const changeDecisionIntegrity = "decision-integrity"
 
 func readChanges(ctx workflow.Context) changes {
-	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 13)
+	version := workflow.GetVersion(ctx, changeDecisionIntegrity, workflow.DefaultVersion, 14)
 	on := version >= 1
 	return changes{takePendingAtBounds: on, identDecidesOnResult: on, cancelInterrupts: on, boundsEscalate: on,
 		matchSessions: on, urlGrace: on, userActsByEmission: version >= 2, documentsComplete: version >= 3, yousignAttempts: version >= 4,
 		sepaTransfer: version >= 5, strictInput: version >= 6,
 		confirmDecisions: version >= 7, confirmResults: version >= 8, leanAttributes: version >= 9,
 		relistDocuments: version >= 10, readTransfers: version >= 11,
-		webhooksBeforeTimers: version >= 12, localReads: version >= 13}
+		webhooksBeforeTimers: version >= 12, localReads: version == 13, localGatheringReads: version >= 14}
 }
 
 // newVerification validates the input and sets up what every method shares. The flow runs on the context it

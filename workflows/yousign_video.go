@@ -369,9 +369,8 @@ func (f *yousignFlow) finalOfAny() (signals.YousignVerificationEvent, bool) {
 
 // reconcile reads the verification; it reports a result only when Yousign has one.
 func (f *yousignFlow) reconcile(ctx workflow.Context) (signals.YousignVerificationEvent, bool) {
-	actx := workflow.WithActivityOptions(ctx, withSummary(reconcileOptions, "reconcile: read the verification"))
 	var got activities.YousignVerification
-	if err := workflow.ExecuteActivity(actx, ys.GetVerification, f.providerRef).Get(actx, &got); err != nil {
+	if err := f.readProvider(ctx, false, reconcileOptions, "reconcile: read the verification", ys.GetVerification, f.providerRef, &got); err != nil {
 		if !f.interrupted(err) {
 			f.logger.Warn("Reconciliation read failed", "error", err)
 		}
@@ -398,8 +397,7 @@ func (f *yousignFlow) confirmResult(ctx workflow.Context, claimed signals.Yousig
 		lastErr error
 	)
 	confirmed, answered := f.confirm(ctx, "Yousign verification "+claimed.Status, func(ctx workflow.Context) (bool, error) {
-		actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "confirm the result: read the verification"))
-		if err := workflow.ExecuteActivity(actx, ys.GetVerification, id).Get(actx, &read); err != nil {
+		if err := f.readProvider(ctx, false, providerCallOptions, "confirm the result: read the verification", ys.GetVerification, id, &read); err != nil {
 			lastErr = err
 			return false, err
 		}
@@ -433,9 +431,8 @@ func (f *yousignFlow) fetchResultOf(ctx workflow.Context, id string) signals.Out
 		id = f.providerRef
 	}
 	f.enterStep(ctx, signals.StepKYCReview, time.Time{})
-	actx := workflow.WithActivityOptions(ctx, withSummary(providerCallOptions, "fetch the verification result"))
 	var got activities.YousignVerification
-	if err := workflow.ExecuteActivity(actx, ys.GetVerification, id).Get(actx, &got); err != nil {
+	if err := f.readProvider(ctx, false, providerCallOptions, "fetch the verification result", ys.GetVerification, id, &got); err != nil {
 		return f.callFailed(err, "fetch the verification result")
 	}
 	if got.Status != signals.YousignStatusVerified {
