@@ -115,6 +115,13 @@ type ShapeSpread struct {
 // shapeSamples is how many flows of each side have their history read back.
 const shapeSamples = 9
 
+// sampledFlow says whether flow idx of n is one of the shapeSamples read back: flows k*n/shapeSamples, spread
+// evenly over the rounds (all of them when n is smaller).
+func sampledFlow(idx, n int) bool {
+	k := (idx*shapeSamples + n - 1) / n
+	return k*n/shapeSamples == idx
+}
+
 // medianShape is the median of shapes by billable actions, then events, with their spread.
 func medianShape(shapes []Shape) (Shape, ShapeSpread) {
 	if len(shapes) == 0 {
@@ -494,7 +501,7 @@ func (r *Runner) flows(ctx context.Context) (bare, kyc, peer Flows, err error) {
 					return err
 				}
 				s.lat.Add(time.Since(start))
-				if stride := max(1, r.opts.Flows/shapeSamples); (from+i)%stride == 0 {
+				if sampledFlow(from+i, r.opts.Flows) {
 					s.mu.Lock()
 					s.sampled = append(s.sampled, id) // read once the rounds are done
 					s.mu.Unlock()

@@ -91,3 +91,25 @@ func TestMedianShape(t *testing.T) {
 		})
 	}
 }
+
+// TestSampledFlows: exactly shapeSamples flows are read back, spread over all of them, or every flow of fewer.
+func TestSampledFlows(t *testing.T) {
+	tests := []struct {
+		flows int
+		want  []int
+	}{
+		{200, []int{0, 22, 44, 66, 88, 111, 133, 155, 177}},
+		{17, []int{0, 1, 3, 5, 7, 9, 11, 13, 15}},
+		{9, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
+		{4, []int{0, 1, 2, 3}},
+	}
+	for _, tt := range tests {
+		var got []int
+		for i := range tt.flows {
+			if sampledFlow(i, tt.flows) {
+				got = append(got, i)
+			}
+		}
+		require.Equal(t, tt.want, got, "%d flows", tt.flows)
+	}
+}
