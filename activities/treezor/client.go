@@ -89,6 +89,23 @@ func (c *Client) send(ctx context.Context, r providerhttp.Request) (*http.Respon
 	return c.http.SendJSON(ctx, c.baseURL, c.tokens, r)
 }
 
+// readJSON makes a read call and decodes its answer into into; a status that is not a success is classified
+// (providerhttp.Classify), and an answer into cannot hold is an invalid response: "the response is not the
+// expected <object>".
+func (c *Client) readJSON(ctx context.Context, r providerhttp.Request, into any, object string) error {
+	resp, body, err := c.send(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := providerhttp.Classify(resp, body, r.Op); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, into); err != nil {
+		return providerhttp.InvalidResponse(r.Op, "the response is not the expected "+object)
+	}
+	return nil
+}
+
 // userPath builds /v1/users/{userId}{suffix}. Treezor user IDs are integers: anything else is refused before a
 // call is made, so that a mix-up (an email, our own user ID) fails loudly instead of as a 404 hours later.
 func userPath(op, userID, suffix string) (string, error) {

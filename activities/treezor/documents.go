@@ -2,7 +2,6 @@ package treezor
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,13 +31,6 @@ func (c *Client) ListDocuments(ctx context.Context, userID string, since time.Ti
 	if !since.IsZero() {
 		query.Set("createdDateFrom", since.UTC().Format(documentDateLayout))
 	}
-	resp, body, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: "/v1/documents", Query: query})
-	if err != nil {
-		return nil, err
-	}
-	if err := providerhttp.Classify(resp, body, op); err != nil {
-		return nil, err
-	}
 	// DocumentObject: {"documents":[{...}]}; names and the user's names are skipped by the decoder.
 	var answer struct {
 		Documents []struct {
@@ -47,8 +39,8 @@ func (c *Client) ListDocuments(ctx context.Context, userID string, since time.Ti
 			UserID         flexible `json:"userId"`
 		} `json:"documents"`
 	}
-	if err := json.Unmarshal(body, &answer); err != nil {
-		return nil, providerhttp.InvalidResponse(op, "the response is not the expected DocumentObject")
+	if err := c.readJSON(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: "/v1/documents", Query: query}, &answer, "DocumentObject"); err != nil {
+		return nil, err
 	}
 	docs := make([]Document, 0, len(answer.Documents))
 	for _, d := range answer.Documents {

@@ -2,7 +2,6 @@ package treezor
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,13 +36,6 @@ func (c *Client) ListValidatedPayins(ctx context.Context, walletID string, since
 	if !since.IsZero() {
 		query.Set("createdDateFrom", since.UTC().Format(documentDateLayout))
 	}
-	resp, body, err := c.send(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: "/v1/payins", Query: query})
-	if err != nil {
-		return nil, err
-	}
-	if err := providerhttp.Classify(resp, body, op); err != nil {
-		return nil, err
-	}
 	// PayinObject: {"payins":[{...}]}; amounts, names and IBANs are skipped by the decoder.
 	var answer struct {
 		Payins []struct {
@@ -55,8 +47,8 @@ func (c *Client) ListValidatedPayins(ctx context.Context, walletID string, since
 			CreatedDate     string   `json:"createdDate"`
 		} `json:"payins"`
 	}
-	if err := json.Unmarshal(body, &answer); err != nil {
-		return nil, providerhttp.InvalidResponse(op, "the response is not the expected PayinObject")
+	if err := c.readJSON(ctx, providerhttp.Request{Op: op, Method: http.MethodGet, Path: "/v1/payins", Query: query}, &answer, "PayinObject"); err != nil {
+		return nil, err
 	}
 	payins := make([]Payin, 0, len(answer.Payins))
 	for _, p := range answer.Payins {

@@ -246,16 +246,9 @@ type usersResponse struct {
 }
 
 func (c *Client) userKYC(ctx context.Context, r providerhttp.Request, userID string) (UserKYC, error) {
-	resp, body, err := c.send(ctx, r)
-	if err != nil {
-		return UserKYC{}, err
-	}
-	if err := providerhttp.Classify(resp, body, r.Op); err != nil {
-		return UserKYC{}, err
-	}
 	var users usersResponse
-	if err := json.Unmarshal(body, &users); err != nil {
-		return UserKYC{}, providerhttp.InvalidResponse(r.Op, "the response is not the expected User object")
+	if err := c.readJSON(ctx, r, &users, "User object"); err != nil {
+		return UserKYC{}, err
 	}
 	if len(users.Users) == 0 {
 		return UserKYC{}, temporal.NewNonRetryableApplicationError(
