@@ -108,3 +108,34 @@ func TestIntegrationYousignVideo(t *testing.T) {
 	}
 	recordHistory(t, s, v, "yousign-video-approved")
 }
+
+// TestIntegrationYousignSpentURLIsNeverHandedOut: a Yousign URL is valid 15 minutes (seed 004, IDVV_1121 "the
+// verification URL expired"). Once it has passed and no webhook came, the status query shows no URL and `renew`
+// opens a new verification at once. A query runs outside any workflow task, so the workflow's clock there is the
+// last task's (here the URL's issue): the query used to hand out the dead URL, and renew, seeing it expired, waited
+// for the run to end (up to the verification's 7 days).
+func TestIntegrationYousignSpentURLIsNeverHandedOut(t *testing.T) {
+	s := testenv.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	in := signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "backend-user-spent",
+		RedirectURL: "https://app.example/done", Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"},
+		Deadlines: signals.Deadlines{URLValidity: signals.Duration(2 * time.Second)}}
+	v, first, err := s.Starter.Start(ctx, in)
+	require.NoError(t, err)
+	time.Sleep(time.Until(first.ExpiresAt) + 500*time.Millisecond)
+
+	st, err := s.Starter.Status(ctx, v)
+	require.NoError(t, err)
+	require.Empty(t, st.IdentificationURL, "the status query hands out a URL that expired at %s", first.ExpiresAt)
+	require.Equal(t, signals.StepAwaitingUser, st.Step)
+
+	renewCtx, cancelRenew := context.WithTimeout(ctx, 15*time.Second)
+	defer cancelRenew()
+	rv, second, err := s.Starter.Renew(renewCtx, in)
+	require.NoError(t, err, "renew opens a new verification at once")
+	require.Equal(t, v.RunID, rv.RunID, "in the same run")
+	require.NotEqual(t, first.URL, second.URL)
+	require.True(t, second.ExpiresAt.After(time.Now()), "the new URL is valid")
+	require.NoError(t, s.Starter.Cancel(ctx, v, "test done"))
+}

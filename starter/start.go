@@ -173,6 +173,11 @@ func (s *Starter) Renew(ctx context.Context, in signals.VerificationInput) (Veri
 			ident.ExpiresAt = *st.URLExpiresAt
 		}
 		return v, ident, nil
+	case in.Method == signals.MethodYousignVideo && (st.Step == signals.StepAwaitingUser || st.Step == signals.StepProviderProcessing):
+		// Its URL is spent (15 minutes; seed 004's IDVV_1121), it waits for the user after an inconclusive result,
+		// or Yousign has said nothing since the URL expired: asking for the URL opens a new Yousign verification at
+		// once, in the same run (the workflow refuses when no attempt is left).
+		return s.awaitURL(ctx, v, in.Method)
 	case st.IdentificationURL != "":
 		// The run is about to end with "expired"; the new attempt follows it.
 		if _, err := s.wait(ctx, "renew", v); err != nil {
@@ -180,10 +185,6 @@ func (s *Starter) Renew(ctx context.Context, in signals.VerificationInput) (Veri
 		}
 		return s.startAfter(ctx, in, v)
 	case st.Step == signals.StepInitiating:
-		return s.awaitURL(ctx, v, in.Method)
-	case st.Step == signals.StepAwaitingUser && in.Method == signals.MethodYousignVideo:
-		// Its URL is spent (15 minutes), or it waits for the user after an inconclusive result: asking for the URL
-		// opens a new Yousign verification at once.
 		return s.awaitURL(ctx, v, in.Method)
 	}
 	return v, signals.Identification{}, &Error{Kind: ErrNoURL, Op: "renew", WorkflowID: v.WorkflowID,

@@ -60,6 +60,62 @@ func TestLateDecisionsCount(t *testing.T) {
 			decide: signals.OutcomeRefused,
 		},
 		{
+			// Seed 001: request the KYC review "once you've received all the document.create webhooks".
+			name: "liveness documents", method: signals.MethodTreezorLiveness, bound: 2*time.Minute + reviewAt,
+			setup: func(r *run) { r.treezorOK() },
+			events: func(late time.Duration) []event {
+				at := 2*time.Minute + reviewAt + late
+				return []event{
+					{time.Minute, signals.SignalTreezorKycLivenessCreate, livenessCreate("c")},
+					{2 * time.Minute, signals.SignalTreezorKycLivenessUpdate, livenessUpdate("u", signals.LivenessScoreValidated)},
+					{at, signals.SignalTreezorDocumentCreate, document("d", "doc-1", signals.DocumentTypeLivenessResult)},
+					{at + time.Minute, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+				}
+			},
+			decide: signals.OutcomeApproved,
+		},
+		{
+			// Seed 002: documents "are automatically created once the qes.finalized webhook is received".
+			name: "QES documents", method: signals.MethodTreezorQES, bound: created + reviewAt,
+			setup: func(r *run) { r.treezorOK() },
+			events: func(late time.Duration) []event {
+				at := created + reviewAt + late
+				e := signals.TreezorQESEvents
+				return []event{
+					{created, e.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+					{at, signals.SignalTreezorDocumentCreate, document("d", "doc-1", 9)},
+					{at + time.Minute, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+				}
+			},
+			decide: signals.OutcomeApproved,
+		},
+		{
+			name: "Treezor KYC review after a QES", method: signals.MethodTreezorQES, bound: created + time.Minute + reviewAt,
+			setup: func(r *run) { r.treezorOK() },
+			events: func(late time.Duration) []event {
+				e := signals.TreezorQESEvents
+				return []event{
+					{created, e.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+					{created + time.Minute, signals.SignalTreezorDocumentCreate, document("d", "doc-1", 9)},
+					{created + time.Minute + reviewAt + late, signals.SignalTreezorKycReview, review("kr", signals.KycReviewRefused)},
+				}
+			},
+			decide: signals.OutcomeRefused,
+		},
+		{
+			name: "Treezor KYC review after a video conference", method: signals.MethodTreezorVideoConference, bound: created + time.Minute + reviewAt,
+			setup: func(r *run) { r.treezorOK() },
+			events: func(late time.Duration) []event {
+				e := signals.TreezorVideoConferenceEvents
+				return []event{
+					{created, e.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+					{created + time.Minute, signals.SignalTreezorDocumentCreate, document("d", "doc-1", 9)},
+					{created + time.Minute + reviewAt + late, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)},
+				}
+			},
+			decide: signals.OutcomeApproved,
+		},
+		{
 			name: "QES result", method: signals.MethodTreezorQES, bound: created + reviewAt,
 			setup: func(r *run) { r.treezorOK() },
 			events: func(late time.Duration) []event {

@@ -216,7 +216,16 @@ func newVerification(ctx workflow.Context, input signals.VerificationInput) (wor
 	v.metrics.stepChanged("", v.step)
 	if v.changes.urlGrace {
 		root := ctx
-		v.now = func() time.Time { return workflow.Now(root) }
+		v.now = func() time.Time {
+			// A query runs outside any workflow task, where workflow.Now is still the last task's time (a
+			// Yousign URL's issue, 15 minutes and more ago when nothing came since). The status query adds no
+			// command and no state, so it may read the worker's clock: a URL past its expiry is never shown.
+			now := workflow.Now(root)
+			if wall := time.Now(); wall.After(now) {
+				return wall
+			}
+			return now
+		}
 	}
 	if v.changes.cancelInterrupts {
 		ctx, v.cancelFlow = workflow.WithCancel(ctx)
