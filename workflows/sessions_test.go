@@ -2,14 +2,17 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/kycflow/kycflow/activities"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -28,6 +31,7 @@ func TestEventsOfAnotherSessionChangeNothing(t *testing.T) {
 		wantStatus signals.OutcomeStatus
 		wantStale  int
 		wantDocs   int
+		setup      func(r *run) // default: every Treezor call succeeds
 	}{
 		{
 			name: "QES: an old session's CANCELED", method: signals.MethodTreezorQES,
@@ -75,13 +79,59 @@ func TestEventsOfAnotherSessionChangeNothing(t *testing.T) {
 			// Only the document Treezor creates after this session's qes.finalized (seed 002) counts.
 			wantStatus: signals.OutcomeApproved, wantStale: 1, wantDocs: 1,
 		},
+		{
+			// The first POST timed out after Treezor had opened a session; the retry opened another, whose ID the
+			// run follows. The first session's events are another session's.
+			name: "QES: a retried initiation's first session", method: signals.MethodTreezorQES,
+			setup: func(r *run) {
+				r.env.OnActivity(tz.Initiate, mock.Anything, mock.Anything).Return(activities.Identification{}, errors.New("POST .../qes: context deadline exceeded")).Once()
+				r.treezorOK()
+			},
+			events: func() []event {
+				e := signals.TreezorQESEvents
+				first := identEvent("first-f", signals.TreezorResultCanceled, "3101")
+				first.IdentificationID = "idn-first-attempt"
+				return []event{{time.Hour, e.Finalized, first}, {2 * time.Hour, e.Finalized, identEvent("f", signals.TreezorResultSuccess, "")},
+					{3 * time.Hour, signals.SignalTreezorKycReview, review("kr", signals.KycReviewValidated)}}
+			},
+			wantStatus: signals.OutcomeApproved, wantStale: 1, wantDocs: 1,
+		},
+		{
+			name: "Solaris: an earlier identification's successful", method: signals.MethodSolarisIDnow,
+			setup: func(r *run) { r.solarisOK(signals.SolarisStatusPending, "") },
+			events: func() []event {
+				old := solarisEvent("old-s", signals.SolarisStatusSuccessful)
+				old.IdentificationID = "earlier-cidt"
+				return []event{{time.Hour, signals.SignalSolarisIdentification, old}}
+			},
+			// Nothing from this identification: its link expires after 14 days.
+			wantStatus: signals.OutcomeExpired, wantStale: 1,
+		},
+		{
+			name: "Yousign: an earlier run's verified", method: signals.MethodYousignVideo,
+			setup: func(r *run) {
+				r.yousignOK(signals.YousignStatusFailed)
+				r.input = &signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "backend-user-42",
+					RedirectURL: "https://app.example/done", Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}}
+			},
+			events: func() []event {
+				return []event{{5 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("old-y", "ver-earlier", signals.YousignStatusVerified)},
+					{10 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("y", "ver-1", signals.YousignStatusFailed)}}
+			},
+			wantStatus: signals.OutcomeRefused, wantStale: 1,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRun(t)
 			r.method = tt.method
 			start = r.env.Now()
-			r.treezorOK().deliver(tt.events())
+			if tt.setup == nil {
+				r.treezorOK()
+			} else {
+				tt.setup(r)
+			}
+			r.deliver(tt.events())
 			var final signals.Status
 			o := r.execute()
 			require.Equal(t, tt.wantStatus, o.Status, "detail: %s", o.Detail)

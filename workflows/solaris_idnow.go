@@ -60,7 +60,10 @@ func solarisRank(status string) int {
 
 func (f *solarisFlow) record(ev signals.SolarisIdentificationEvent) {
 	if ev.IdentificationID != f.providerRef {
+		// Another session's: the workflow ID is the person's and reused, and Solaris may still report an earlier
+		// identification of theirs. It changes nothing and is counted stale, as Treezor's are.
 		f.logger.Info("Ignoring a webhook for another identification", "identificationId", ev.IdentificationID)
+		f.countWebhook(WebhookKindStale)
 		return
 	}
 	f.observe(ev.Status)

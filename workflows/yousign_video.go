@@ -93,6 +93,11 @@ func nextAfterInconclusive(codes []string) yousignNext {
 }
 
 func (f *yousignFlow) record(ev signals.YousignVerificationEvent) {
+	if !slices.Contains(f.opened, ev.VerificationID) {
+		// Not a verification this run opened: an earlier run's (the workflow ID is the subject's and reused). It
+		// is kept, never decides (decided and finalOfAny look only at this run's), and is counted stale.
+		f.countWebhook(WebhookKindStale)
+	}
 	if _, seen := f.results[ev.VerificationID]; !seen && isYousignFinal(ev.Status) {
 		f.results[ev.VerificationID] = ev
 	}
