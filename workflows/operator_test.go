@@ -65,12 +65,15 @@ func TestOperatorExtendAndRecheck(t *testing.T) {
 	t.Run("extend moves the hard limit", func(t *testing.T) {
 		r := newRun(t)
 		bound := overdueReview(r)
-		var got actionResult
+		var got, past actionResult
 		start := r.env.Now()
 		r.act(bound+time.Hour, "extend-1", signals.OperatorAction{Action: signals.ActionExtend, Operator: "ops-bob",
 			NewDeadline: start.Add(bound + 30*day)}, &got)
+		r.act(bound+2*time.Hour, "extend-past", signals.OperatorAction{Action: signals.ActionExtend, Operator: "ops-bob",
+			NewDeadline: start.Add(bound + time.Hour)}, &past)
 		o := r.execute()
 		require.NoError(t, got.rejected)
+		require.ErrorContains(t, past.rejected, "newDeadline must be in the future")
 		require.Equal(t, signals.OutcomeReviewTimeout, o.Status)
 		require.Equal(t, bound+30*day, o.CompletedAt.Sub(start), "review_timeout at the new limit")
 	})
@@ -158,16 +161,4 @@ func TestOperatorActionsTheValidatorRefuses(t *testing.T) {
 			require.Nil(t, o.DecidedBy)
 		})
 	}
-	t.Run("an action on a closed verification", func(t *testing.T) {
-		r := newRun(t)
-		r.treezorOK().deliver(happyEvents())
-		var got actionResult
-		r.act(4*time.Hour, "late", signals.OperatorAction{Action: signals.ActionClose, Operator: "ops-alice",
-			CloseAs: signals.OutcomeRefused, ReasonCode: "X"}, &got)
-		o := r.execute()
-		require.Equal(t, signals.OutcomeApproved, o.Status)
-		if got.rejected != nil { // the test environment may not deliver updates to a closed workflow at all
-			require.ErrorContains(t, got.rejected, "already ended")
-		}
-	})
 }
