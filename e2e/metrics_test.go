@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
@@ -27,8 +29,34 @@ func (e *env) requireMetricsMatch(ctx context.Context, t *testing.T, results []m
 	// What Temporal holds: every closed verification with its method and outcome. Visibility is eventually
 	// consistent and tally reports every second, so both are read again until they agree (or the time is up and
 	// the difference shows).
+	//
+	// A run is counted once, and once more for each completion the server turned down: a webhook that arrives while
+	// the workflow task completing the run is in flight makes the server refuse the completion (UnhandledCommand),
+	// and the worker runs the run's last steps again, as new work rather than a replay, which counts again. The
+	// history records each such refusal (WorkflowTaskFailed, cause UnhandledCommand), so the expected count is
+	// exact: recounts is how many the closed runs' histories hold.
+	rejected := map[string]int{} // by run ID; a closed run's history no longer changes
+	rejectedCompletions := func(ex *workflowpb.WorkflowExecutionInfo) int {
+		runID := ex.GetExecution().GetRunId()
+		if n, ok := rejected[runID]; ok {
+			return n
+		}
+		n := 0
+		iter := e.starter.Client.GetWorkflowHistory(ctx, ex.GetExecution().GetWorkflowId(), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			require.NoError(t, err)
+			if ev.GetWorkflowTaskFailedEventAttributes().GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND {
+				n++
+			}
+		}
+		rejected[runID] = n
+		return n
+	}
+	var recounts float64
 	closedRuns := func() map[string]float64 {
 		want := map[string]float64{}
+		recounts = 0
 		var next []byte
 		for {
 			resp, err := e.starter.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -40,17 +68,15 @@ func (e *env) requireMetricsMatch(ctx context.Context, t *testing.T, results []m
 				var method, outcome string
 				require.NoError(t, converter.GetDefaultDataConverter().FromPayload(fields[signals.AttrMethod.GetName()], &method))
 				require.NoError(t, converter.GetDefaultDataConverter().FromPayload(fields[signals.AttrOutcome.GetName()], &outcome))
-				want[method+"/"+outcome]++
+				n := float64(1 + rejectedCompletions(ex))
+				want[method+"/"+outcome] += n
+				recounts += n - 1
 			}
 			if next = resp.GetNextPageToken(); len(next) == 0 {
 				return want
 			}
 		}
 	}
-	// Counted once per run, except that a run whose completing workflow task the server turned down (a webhook
-	// arrived while it completed: UnhandledCommand) runs its last steps again as new work, not as a replay, and
-	// counts again. Seen once in 91 verifications in CI; every count must be there, the surplus stays that rare.
-	const maxRecounted = 3
 	var want, got map[string]float64
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 		want = closedRuns()
@@ -59,16 +85,8 @@ func (e *env) requireMetricsMatch(ctx context.Context, t *testing.T, results []m
 			break
 		}
 	}
-	surplus := 0.0
-	for k, n := range want {
-		require.GreaterOrEqual(t, got[k], n, "%s: every closed verification counted (got %v, want %v)", k, got, want)
-	}
-	for k, n := range got {
-		require.Contains(t, want, k, "counted %s, which no closed run has", k)
-		surplus += n - want[k]
-	}
-	require.LessOrEqual(t, surplus, float64(maxRecounted), "verifications counted twice (got %v, want %v)", got, want)
-	t.Logf("finished verifications counted again after a turned-down completion: %v", surplus)
+	require.Equal(t, want, got, "each closed verification counted once under its method and outcome, plus once per completion the server turned down")
+	t.Logf("finished verifications counted again after a turned-down completion (UnhandledCommand in their history): %v", recounts)
 	for _, r := range results {
 		if r.Scenario.Rejected != "" || r.Outcome == nil {
 			continue
@@ -79,11 +97,11 @@ func (e *env) requireMetricsMatch(ctx context.Context, t *testing.T, results []m
 	worker := scrape(t, e.stack.WorkerMetricsURL)
 	started := sumBy(worker[workflows.MetricStarted], "method")
 	finished := sumBy(worker[workflows.MetricFinished], "method")
-	require.InDelta(t, total(started), total(finished), surplus, "every verification started was finished: none left open")
+	require.InDelta(t, total(started), total(finished), recounts, "every verification started was finished: none left open")
 	entered, left := sumBy(worker[workflows.MetricStepEntered], "step"), sumBy(worker[workflows.MetricStepLeft], "step")
 	for step, n := range entered {
 		if step != string(signals.StepCompleted) {
-			require.InDelta(t, n, left[step], surplus, "every verification that entered %s left it", step)
+			require.InDelta(t, n, left[step], recounts, "every verification that entered %s left it", step)
 		}
 	}
 	require.Equal(t, total(finished), entered[string(signals.StepCompleted)], "each finish entered the completed step")

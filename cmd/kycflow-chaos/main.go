@@ -124,11 +124,14 @@ func run() (bool, error) {
 	start := time.Now()
 	chaosCtx, stopChaos := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	var chaosErr error
+	var (
+		chaosErr error
+		done     int
+	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		chaosErr = inflict(chaosCtx, c, schedule, start)
+		done, chaosErr = inflict(chaosCtx, c, schedule, start)
 	}()
 	results := runner.Run(ctx, cases, nil)
 	stopChaos()
@@ -138,9 +141,9 @@ func run() (bool, error) {
 		return false, fmt.Errorf("restart after a kill: %w (logs in %s)", chaosErr, logPath)
 	}
 
-	fmt.Printf("\nThe matrix took %s.\n\n", took.Round(time.Second))
+	fmt.Printf("\nThe matrix took %s; %d of the %d kills ran during it.\n\n", took.Round(time.Second), done, len(schedule))
 	ok := matrix.WriteTable(os.Stdout, results)
-	lost, err := missingSignals(ctx, c, tc, results)
+	lost, extraRuns, err := missingSignals(ctx, c, tc, results)
 	if err != nil {
 		return false, err
 	}
@@ -152,11 +155,19 @@ func run() (bool, error) {
 	for _, l := range lost {
 		fmt.Println("  " + l)
 	}
+	fmt.Printf("Verifications with more runs than their case started: %d\n", len(extraRuns))
+	for _, e := range extraRuns {
+		fmt.Println("  " + e)
+	}
 	fmt.Printf("Verifications still open after the matrix: %d\n", len(stuck))
 	for _, s := range stuck {
 		fmt.Println("  " + s)
 	}
-	ok = ok && len(lost) == 0 && len(stuck) == 0 && connOK
+	if done < len(schedule) {
+		// A kill that never ran tested nothing: the run does not count as a pass.
+		fmt.Printf("Kills the matrix ended before: %d (the schedule must fit in the matrix)\n", len(schedule)-done)
+	}
+	ok = ok && len(lost) == 0 && len(extraRuns) == 0 && len(stuck) == 0 && connOK && done == len(schedule)
 	if ok {
 		fmt.Println("\nChaos run passed: every verification ended once with its scenario's outcome, nothing stuck, nothing lost.")
 		_ = os.Remove(logPath)
@@ -166,8 +177,8 @@ func run() (bool, error) {
 	return ok, nil
 }
 
-// newSchedule kills each kind of process more than once, at random points of the matrix's first two minutes or so
-// (it runs about three), each for 1-3 s, one at a time.
+// newSchedule kills each kind of process more than once, at random points of the matrix's first two minutes at most
+// (it runs close to three), each for 1-3 s, one at a time. A run fails unless every kill ran during the matrix.
 func newSchedule(seed uint64) []kill {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	targets := []string{"worker-1", "relay-1", "temporal", "postgres", "worker-2", "relay-2", "temporal", "postgres", "worker-1", "relay-2"}
@@ -175,18 +186,18 @@ func newSchedule(seed uint64) []kill {
 	var out []kill
 	at := 2 * time.Second
 	for _, t := range targets {
-		at += time.Duration(4000+rng.IntN(14000)) * time.Millisecond
+		at += time.Duration(3000+rng.IntN(9000)) * time.Millisecond // the last at 2 min at most
 		out = append(out, kill{target: t, at: at, down: time.Duration(1000+rng.IntN(2000)) * time.Millisecond})
 	}
 	return out
 }
 
-// inflict runs the schedule: SIGKILL, a pause, restart (and wait until ready).
-func inflict(ctx context.Context, c *devstack.Cluster, schedule []kill, start time.Time) error {
-	for _, k := range schedule {
+// inflict runs the schedule: SIGKILL, a pause, restart (and wait until ready). It reports how many kills ran.
+func inflict(ctx context.Context, c *devstack.Cluster, schedule []kill, start time.Time) (int, error) {
+	for i, k := range schedule {
 		select {
 		case <-ctx.Done():
-			return nil
+			return i, nil
 		case <-time.After(time.Until(start.Add(k.at))):
 		}
 		killedAt := time.Since(start)
@@ -215,12 +226,12 @@ func inflict(ctx context.Context, c *devstack.Cluster, schedule []kill, start ti
 		}
 		cancel()
 		if err != nil {
-			return fmt.Errorf("%s: %w", k.target, err)
+			return i, fmt.Errorf("%s: %w", k.target, err)
 		}
 		fmt.Printf("  %7s  killed %-9s (SIGKILL), down %4s, back at %s\n", killedAt.Round(100*time.Millisecond), k.target,
 			k.down.Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
 	}
-	return nil
+	return len(schedule), nil
 }
 
 func index(name string) int {
@@ -230,34 +241,42 @@ func index(name string) int {
 }
 
 // missingSignals lists the webhooks a relay acknowledged as signalled (the sandbox keeps their event IDs) that are
-// in no run's history of the subject's workflow.
-func missingSignals(ctx context.Context, c *devstack.Cluster, tc client.Client, results []matrix.Result) ([]string, error) {
+// in no run's history of the subject's workflow, and the verifications with more runs than their case started.
+func missingSignals(ctx context.Context, c *devstack.Cluster, tc client.Client, results []matrix.Result) (lost, extra []string, err error) {
 	resp, err := http.Get(c.SandboxURL + "/sandbox/stats")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	var stats []sandbox.SubjectStats
 	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dc, err := c.DataConverter() // the cluster encrypts its payloads
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bySubject := map[string]sandbox.SubjectStats{}
 	for _, s := range stats {
 		bySubject[s.Key] = s
 	}
-	var lost []string
 	for _, r := range results {
-		st, ok := bySubject[r.Subject]
-		if !ok || len(st.Signalled) == 0 || r.Verification.WorkflowID == "" {
+		if r.Verification.WorkflowID == "" {
 			continue
 		}
-		seen, err := historyEventIDs(ctx, tc, dc, r.Verification.WorkflowID)
+		seen, runs, err := historyEventIDs(ctx, tc, dc, r.Verification.WorkflowID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		// Each case has a subject of its own: one run, and one more where the backend renewed (a live
+		// verification's new session starts a new run once the expired one closed). More means a start the
+		// backend retried through an outage began a second verification.
+		if allowed := 1 + boolInt(r.Scenario.RenewAfter != (sandbox.At{})); runs > allowed {
+			extra = append(extra, fmt.Sprintf("%s: %d runs of %s (at most %d)", r.Name(), runs, r.Verification.WorkflowID, allowed))
+		}
+		st, ok := bySubject[r.Subject]
+		if !ok || len(st.Signalled) == 0 {
+			continue
 		}
 		// Temporal records the same signed content once (the relay signals with its digest as the request ID):
 		// an event is in the history by its own ID or by another's with the same content.
@@ -273,17 +292,18 @@ func missingSignals(ctx context.Context, c *devstack.Cluster, tc client.Client, 
 			}
 		}
 	}
-	return lost, nil
+	return lost, extra, nil
 }
 
-// historyEventIDs collects the provider event IDs of the webhook signals in every run of a workflow ID.
-func historyEventIDs(ctx context.Context, tc client.Client, dc converter.DataConverter, workflowID string) (map[string]bool, error) {
+// historyEventIDs collects the provider event IDs of the webhook signals in every run of a workflow ID, and counts
+// the runs.
+func historyEventIDs(ctx context.Context, tc client.Client, dc converter.DataConverter, workflowID string) (map[string]bool, int, error) {
 	seen := map[string]bool{}
 	runs, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 		Query: fmt.Sprintf("WorkflowId = '%s'", workflowID),
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 
 	for _, e := range runs.GetExecutions() {
@@ -291,7 +311,7 @@ func historyEventIDs(ctx context.Context, tc client.Client, dc converter.DataCon
 		for iter.HasNext() {
 			ev, err := iter.Next()
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			a := ev.GetWorkflowExecutionSignaledEventAttributes()
 			if a == nil || len(a.GetInput().GetPayloads()) == 0 {
@@ -303,7 +323,7 @@ func historyEventIDs(ctx context.Context, tc client.Client, dc converter.DataCon
 			}
 		}
 	}
-	return seen, nil
+	return seen, len(runs.GetExecutions()), nil
 }
 
 // openVerifications lists the verification workflows still running: stuck ones.
@@ -399,4 +419,11 @@ func firstLine(s string) string {
 		s = s[:300] + "..."
 	}
 	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
