@@ -98,6 +98,11 @@ func TestEndToEnd(t *testing.T) {
 			}
 			e.requireExactlyOnce(ctx, t, r)
 			requireFaults(t, r, stats[r.Subject])
+			require.Zero(t, stats[r.Subject].EarlyReviews, "KYC review requested before every document.create went out (seed 001)")
+			if r.Scenario.DecidesPastReviewBound() {
+				require.Contains(t, e.stepsEntered(ctx, t, r.Verification), signals.StepOverdue,
+					"the provider decided after the bound: the verification went overdue, then took the decision")
+			}
 			e.requireNothingUndisclosable(ctx, t, r)
 			if len(r.Scenario.StaleSession) > 0 {
 				st, err := e.starter.Status(ctx, r.Verification)
@@ -236,6 +241,25 @@ func (e *env) webhookSignals(ctx context.Context, t *testing.T, v starter.Verifi
 		}
 	}
 	return n
+}
+
+// stepsEntered lists the steps (KycStep) a run's history set, in order.
+func (e *env) stepsEntered(ctx context.Context, t *testing.T, v starter.Verification) []signals.Step {
+	t.Helper()
+	var steps []signals.Step
+	iter := e.starter.Client.GetWorkflowHistory(ctx, v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		p, ok := ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()[signals.AttrStep.GetName()]
+		if !ok {
+			continue
+		}
+		var step string
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(p, &step))
+		steps = append(steps, signals.Step(step))
+	}
+	return steps
 }
 
 // requireFaults checks that the sandbox did inflict each fault on the subject.

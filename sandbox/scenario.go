@@ -72,6 +72,32 @@ type Scenario struct {
 // Key names the scenario in logs, tables and test names: "treezor-liveness/HAPPYPATH".
 func (s Scenario) Key() string { return string(s.Method) + "/" + s.Name }
 
+// DecidesPastReviewBound reports whether the provider's decision (liveness processing, a QES or video conference
+// result, IDnow's second-line review, Treezor's KYC review) comes after the workflow's 24-hour review bound: the
+// verification goes overdue before the decision ends it.
+func (s Scenario) DecidesPastReviewBound() bool {
+	past := func(a At) bool { return a.PastDeadline == reviewBound }
+	if s.Review != nil && past(s.Review.At) {
+		return true
+	}
+	for _, l := range s.Liveness {
+		if past(l.At) {
+			return true
+		}
+	}
+	for _, i := range s.Ident {
+		if past(i.At) {
+			return true
+		}
+	}
+	for _, st := range s.Solaris {
+		if past(st.At) {
+			return true
+		}
+	}
+	return false
+}
+
 // LastName is the name that selects the scenario, following IDnow's convention.
 func (s Scenario) LastName() string { return AutotestPrefix + s.Name }
 

@@ -145,3 +145,28 @@ func TestEveryScenarioNamesItsSeed(t *testing.T) {
 		require.True(t, found, "%s: the quote is not in %s: %q", sc.Key(), source, quote)
 	}
 }
+
+// TestScenariosDecidedPastTheReviewBound: the scenarios whose provider decides after the 24-hour bound, which e2e
+// checks went overdue and then took the decision.
+func TestScenariosDecidedPastTheReviewBound(t *testing.T) {
+	tests := []struct {
+		method signals.Method
+		name   string
+		want   bool
+	}{
+		{signals.MethodTreezorLiveness, "KYCLONGREVIEW", true},
+		{signals.MethodTreezorLiveness, "NOSCORE", true},
+		{signals.MethodTreezorQES, "LONGREVIEW", true},
+		{signals.MethodTreezorVideoConference, "LONGREVIEW", true},
+		{signals.MethodSolarisIDnow, "LONGREVIEW", true},
+		{signals.MethodTreezorLiveness, "HAPPYPATH", false},
+		{signals.MethodYousignVideo, "LATERTHENRENEW", false}, // past the URL's 15 minutes, not a review bound
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.method)+"/"+tt.name, func(t *testing.T) {
+			sc, ok := sandbox.Lookup(tt.method, tt.name)
+			require.True(t, ok)
+			require.Equal(t, tt.want, sc.DecidesPastReviewBound())
+		})
+	}
+}

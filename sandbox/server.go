@@ -306,6 +306,8 @@ type SubjectStats struct {
 	APICalls   int `json:"apiCalls"`
 	Faulted5xx int `json:"faulted5xx"`
 	Faulted429 int `json:"faulted429"`
+	// EarlyReviews counts KYC review requests refused because a document.create webhook had yet to go out (seed 001).
+	EarlyReviews int `json:"earlyReviews,omitempty"`
 	// RetryAfterWaited is how long the client waited after the 429 before its next call.
 	RetryAfterWaited Seconds `json:"retryAfterWaitedSeconds,omitempty"`
 

@@ -71,6 +71,8 @@ type tzStoredDocument struct {
 	typeID  int
 	typ     string
 	created time.Time
+	// announced: its document.create webhook has gone out (delivered or not).
+	announced bool
 }
 
 type tzLiveness struct {
@@ -485,6 +487,26 @@ func (u *tzUser) storeDocument(typeID int, typ string) tzStoredDocument {
 	return d
 }
 
+// announce records that document id's document.create webhook went out. Call with s.mu.
+func (u *tzUser) announce(id string) {
+	for i := range u.documents {
+		if u.documents[i].id == id {
+			u.documents[i].announced = true
+		}
+	}
+}
+
+// unannounced counts the user's documents whose document.create webhook has yet to go out. Call with s.mu.
+func (u *tzUser) unannounced() int {
+	n := 0
+	for _, d := range u.documents {
+		if !d.announced {
+			n++
+		}
+	}
+	return n
+}
+
 // sendDocuments plays one document.create per document, the first after lag and the others 10 s apart (provider
 // time).
 func (s *Server) sendDocuments(u *tzUser, docs []tzStoredDocument, lag time.Duration) {
@@ -495,6 +517,7 @@ func (s *Server) sendDocuments(u *tzUser, docs []tzStoredDocument, lag time.Dura
 			delay = 10 * time.Second
 		}
 		steps = append(steps, step{delay: s.clock.Duration(delay), fire: func() *webhook {
+			u.announce(d.id)
 			return s.treezorWebhook(u, signals.SignalTreezorDocumentCreate, "document", d.id,
 				map[string]any{"documents": []any{u.documentObject(d.id, d.typeID, d.typ)}}, false)
 		}})
@@ -575,6 +598,16 @@ func (s *Server) treezorKycReview(w http.ResponseWriter, r *http.Request, u *tzU
 	}
 	if u.review != nil && (!u.review.decided || (tag != "" && tag == u.review.accessTag)) {
 		writeJSON(w, http.StatusOK, map[string]any{"users": []any{u.apiObject()}})
+		return
+	}
+	if n := u.unannounced(); n > 0 {
+		// Seed 001: "Treezor sends you as many document.create webhooks as there are documents for the user's live
+		// verification. You can make your KYC Review request only once you've received all the document creation
+		// webhooks." What Treezor answers a request made before is not documented; the sandbox refuses it in the
+		// documented 400 shape, so that a client that asks early fails visibly instead of passing.
+		u.sub.stats.EarlyReviews++
+		treezorError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("KYC review requested before Treezor sent the document.create webhooks of %d of the user's documents", n))
 		return
 	}
 	rv := &tzReview{accessTag: tag}

@@ -228,3 +228,29 @@ func TestTreezorSEPATransferPayins(t *testing.T) {
 	require.Len(t, payins, 1)
 	require.Equal(t, update.PayinID, payins[0].ID)
 }
+
+// TestTreezorReviewOnlyOnceEveryDocumentIsAnnounced: seed 001, "You can make your KYC Review request only once
+// you've received all the document creation webhooks." A request made before is refused (400), counted in the
+// subject's earlyReviews; once every document.create has gone out it is taken.
+func TestTreezorReviewOnlyOnceEveryDocumentIsAnnounced(t *testing.T) {
+	clock, err := sandbox.NewClock(2e-3) // 20 s of provider time until the first document: 40 ms here
+	require.NoError(t, err)
+	h := newHarness(t, sandbox.Config{Clock: clock})
+	user := h.userFor(signals.MethodTreezorLiveness, "HAPPYPATH")
+	wf := signals.WorkflowID(signals.ProviderTreezor, user)
+	_, err = h.tz.InitiateLiveness(bg(), user, "https://signup.example.test/done")
+	require.NoError(t, err)
+	h.waitSignals(2, forWorkflow(wf))
+	require.NoError(t, h.tz.RetrieveLivenessDocuments(bg(), user))
+
+	_, err = h.tz.RequestKYCReview(bg(), user, "early")
+	require.ErrorContains(t, err, "400")
+	require.ErrorContains(t, err, "before Treezor sent the document.create webhooks of 2 of the user's documents")
+	require.Equal(t, 1, h.stats("treezor/"+user).EarlyReviews)
+
+	h.waitSignals(2, named(wf, signals.SignalTreezorDocumentCreate))
+	kyc, err := h.tz.RequestKYCReview(bg(), user, "on-time")
+	require.NoError(t, err)
+	require.Equal(t, signals.KycReviewPending, kyc.KycReview)
+	require.Equal(t, 1, h.stats("treezor/"+user).EarlyReviews)
+}
