@@ -46,7 +46,8 @@ type OperatorActionResult struct {
 	Pending string `json:"pending,omitempty"`
 }
 
-// Decision records an operator's decision in the outcome.
+// Decision records an operator's action in the outcome: the one that decided it (DecidedBy), and each in
+// OperatorActions.
 type Decision struct {
 	Action     string    `json:"action"`
 	Operator   string    `json:"operator"`

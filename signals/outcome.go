@@ -54,6 +54,10 @@ type Outcome struct {
 	CompletedAt time.Time `json:"completedAt"`
 	// DecidedBy is set when an operator decided the outcome (close, approve).
 	DecidedBy *Decision `json:"decidedBy,omitempty"`
+	// OperatorActions are every action operators took on the verification, in order, each with who, why and when:
+	// an extension of the overdue limit, a recheck, a first approval and its confirmation, a close. DecidedBy is the
+	// one among them that decided. Internal, like DecidedBy.
+	OperatorActions []Decision `json:"operatorActions,omitempty"`
 	// SessionOpenUntil is set when a Treezor live verification ended (cancelled, closed) while its user could
 	// still be in the session: until then a new live verification for the user would replace that session, which
 	// Treezor asks not to do, so the starter refuses one (starter.ErrSessionOpen).

@@ -72,6 +72,7 @@ func (v *verification) validateOperatorAction(ctx workflow.Context, a signals.Op
 // why; a decision also goes into the outcome's DecidedBy.
 func (v *verification) operatorAction(ctx workflow.Context, a signals.OperatorAction) (signals.OperatorActionResult, error) {
 	d := signals.Decision{Action: a.Action, Operator: a.Operator, Reason: a.Reason, ReasonCode: a.ReasonCode, At: workflow.Now(ctx)}
+	v.operatorActions = append(v.operatorActions, d)
 	// The operator's name stays out of the log (it may be personal); the history and the outcome keep it.
 	v.logger.Info("Operator action", "action", a.Action)
 	v.metrics.operatorAction(a.Action)

@@ -36,6 +36,18 @@ func (r *run) act(at time.Duration, id string, a signals.OperatorAction, got *ac
 	}, at)
 }
 
+// requireActions checks the operator actions an outcome records (times compared as instants).
+func requireActions(t *testing.T, o signals.Outcome, want ...signals.Decision) {
+	t.Helper()
+	require.Len(t, o.OperatorActions, len(want), "operator actions in the outcome: %+v", o.OperatorActions)
+	for i, w := range want {
+		got := o.OperatorActions[i]
+		require.True(t, w.At.Equal(got.At), "action %d at %s, want %s", i, got.At, w.At)
+		got.At = w.At
+		require.Equal(t, w, got)
+	}
+}
+
 // overdueReview is a live verification whose KYC review never decides: overdue from bound on.
 func overdueReview(r *run) time.Duration {
 	r.treezorOK().deliver(happyEvents()[:4])
@@ -76,6 +88,7 @@ func TestOperatorExtendAndRecheck(t *testing.T) {
 		require.ErrorContains(t, past.rejected, "newDeadline must be in the future")
 		require.Equal(t, signals.OutcomeReviewTimeout, o.Status)
 		require.Equal(t, bound+30*day, o.CompletedAt.Sub(start), "review_timeout at the new limit")
+		requireActions(t, o, signals.Decision{Action: signals.ActionExtend, Operator: "ops-bob", At: start.Add(bound + time.Hour)})
 	})
 	t.Run("recheck reads the provider now", func(t *testing.T) {
 		r := newRun(t)
@@ -98,9 +111,11 @@ func TestOperatorExtendAndRecheck(t *testing.T) {
 		r.deliver([]event{{time.Hour, signals.SignalSolarisIdentification, solarisEvent("e1", signals.SolarisStatusPendingSuccessful)}})
 		bound := time.Hour + day
 		var got actionResult
-		r.act(bound+30*time.Minute, "recheck-1", signals.OperatorAction{Action: signals.ActionRecheck, Operator: "ops-bob"}, &got)
+		r.act(bound+30*time.Minute, "recheck-1", signals.OperatorAction{Action: signals.ActionRecheck, Operator: "ops-bob", Reason: "asked by support"}, &got)
 		o := r.execute()
 		require.NoError(t, got.rejected)
+		requireActions(t, o, signals.Decision{Action: signals.ActionRecheck, Operator: "ops-bob", Reason: "asked by support", At: start.Add(bound + 30*time.Minute)})
+		require.Nil(t, o.DecidedBy, "the provider decided, not the operator")
 		require.Equal(t, signals.OutcomeApproved, o.Status, "detail: %s", o.Detail)
 		require.Equal(t, []time.Duration{bound, bound + 30*time.Minute, bound + 30*time.Minute}, reads,
 			"a read at the bound, the operator's read 30 minutes later (before the schedule's first, at 1 hour), then the documents")
@@ -129,6 +144,11 @@ func TestOperatorApprovalNeedsFourEyes(t *testing.T) {
 	require.Equal(t, 3*time.Minute, o.CompletedAt.Sub(start))
 	require.Equal(t, "ops-alice", o.DecidedBy.Operator)
 	require.Equal(t, "ops-bob", o.DecidedBy.ConfirmedBy)
+	var who []string
+	for _, a := range o.OperatorActions {
+		who = append(who, a.Action+" by "+a.Operator)
+	}
+	require.Equal(t, []string{"approve by ops-alice", "approve by ops-bob"}, who, "the refused self-confirmation is not recorded")
 }
 
 // TestOperatorActionsTheValidatorRefuses: each refused request is rejected before it enters the history and

@@ -75,6 +75,8 @@ type verification struct {
 	pendingApproval  *signals.Decision
 	approvalRef      string // the provider session pendingApproval was given for
 	operatorOutcome  *signals.Outcome
+	// operatorActions are the accepted operator actions, in order, for the outcome.
+	operatorActions []signals.Decision
 
 	changes changes
 	// extension is the overdue limit an operator set for a bound (extend).
@@ -694,6 +696,7 @@ func (v *verification) finish(ctx workflow.Context, o signals.Outcome) signals.O
 		o.UserMessage = outcomeUserMessage(o)
 	}
 	o.CompletedAt = workflow.Now(ctx)
+	o.OperatorActions = v.operatorActions
 	if v.sessionOpenUntil != nil {
 		if until, open := v.sessionOpenUntil(o.CompletedAt); open {
 			o.SessionOpenUntil = timePtr(until)

@@ -166,6 +166,13 @@ func (p *printer) outcome(v starter.Verification, o signals.Outcome) {
 			}
 			fmt.Fprintf(w, "Decided by (internal)\t%s: %s %s %s\n", d.Action, by, d.ReasonCode, d.Reason)
 		}
+		for i, a := range o.OperatorActions {
+			label := ""
+			if i == 0 {
+				label = "Operator actions (internal)"
+			}
+			fmt.Fprintf(w, "%s\t%s %s by %s: %s %s\n", label, p.when(a.At), a.Action, a.Operator, a.ReasonCode, a.Reason)
+		}
 	})
 }
 
@@ -246,7 +253,7 @@ func (p *printer) redactOutcome(o signals.Outcome) (signals.Outcome, int) {
 	o.Reasons, hidden = p.reasons(o.Reasons)
 	if !p.internal {
 		// The operators' names and reasons are internal, like the detail.
-		o.Detail, o.DecidedBy = "", nil
+		o.Detail, o.DecidedBy, o.OperatorActions = "", nil, nil
 	}
 	return o, hidden
 }
