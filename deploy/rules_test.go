@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kycflow/kycflow/internal/census"
 	"github.com/kycflow/kycflow/relay"
 	"github.com/kycflow/kycflow/workflows"
 )
@@ -30,7 +32,7 @@ func exported(t *testing.T) map[string]bool {
 			names[base+suffix] = true
 		}
 	}
-	for _, n := range append(workflows.WorkflowMetricNames(), relay.MetricNames()...) {
+	for _, n := range slices.Concat(workflows.WorkflowMetricNames(), relay.MetricNames(), census.MetricNames()) {
 		add(n)
 	}
 	// The SDK's names, from its source: the tally handler kycflow uses adds _total to counters and _seconds to

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/kycflow/kycflow/internal/census"
 	"github.com/kycflow/kycflow/sandbox/matrix"
 	"github.com/kycflow/kycflow/signals"
 	"github.com/kycflow/kycflow/workflows"
@@ -112,6 +113,8 @@ func (e *env) requireMetricsMatch(ctx context.Context, t *testing.T, results []m
 	require.Positive(t, histogramCount(worker[workflows.MetricTimeToURL]), "time to URL recorded")
 	require.Positive(t, histogramCount(worker[workflows.MetricDecisionTime]), "decision time recorded")
 	require.Contains(t, worker, "temporal_workflow_completed_total", "the SDK's own metrics are exported too")
+	require.Len(t, worker[census.Metric].GetMetric(), len(signals.Methods)*len(census.Steps),
+		"the worker's census counts every method and step in Temporal's visibility")
 
 	relay := scrape(t, e.stack.RelayAdminURL+"/metrics")
 	signalled := map[string]float64{}

@@ -33,6 +33,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.Equal(t, 10*time.Second, cfg.StopTimeout)
 	require.Equal(t, 1000, cfg.WorkflowCacheSize)
 	require.Equal(t, 4, cfg.Pollers)
+	require.Equal(t, time.Minute, cfg.CensusInterval)
+	offEnv := validEnv()
+	offEnv["KYCFLOW_CENSUS_INTERVAL"] = "0"
+	off, err := worker.LoadConfig(env(offEnv))
+	require.NoError(t, err)
+	require.Zero(t, off.CensusInterval, "0 turns the census off")
 	require.Equal(t, "https://acme.sandbox.treezor.co", cfg.Treezor.BaseURL, "trailing slash trimmed")
 	require.Equal(t, "s3cret-value", cfg.Treezor.ClientSecret)
 }
@@ -57,6 +63,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"address without port", map[string]string{"TEMPORAL_ADDRESS": "temporal"}, []string{"TEMPORAL_ADDRESS"}},
 		{"cache size zero", map[string]string{"KYCFLOW_WORKFLOW_CACHE_SIZE": "0"}, []string{"KYCFLOW_WORKFLOW_CACHE_SIZE", "from 1 to 100000"}},
 		{"one poller", map[string]string{"KYCFLOW_WORKER_POLLERS": "1"}, []string{"KYCFLOW_WORKER_POLLERS"}},
+		{"census every second", map[string]string{"KYCFLOW_CENSUS_INTERVAL": "1s"}, []string{"KYCFLOW_CENSUS_INTERVAL=1s", "from 10s to 1h"}},
+		{"census interval malformed", map[string]string{"KYCFLOW_CENSUS_INTERVAL": "often"}, []string{"KYCFLOW_CENSUS_INTERVAL", "or 0 to turn the census off"}},
 		{"unknown compression", map[string]string{"TEMPORAL_GRPC_COMPRESSION": "zstd"}, []string{`TEMPORAL_GRPC_COMPRESSION="zstd": want none or gzip`}},
 		{"solaris half configured", map[string]string{"SOLARIS_BASE_URL": "https://api.solaris-sandbox.de"},
 			[]string{"SOLARIS_TOKEN_URL is required", "SOLARIS_CLIENT_ID is required", "SOLARIS_CLIENT_SECRET (or SOLARIS_CLIENT_SECRET_FILE) is required"}},

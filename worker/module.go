@@ -19,6 +19,7 @@ import (
 	"github.com/kycflow/kycflow/activities/solaris"
 	"github.com/kycflow/kycflow/activities/treezor"
 	"github.com/kycflow/kycflow/activities/yousign"
+	"github.com/kycflow/kycflow/internal/census"
 	"github.com/kycflow/kycflow/internal/metrics"
 	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/internal/tracing"
@@ -74,9 +75,15 @@ func NewTemporalClient(lc fx.Lifecycle, cfg Config, logger *slog.Logger, m clien
 // MetricsModule provides the metrics handler the Temporal client records into: with KYCFLOW_METRICS_ADDR, the
 // SDK's and the workflows' metrics on /metrics there; without, none.
 var MetricsModule = fx.Module("metrics",
-	fx.Provide(func(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (client.MetricsHandler, error) {
+	fx.Provide(func(e *metrics.Exporter) client.MetricsHandler {
+		if e == nil {
+			return client.MetricsNopHandler
+		}
+		return e.Handler
+	}),
+	fx.Provide(func(lc fx.Lifecycle, cfg Config, logger *slog.Logger) (*metrics.Exporter, error) {
 		if cfg.MetricsAddr == "" {
-			return client.MetricsNopHandler, nil
+			return nil, nil
 		}
 		e, err := metrics.New(func(err error) {
 			logger.Error("A metric is dropped: its labels differ from its declaration", "error", err)
@@ -98,7 +105,31 @@ var MetricsModule = fx.Module("metrics",
 				return e.Close()
 			},
 		})
-		return e.Handler, nil
+		return e, nil
+	}),
+	// The census: how many verifications are in each step now, from Temporal's visibility (see package census).
+	fx.Invoke(func(lc fx.Lifecycle, cfg Config, e *metrics.Exporter, c client.Client, logger *slog.Logger) error {
+		if e == nil || cfg.CensusInterval == 0 {
+			return nil
+		}
+		cs, err := census.New(c, cfg.Temporal.Namespace(), e.Registry, logger)
+		if err != nil {
+			return err
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		lc.Append(fx.Hook{
+			OnStart: func(context.Context) error {
+				go func() { defer close(done); cs.Run(ctx, cfg.CensusInterval) }()
+				return nil
+			},
+			OnStop: func(context.Context) error {
+				stop()
+				<-done
+				return nil
+			},
+		})
+		return nil
 	}),
 )
 

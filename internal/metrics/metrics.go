@@ -31,7 +31,9 @@ const reportEvery = time.Second
 type Exporter struct {
 	Handler client.MetricsHandler
 	HTTP    http.Handler
-	scope   io.Closer
+	// Registry takes metrics the worker keeps itself, outside workflows (the census).
+	Registry prometheus.Registerer
+	scope    io.Closer
 }
 
 // New makes an exporter whose workflow timers are histograms with workflows.TimerBuckets (a decision takes from
@@ -60,9 +62,10 @@ func New(onError func(error)) (*Exporter, error) {
 		SanitizeOptions: &sanitize,
 	}, reportEvery)
 	return &Exporter{
-		Handler: sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)),
-		HTTP:    promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		scope:   closer,
+		Handler:  sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)),
+		HTTP:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Registry: registry,
+		scope:    closer,
 	}, nil
 }
 

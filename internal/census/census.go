@@ -1,0 +1,101 @@
+// Package census counts the running verifications in each step, by method, from Temporal's visibility
+// (KycStep), into the gauge kycflow_verifications_in_step. The workflows' step counters
+// (kycflow_step_entered_total, _left_total) are per worker process: after a restart, the verifications already
+// waiting are in neither, so "how many wait on Treezor now" cannot come from them. The census asks Temporal,
+// which knows, at the cost of one count query per method and step each interval.
+package census
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/kycflow/kycflow/signals"
+)
+
+// Metric is the gauge's name; failuresMetric counts the rounds that could not count every step.
+const (
+	Metric         = "kycflow_verifications_in_step"
+	failuresMetric = "kycflow_census_failures_total"
+)
+
+// MetricNames are the names of the census's metrics, for dashboards and alert checks.
+func MetricNames() []string { return []string{Metric, failuresMetric} }
+
+// Steps are the running steps the census counts: every step but completed.
+var Steps = []signals.Step{signals.StepInitiating, signals.StepAwaitingUser, signals.StepProviderProcessing,
+	signals.StepCollectingDocuments, signals.StepAwaitingTransfer, signals.StepKYCReview, signals.StepOverdue}
+
+// Counter is the one call the census makes (client.Client has it).
+type Counter interface {
+	CountWorkflow(ctx context.Context, request *workflowservice.CountWorkflowExecutionsRequest) (*workflowservice.CountWorkflowExecutionsResponse, error)
+}
+
+// Census keeps the gauge.
+type Census struct {
+	client    Counter
+	namespace string
+	logger    *slog.Logger
+	inStep    *prometheus.GaugeVec
+	failures  prometheus.Counter
+}
+
+// New registers the census's metrics with r.
+func New(c Counter, namespace string, r prometheus.Registerer, logger *slog.Logger) (*Census, error) {
+	cs := &Census{client: c, namespace: namespace, logger: logger,
+		inStep: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: Metric,
+			Help: "Running verifications in each step (KycStep), by method, counted in Temporal's visibility by every worker (take the max over workers)."},
+			[]string{"method", "step"}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: failuresMetric,
+			Help: "Census rounds that could not count every step (visibility unavailable or rate limited); the gauge keeps the last counts."}),
+	}
+	for _, m := range []prometheus.Collector{cs.inStep, cs.failures} {
+		if err := r.Register(m); err != nil {
+			return nil, fmt.Errorf("register census metrics: %w", err)
+		}
+	}
+	return cs, nil
+}
+
+// Count runs one round: a count query per method and step. A failed query keeps that series' last value; the round
+// reports the first error.
+func (c *Census) Count(ctx context.Context) error {
+	var first error
+	for _, m := range signals.Methods {
+		for _, step := range Steps {
+			query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND %s = '%s'", m.WorkflowType(), signals.AttrStep.GetName(), step)
+			resp, err := c.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: c.namespace, Query: query})
+			if err != nil {
+				if first == nil {
+					first = fmt.Errorf("count %s verifications at step %s: %w", m, step, err)
+				}
+				continue
+			}
+			c.inStep.WithLabelValues(string(m), string(step)).Set(float64(resp.GetCount()))
+		}
+	}
+	if first != nil {
+		c.failures.Inc()
+	}
+	return first
+}
+
+// Run counts every interval until ctx ends.
+func (c *Census) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := c.Count(ctx); err != nil && ctx.Err() == nil {
+			c.logger.Warn("Census of verifications by step incomplete", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
