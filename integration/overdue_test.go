@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/kycflow/kycflow/internal/testenv"
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -136,6 +138,20 @@ func TestIntegrationYousignApprovedByFourEyes(t *testing.T) {
 	require.Equal(t, "ops-alice", o.DecidedBy.Operator)
 	require.Equal(t, "ops-bob", o.DecidedBy.ConfirmedBy)
 	require.Len(t, o.OperatorActions, 2)
+	// The validator refused the self-confirmation before it entered the history: two updates accepted, by the two
+	// operators, and nothing else.
+	var accepted []string
+	iter := s.Client.GetWorkflowHistory(ctx, v.WorkflowID, v.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && a.GetAcceptedRequest().GetInput().GetName() == signals.UpdateOperatorAction {
+			var action signals.OperatorAction
+			require.NoError(t, payloadcodec.DataConverter(testenv.PayloadCodec()).FromPayload(a.GetAcceptedRequest().GetInput().GetArgs().GetPayloads()[0], &action))
+			accepted = append(accepted, action.Operator)
+		}
+	}
+	require.Equal(t, []string{"ops-alice", "ops-bob"}, accepted, "only accepted actions are in the history")
 	requireNoPendingTimers(t, s, v)
 	recordHistory(t, s, v, "yousign-video-four-eyes-approved")
 }
