@@ -1,9 +1,11 @@
 package e2e_test
 
 import (
+	"bufio"
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,4 +28,31 @@ func TestWorkerRefusesYousignWithoutAPayloadKey(t *testing.T) {
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "the worker must exit with an error; output:\n%s", out)
 	require.Contains(t, string(out), "KYCFLOW_ALLOW_PLAINTEXT_PII=true", "the refusal names the switch")
+}
+
+// TestWorkerWarnsWithoutAPayloadKey: with only Treezor (IDs, no names, in its inputs) the worker may run without a
+// payload key, but says so: outcomes and references would sit in clear in Temporal.
+func TestWorkerWarnsWithoutAPayloadKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: builds the binaries (run `make test`)")
+	}
+	bin := binaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "kycflow-worker"))
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "TEMPORAL_ADDRESS=127.0.0.1:1",
+		"TREEZOR_BASE_URL=https://acme.sandbox.treezor.co", "TREEZOR_CLIENT_ID=id", "TREEZOR_CLIENT_SECRET=s3cret-value"}
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "No payload key") {
+			require.Contains(t, lines.Text(), `"level":"WARN"`)
+			require.Contains(t, lines.Text(), "KYCFLOW_PAYLOAD_KEY")
+			return
+		}
+	}
+	t.Fatal("the worker never warned that payloads are stored in clear")
 }

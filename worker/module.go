@@ -23,6 +23,7 @@ import (
 	"github.com/kycflow/kycflow/internal/metrics"
 	"github.com/kycflow/kycflow/internal/temporalconn"
 	"github.com/kycflow/kycflow/internal/tracing"
+	"github.com/kycflow/kycflow/payloadcodec"
 	"github.com/kycflow/kycflow/signals"
 )
 
@@ -173,6 +174,11 @@ func NewActivities(cfg Config, c client.Client, logger *slog.Logger, tr *tracing
 		enabled = append(enabled, string(signals.ProviderYousign))
 	}
 	logger.Info("Providers configured", "providers", enabled, "payloadEncryption", cfg.PayloadCodec != nil)
+	if cfg.PayloadCodec == nil {
+		// Allowed (Treezor and Solaris inputs hold IDs, not names), but never silently: outcomes, reasons and
+		// provider references then sit in clear in Temporal's database, UI and exported histories.
+		logger.Warn("No payload key: workflow inputs, results and failures are stored in clear in Temporal; set " + payloadcodec.EnvKey + " to encrypt them")
+	}
 	return acts, nil
 }
 
