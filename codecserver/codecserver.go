@@ -236,11 +236,14 @@ func (h *Handler) serve(op string) http.HandlerFunc {
 		}
 		tok, ok := h.caller(r)
 		if !ok {
+			// Refusals are logged too, so that someone trying tokens shows (never the token they sent).
+			h.log.Warn("Codec request refused", "op", op, "why", "no token or an unknown one", "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kycflow codec"`)
 			http.Error(w, "a bearer token is required", http.StatusUnauthorized)
 			return
 		}
 		if op == "encode" && tok.Role != RoleWriter {
+			h.log.Warn("Codec request refused", "op", op, "why", "a reader's token", "token", tok.Name, "remote", r.RemoteAddr)
 			http.Error(w, "this token may decode only", http.StatusForbidden)
 			return
 		}

@@ -132,7 +132,10 @@ func TestCodecServer(t *testing.T) {
 	// One access line per decode call: who, which namespace, how many; never a payload or a token.
 	log := logs.String()
 	require.Contains(t, log, "token=ops-ui namespace=default payloads=3")
-	for _, secret := range []string{"Jeanne", "Dupont", "s3cr3t", readerToken, writerToken} {
+	// Refused calls leave a line each, naming why and never what was sent.
+	require.Contains(t, log, `msg="Codec request refused" op=decode why="no token or an unknown one"`)
+	require.Contains(t, log, `msg="Codec request refused" op=encode why="a reader's token" token=ops-ui`)
+	for _, secret := range []string{"Jeanne", "Dupont", "s3cr3t", readerToken, writerToken, "not-a-token-0123456789"} {
 		require.NotContains(t, log, secret)
 	}
 }
