@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -35,6 +36,26 @@ func (e *env) requireNothingUndisclosable(ctx context.Context, t *testing.T, r m
 			}
 			require.NotEqual(t, signals.CategoryFraud, reason.Category, "%s: fraud reason %s is shown to the user", where, reason.Code)
 			require.False(t, solarisFailed, "%s: reason %s of a failed Solaris identification is shown to the user", where, reason.Code)
+		}
+	}
+	// The texts a backend shows as they are: the outcome's and the status's user messages, and every shown reason's.
+	// None may speak of fraud (Treezor: "you mustn't indicate to end users that they are suspected of fraud"), and
+	// a failed Solaris identification's may not name its reason.
+	texts := map[string]string{"outcome userMessage": r.Outcome.UserMessage, "status userMessage": st.UserMessage}
+	for _, rs := range [][]signals.Reason{r.Outcome.Reasons, st.Reasons} {
+		for _, reason := range rs {
+			if reason.UserShowable {
+				texts["reason "+reason.Code+" userMessage"] = reason.UserMessage
+			}
+		}
+	}
+	for where, text := range texts {
+		lower := strings.ToLower(text)
+		require.False(t, strings.Contains(lower, "fraud") || strings.Contains(lower, "suspic"), "%s speaks of fraud: %q", where, text)
+		if solarisFailed {
+			for _, reason := range r.Outcome.Reasons {
+				require.NotContains(t, text, reason.Code, "%s names the failed identification's reason", where)
+			}
 		}
 	}
 	for where, v := range map[string]any{"outcome": r.Outcome, "status": st} {
