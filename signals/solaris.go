@@ -81,6 +81,7 @@ func (p SolarisPerson) MissingFields() []string {
 				continue
 			}
 			// Seed 003: "address (Street, Number, City, Post Code, Country, State)"; line_1 holds street and number.
+			// State may be null: the seed's example persons have "state": null.
 			missing = appendIfEmpty(missing, "address.line_1", p.Address.Line1)
 			missing = appendIfEmpty(missing, "address.postal_code", p.Address.PostalCode)
 			missing = appendIfEmpty(missing, "address.city", p.Address.City)
@@ -160,4 +161,7 @@ type SolarisAddress struct {
 	PostalCode string `json:"postal_code"`
 	City       string `json:"city"`
 	Country    string `json:"country"`
+	// State is sent when the backend has it. Seed 003 lists it in the address, yet its own example persons carry
+	// "state": null, so it is not required.
+	State string `json:"state,omitempty"`
 }
