@@ -364,7 +364,7 @@ func checkConnections(ctx context.Context, c *devstack.Cluster, binDir, data str
 		{"a missing client certificate", []string{"TEMPORAL_TLS_CLIENT_CERT_PATH=" + missing, "TEMPORAL_TLS_CLIENT_KEY_PATH=" + c.Certs.ClientKey},
 			[]string{"TEMPORAL_TLS_CLIENT_CERT_PATH", missing, "no such file"}},
 		{"a certificate of another CA", []string{"TEMPORAL_TLS_CLIENT_CERT_PATH=" + other.ClientCert, "TEMPORAL_TLS_CLIENT_KEY_PATH=" + other.ClientKey},
-			[]string{"the TLS handshake failed", "TEMPORAL_TLS_CLIENT_CERT_PATH"}},
+			[]string{"the TLS handshake failed", "TEMPORAL_TLS_CLIENT_CERT_PATH (" + other.ClientCert + ")"}},
 		{"no TLS at all", []string{"TEMPORAL_CONFIG_FILE=" + os.DevNull, "TEMPORAL_PROFILE=", "TEMPORAL_ADDRESS=" + c.Address},
 			[]string{"the server may require TLS"}},
 	}

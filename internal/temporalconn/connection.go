@@ -42,6 +42,8 @@ type Connection struct {
 	Options client.Options
 	// Profile and File say where the settings came from (File is empty when no file was read).
 	Profile, File string
+	// tlsFiles name the TLS files the settings point at, each with the setting that names it.
+	tlsFiles []string
 }
 
 // Address is the frontend's host:port.
@@ -97,7 +99,7 @@ func LoadConnection(getenv func(string) string, environ []string) (Connection, e
 	if _, _, err := net.SplitHostPort(cmp.Or(prof.Address, DefaultAddress)); err != nil {
 		return Connection{}, fmt.Errorf("%s: %q: want host:port", c.source(env, EnvAddress, "address"), prof.Address)
 	}
-	if err := c.checkTLS(env, prof.TLS); err != nil {
+	if c.tlsFiles, err = c.checkTLS(env, prof.TLS); err != nil {
 		return Connection{}, err
 	}
 	c.Options, err = prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
@@ -109,36 +111,49 @@ func LoadConnection(getenv func(string) string, environ []string) (Connection, e
 
 // checkTLS reads the TLS files before the SDK does, so that a missing or wrong file is reported with the setting
 // that names it.
-func (c Connection) checkTLS(env lookup, t *envconfig.ClientConfigTLS) error {
+// It returns the files, each as "setting (path)", for a later handshake error to name.
+func (c Connection) checkTLS(env lookup, t *envconfig.ClientConfigTLS) ([]string, error) {
 	if t == nil || t.Disabled {
-		return nil
+		return nil, nil
 	}
 	cert := fileSetting{c.source(env, envCert, "tls.client_cert_path"), t.ClientCertPath}
 	key := fileSetting{c.source(env, envKey, "tls.client_key_path"), t.ClientKeyPath}
 	ca := fileSetting{c.source(env, envCA, "tls.server_ca_cert_path"), t.ServerCACertPath}
+	var files []string
 	for _, f := range []fileSetting{cert, key, ca} {
 		if f.path == "" {
 			continue
 		}
 		if _, err := os.ReadFile(f.path); err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
+		files = append(files, fmt.Sprintf("%s (%s)", f.name, f.path))
 	}
 	switch {
 	case (cert.path == "") != (key.path == ""):
-		return fmt.Errorf("mTLS needs both a client certificate and its key: set %s and %s", cert.name, key.name)
+		return nil, fmt.Errorf("mTLS needs both a client certificate and its key: set %s and %s", cert.name, key.name)
 	case cert.path != "":
 		if _, err := tls.LoadX509KeyPair(cert.path, key.path); err != nil {
-			return fmt.Errorf("%s (%s) and %s (%s) are not a certificate and its key: %w", cert.name, cert.path, key.name, key.path, err)
+			return nil, fmt.Errorf("%s (%s) and %s (%s) are not a certificate and its key: %w", cert.name, cert.path, key.name, key.path, err)
 		}
 	}
 	if ca.path != "" {
 		pem, _ := os.ReadFile(ca.path)
 		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-			return fmt.Errorf("%s (%s) holds no PEM certificate", ca.name, ca.path)
+			return nil, fmt.Errorf("%s (%s) holds no PEM certificate", ca.name, ca.path)
 		}
 	}
-	return nil
+	return files, nil
+}
+
+// environTLSFiles lists the TLS files the process's connection settings (its environment and profile, as
+// LoadConnection reads them) point at: what a person should look at when a handshake fails.
+func environTLSFiles() []string {
+	c, err := LoadConnection(os.Getenv, nil)
+	if err != nil {
+		return nil
+	}
+	return c.tlsFiles
 }
 
 type fileSetting struct{ name, path string }
@@ -198,6 +213,11 @@ func ExplainDialError(err error, tlsOn bool) error {
 	// write (seen in `make chaos`: "write: broken pipe").
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate") ||
 		tlsOn && (strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")):
+		if files := environTLSFiles(); len(files) > 0 {
+			return fmt.Errorf("%w (the TLS handshake failed: the server or this client refused a certificate; this process used %s: "+
+				"check that the client certificate is one the server's CA signed and that the CA is the one that signed the server's)",
+				err, strings.Join(files, ", "))
+		}
 		return fmt.Errorf("%w (the TLS handshake failed: check the client certificate and key, %s and %s, and the CA, %s, or "+
 			"the tls settings of the profile in %s)", err, envCert, envKey, envCA, EnvConfigFile)
 	case !tlsOn && (strings.Contains(msg, "server preface") || strings.Contains(msg, "connection reset")):

@@ -134,3 +134,22 @@ func TestExplainDialError(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainDialErrorNamesTheFiles: a refused handshake (here a client certificate of another CA, as `make chaos`
+// provokes against the cluster) names the settings the process read and the files they point at.
+func TestExplainDialErrorNamesTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	certs, err := devcerts.Generate(filepath.Join(dir, "certs"))
+	require.NoError(t, err)
+	other, err := devcerts.Generate(filepath.Join(dir, "other"))
+	require.NoError(t, err)
+	t.Setenv(EnvConfigFile, filepath.Join(dir, "absent-is-fine.toml"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "absent-is-fine.toml"), nil, 0o600))
+	t.Setenv(envCert, other.ClientCert)
+	t.Setenv(envKey, other.ClientKey)
+	t.Setenv(envCA, certs.CACert)
+	got := ExplainDialError(errors.New(`connection error: desc = "error reading server preface: remote error: tls: unknown certificate authority"`), true)
+	for _, want := range []string{envCert + " (" + other.ClientCert + ")", envKey + " (" + other.ClientKey + ")", envCA + " (" + certs.CACert + ")"} {
+		require.Contains(t, got.Error(), want)
+	}
+}
