@@ -173,13 +173,15 @@ func (s *Starter) Renew(ctx context.Context, in signals.VerificationInput) (Veri
 			ident.ExpiresAt = *st.URLExpiresAt
 		}
 		return v, ident, nil
-	case in.Method == signals.MethodYousignVideo && (st.Step == signals.StepAwaitingUser || st.Step == signals.StepProviderProcessing):
-		// Its URL is spent (15 minutes; seed 004's IDVV_1121), it waits for the user after an inconclusive result,
-		// or Yousign has said nothing since the URL expired: asking for the URL opens a new Yousign verification at
-		// once, in the same run (the workflow refuses when no attempt is left).
+	case in.Method == signals.MethodYousignVideo && st.Step == signals.StepAwaitingUser:
+		// Its URL is spent (15 minutes; seed 004's IDVV_1121), or it waits for the user after an inconclusive
+		// result: asking for the URL opens a new Yousign verification at once, in the same run (the workflow
+		// refuses when no attempt is left). Not at provider_processing: Yousign may still send, or a read may still
+		// confirm, the spent verification's result.
 		return s.awaitURL(ctx, v, in.Method)
-	case st.IdentificationURL != "":
-		// The run is about to end with "expired"; the new attempt follows it.
+	case st.IdentificationURL != "" || st.Step == signals.StepAwaitingUser:
+		// The URL has expired (the status query no longer shows it) and the run waits out the grace for a late
+		// webhook before it ends "expired"; the new attempt follows it.
 		if _, err := s.wait(ctx, "renew", v); err != nil {
 			return v, signals.Identification{}, err
 		}

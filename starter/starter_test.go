@@ -555,3 +555,29 @@ func TestAct(t *testing.T) {
 	_, err = s.Starter.Act(ctx, v, closeAs("ops-bob", ""))
 	requireKind(t, err, starter.ErrClosed)
 }
+
+// TestRenewWhileTheExpiredURLWaitsOutItsGrace: a live verification's URL has expired and the run waits out the
+// grace for a late webhook (the status query no longer shows the URL). Renew waits for the run to end expired,
+// then opens the next attempt, instead of answering that there is no URL.
+func TestRenewWhileTheExpiredURLWaitsOutItsGrace(t *testing.T) {
+	s := testenv.Start(t)
+	ctx := testContext(t)
+	in := signals.VerificationInput{Method: signals.MethodTreezorLiveness, SubjectID: "672001",
+		Deadlines: signals.Deadlines{URLValidity: signals.Duration(2 * time.Second), Grace: signals.Duration(3 * time.Second)}}
+	v, first, err := s.Starter.Start(ctx, in)
+	require.NoError(t, err)
+	time.Sleep(time.Until(first.ExpiresAt) + 500*time.Millisecond)
+	st, err := s.Starter.Status(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.StepAwaitingUser, st.Step, "within the grace")
+	require.Empty(t, st.IdentificationURL, "an expired URL is not shown")
+
+	renewed, ident, err := s.Starter.Renew(ctx, in)
+	require.NoError(t, err)
+	require.NotEqual(t, v.RunID, renewed.RunID, "the next attempt, once the expired run ended")
+	require.True(t, ident.ExpiresAt.After(time.Now()))
+	o, err := s.Starter.Wait(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, signals.OutcomeExpired, o.Status)
+	cancelAtEnd(t, s, renewed)
+}
