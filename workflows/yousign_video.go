@@ -53,6 +53,8 @@ type yousignFlow struct {
 	// renewWanted: the backend asked for a URL (a joining start, renew) while the current one is spent: a new
 	// verification opens at once.
 	renewWanted bool
+	// creating: a CreateVerification is in flight.
+	creating bool
 }
 
 // yousignNext is what an inconclusive result's codes call for (seed 004's inconclusive table).
@@ -93,9 +95,11 @@ func nextAfterInconclusive(codes []string) yousignNext {
 }
 
 func (f *yousignFlow) record(ev signals.YousignVerificationEvent) {
-	if !slices.Contains(f.opened, ev.VerificationID) {
+	if !slices.Contains(f.opened, ev.VerificationID) && !f.creating {
 		// Not a verification this run opened: an earlier run's (the workflow ID is the subject's and reused). It
-		// is kept, never decides (decided and finalOfAny look only at this run's), and is counted stale.
+		// is kept, never decides (decided and finalOfAny look only at this run's), and is counted stale. While a
+		// creation is in flight it may be the one being created (after an outage its result can reach the run
+		// first), so it is not counted.
 		f.countWebhook(WebhookKindStale)
 	}
 	if _, seen := f.results[ev.VerificationID]; !seen && isYousignFinal(ev.Status) {
@@ -171,11 +175,13 @@ func (f *yousignFlow) open(ctx workflow.Context) *signals.Outcome {
 	}
 	actx := workflow.WithActivityOptions(ctx, withSummary(opts, fmt.Sprintf("create Yousign verification (attempt %d)", f.attempt)))
 	var created activities.YousignVerification
+	f.creating = true
 	err := workflow.ExecuteActivity(actx, ys.CreateVerification, activities.YousignCreateRequest{
 		FirstName:   f.input.Yousign.FirstName,
 		LastName:    f.input.Yousign.LastName,
 		RedirectURL: f.input.RedirectURL,
 	}).Get(actx, &created)
+	f.creating = false
 	if err != nil {
 		o := f.callFailed(err, "create verification")
 		if f.attempt == 1 {
