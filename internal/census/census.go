@@ -17,14 +17,16 @@ import (
 	"github.com/kycflow/kycflow/signals"
 )
 
-// Metric is the gauge's name; failuresMetric counts the rounds that could not count every step.
+// Metric is the gauge's name; failuresMetric counts the rounds that could not count every step, and
+// completedMetric says when a round last counted them all (a gauge whose series failed keeps its last value).
 const (
-	Metric         = "kycflow_verifications_in_step"
-	failuresMetric = "kycflow_census_failures_total"
+	Metric          = "kycflow_verifications_in_step"
+	failuresMetric  = "kycflow_census_failures_total"
+	completedMetric = "kycflow_census_completed_timestamp_seconds"
 )
 
 // MetricNames are the names of the census's metrics, for dashboards and alert checks.
-func MetricNames() []string { return []string{Metric, failuresMetric} }
+func MetricNames() []string { return []string{Metric, failuresMetric, completedMetric} }
 
 // Steps are the running steps the census counts: every step but completed.
 var Steps = []signals.Step{signals.StepInitiating, signals.StepAwaitingUser, signals.StepProviderProcessing,
@@ -42,6 +44,7 @@ type Census struct {
 	logger    *slog.Logger
 	inStep    *prometheus.GaugeVec
 	failures  prometheus.Counter
+	completed prometheus.Gauge
 }
 
 // New registers the census's metrics with r.
@@ -52,8 +55,10 @@ func New(c Counter, namespace string, r prometheus.Registerer, logger *slog.Logg
 			[]string{"method", "step"}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: failuresMetric,
 			Help: "Census rounds that could not count every step (visibility unavailable or rate limited); the gauge keeps the last counts."}),
+		completed: prometheus.NewGauge(prometheus.GaugeOpts{Name: completedMetric,
+			Help: "When a census round last counted every method and step (Unix seconds)."}),
 	}
-	for _, m := range []prometheus.Collector{cs.inStep, cs.failures} {
+	for _, m := range []prometheus.Collector{cs.inStep, cs.failures, cs.completed} {
 		if err := r.Register(m); err != nil {
 			return nil, fmt.Errorf("register census metrics: %w", err)
 		}
@@ -61,12 +66,20 @@ func New(c Counter, namespace string, r prometheus.Registerer, logger *slog.Logg
 	return cs, nil
 }
 
-// Count runs one round: a count query per method and step. A failed query keeps that series' last value; the round
-// reports the first error.
-func (c *Census) Count(ctx context.Context) error {
+// Count runs one round: a count query per method and step, pause apart (the namespace's visibility budget is
+// shared with the UI, the CLI and the relay: a production server allows 10 requests a second). A failed query
+// keeps that series' last value; the round reports the first error.
+func (c *Census) Count(ctx context.Context, pause time.Duration) error {
 	var first error
-	for _, m := range signals.Methods {
-		for _, step := range Steps {
+	for i, m := range signals.Methods {
+		for j, step := range Steps {
+			if i+j > 0 && pause > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(pause):
+				}
+			}
 			query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND %s = '%s'", m.WorkflowType(), signals.AttrStep.GetName(), step)
 			resp, err := c.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: c.namespace, Query: query})
 			if err != nil {
@@ -80,16 +93,19 @@ func (c *Census) Count(ctx context.Context) error {
 	}
 	if first != nil {
 		c.failures.Inc()
+	} else {
+		c.completed.SetToCurrentTime()
 	}
 	return first
 }
 
-// Run counts every interval until ctx ends.
+// Run counts every interval until ctx ends, spreading a round's queries over half the interval.
 func (c *Census) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	pause := interval / time.Duration(2*len(signals.Methods)*len(Steps))
 	for {
-		if err := c.Count(ctx); err != nil && ctx.Err() == nil {
+		if err := c.Count(ctx, pause); err != nil && ctx.Err() == nil {
 			c.logger.Warn("Census of verifications by step incomplete", "error", err)
 		}
 		select {

@@ -63,10 +63,19 @@ func TestCensusCountsRunningVerificationsByStep(t *testing.T) {
 	}
 	// Visibility is eventually consistent: count again until it shows both.
 	require.Eventually(t, func() bool {
-		return cs.Count(ctx) == nil && gauge(signals.MethodTreezorQES, signals.StepAwaitingUser) == 2
+		return cs.Count(ctx, 0) == nil && gauge(signals.MethodTreezorQES, signals.StepAwaitingUser) == 2
 	}, 20*time.Second, 200*time.Millisecond, "two QES verifications await their users")
 	require.Zero(t, gauge(signals.MethodTreezorQES, signals.StepOverdue))
 	require.Zero(t, gauge(signals.MethodSolarisIDnow, signals.StepAwaitingUser))
 	require.Equal(t, len(signals.Methods)*len(census.Steps), testutil.CollectAndCount(registry, census.Metric),
 		"a series for every method and step, zeros included")
+	families, err := registry.Gather()
+	require.NoError(t, err)
+	var completed float64
+	for _, f := range families {
+		if f.GetName() == "kycflow_census_completed_timestamp_seconds" {
+			completed = f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	require.InDelta(t, float64(time.Now().Unix()), completed, 60, "when the last complete round counted")
 }
