@@ -231,13 +231,16 @@ func (r *Runner) RunOne(ctx context.Context, c Case) Result {
 		return res
 	}
 	// As a backend does: Start joins the verification a first attempt may have started before Temporal stopped
-	// answering, and a cancel is signalled again until Temporal takes it.
+	// answering, and a cancel is signalled again until Temporal takes it. The attempt has one idempotency key, so a
+	// retried Start whose first call reached Temporal (its answer lost in an outage) gets that call's result, even
+	// once that verification has closed, instead of starting a second one.
 	var (
 		v        starter.Verification
 		startErr error
 	)
+	attempt := starter.IdempotencyKey("matrix " + c.Name() + " " + subject)
 	_ = whileUnavailable(ctx, func() error {
-		v, _, startErr = r.cfg.Starter.Start(ctx, in)
+		v, _, startErr = r.cfg.Starter.Start(ctx, in, attempt)
 		return startErr
 	})
 	res.Verification = v
