@@ -258,6 +258,10 @@ const (
 	StepCompleted Step = "completed"
 )
 
+// Steps are every value of KycStep, in order.
+var Steps = []Step{StepInitiating, StepAwaitingUser, StepProviderProcessing, StepCollectingDocuments,
+	StepAwaitingTransfer, StepKYCReview, StepOverdue, StepCompleted}
+
 // Status is the answer of the status query.
 type Status struct {
 	Method Method `json:"method"`

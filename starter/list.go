@@ -58,11 +58,7 @@ type ListPage struct {
 
 // The values of KycStep and KycOutcome, to reject a misspelt filter instead of silently matching nothing.
 var (
-	steps = []signals.Step{
-		signals.StepInitiating, signals.StepAwaitingUser, signals.StepProviderProcessing,
-		signals.StepCollectingDocuments, signals.StepAwaitingTransfer, signals.StepKYCReview, signals.StepOverdue,
-		signals.StepCompleted,
-	}
+	steps    = signals.Steps
 	outcomes = []signals.OutcomeStatus{
 		signals.OutcomeApproved, signals.OutcomeRefused, signals.OutcomeFraudSuspected, signals.OutcomeAborted,
 		signals.OutcomeCanceled, signals.OutcomeExpired, signals.OutcomeReviewTimeout, signals.OutcomeFailed,

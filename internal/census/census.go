@@ -9,12 +9,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/kycflow/kycflow/signals"
+	"github.com/kycflow/kycflow/starter"
 )
 
 // Metric is the gauge's name; failuresMetric counts the rounds that could not count every step, and
@@ -29,8 +31,7 @@ const (
 func MetricNames() []string { return []string{Metric, failuresMetric, completedMetric} }
 
 // Steps are the running steps the census counts: every step but completed.
-var Steps = []signals.Step{signals.StepInitiating, signals.StepAwaitingUser, signals.StepProviderProcessing,
-	signals.StepCollectingDocuments, signals.StepAwaitingTransfer, signals.StepKYCReview, signals.StepOverdue}
+var Steps = slices.DeleteFunc(slices.Clone(signals.Steps), func(s signals.Step) bool { return s == signals.StepCompleted })
 
 // Counter is the one call the census makes (client.Client has it).
 type Counter interface {
@@ -80,7 +81,11 @@ func (c *Census) Count(ctx context.Context, pause time.Duration) error {
 				case <-time.After(pause):
 				}
 			}
-			query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND %s = '%s'", m.WorkflowType(), signals.AttrStep.GetName(), step)
+			// The query `kycflow list --method m --step step --running` runs.
+			query, err := starter.ListRequest{Method: m, Step: step, Running: true}.Query()
+			if err != nil {
+				return fmt.Errorf("count %s verifications at step %s: %w", m, step, err)
+			}
 			resp, err := c.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: c.namespace, Query: query})
 			if err != nil {
 				if first == nil {
