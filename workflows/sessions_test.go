@@ -111,8 +111,7 @@ func TestEventsOfAnotherSessionChangeNothing(t *testing.T) {
 			name: "Yousign: an earlier run's verified", method: signals.MethodYousignVideo,
 			setup: func(r *run) {
 				r.yousignOK(signals.YousignStatusFailed)
-				r.input = &signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "backend-user-42",
-					RedirectURL: "https://app.example/done", Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}}
+				r.input = yousignInput(0)
 			},
 			events: func() []event {
 				return []event{{5 * time.Minute, signals.SignalYousignVerificationDone, yousignEvent("old-y", "ver-earlier", signals.YousignStatusVerified)},

@@ -46,10 +46,15 @@ func (r *run) yousignOK(readStatus string, readCodes ...string) *run {
 
 func (r *run) executeYousign(maxAttempts int) signals.Outcome {
 	r.t.Helper()
-	r.input = &signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "backend-user-42",
+	r.input = yousignInput(maxAttempts)
+	return r.execute()
+}
+
+// yousignInput is a Yousign verification's input, with maxAttempts (0: the default).
+func yousignInput(maxAttempts int) *signals.VerificationInput {
+	return &signals.VerificationInput{Method: signals.MethodYousignVideo, SubjectID: "backend-user-42",
 		RedirectURL: "https://app.example/done", MaxAttempts: maxAttempts,
 		Yousign: &signals.YousignPerson{FirstName: "Jane", LastName: "Doe"}}
-	return r.execute()
 }
 
 func TestYousignVideoOutcomes(t *testing.T) {
